@@ -1,0 +1,67 @@
+// `npm run demo`: the whole story on this machine, end to end, with real parts (see
+// demo-stack.ts): backup → change the data → restore (its confirmation gate approved
+// through the CLI) → check every table is back → rotate the API-key secret (its gates
+// decided by the automated approver). Prints each workflow's Web UI link. `--keep`
+// leaves everything running to explore the UI.
+import { must } from '../examples/ledger-deployment';
+import { tableChecksums } from '../src/activities/table-checksums';
+import { startApprover } from '../src/approver/approver';
+import { printApproverEvent } from '../src/approver/format-event';
+import { loadConfig } from '../src/config';
+import { expectExit, runDemo, say } from './demo-stack';
+
+// The worker runs in this process: keep its JSON logs to warnings so the story stays readable.
+process.env.DAY2_LOG_LEVEL ??= 'warn';
+
+/** The rotation's gates are left to the approver: approve when the service stays ready
+ * and its database answers, twice in a row. */
+const approverPolicy = (baseUrl: string) => ({
+  policy: 'auto',
+  stableRuns: 2,
+  stableIntervalSeconds: 1,
+  checks: [
+    { kind: 'http', name: 'service ready', url: `${baseUrl}/health/ready`, expectStatus: 200 },
+    { kind: 'sql', name: 'database answers', query: 'select 1', expect: '1' },
+  ],
+});
+
+runDemo(
+  'demo',
+  (port) => ({
+    extra: {
+      gates: Object.fromEntries(['verify-dual-secret', 'commit-rotation'].map((g) => [g, approverPolicy(`http://127.0.0.1:${port}`)])),
+    },
+  }),
+  async ({ deployment, day2, onCleanup }) => {
+    say('Backup');
+    const backup = await day2('backup');
+    expectExit(backup, 0, 'backup');
+    const file = /backed up to (\S+)/.exec(backup.stdout)?.[1];
+    if (!file) throw new Error('backup did not report its file');
+    const atBackup = await tableChecksums(deployment.databaseUrl);
+
+    say('Change the data (10 more entries) — this is what the restore will undo');
+    await must(deployment.ctl('seed', '--entries', '10'), 'seed');
+    const changed = await tableChecksums(deployment.databaseUrl);
+    process.stdout.write(`tables that differ from the backup now: ${Object.keys(changed).filter((t) => changed[t] !== atBackup[t]).join(', ')}\n`);
+
+    say(`Restore ${file}: it pauses at the confirmation gate`);
+    expectExit(await day2('restore', file), 4, 'restore (paused at its gate)');
+
+    say('Approving the gate through the CLI, as an operator would');
+    expectExit(await day2('approve', 'day2-ledger', '--gate', 'confirm-restore', '--reason', 'demo: restore approved'), 0, 'approve');
+    expectExit(await day2('status', 'day2-ledger', '--follow'), 0, 'restore');
+
+    const restored = await tableChecksums(deployment.databaseUrl);
+    const differing = Object.keys(atBackup).filter((t) => restored[t] !== atBackup[t]);
+    if (differing.length) throw new Error(`after the restore these tables differ from the backup: ${differing.join(', ')}`);
+    say(`Data is back: all ${Object.keys(atBackup).length} tables match the backup's checksums`);
+
+    say('API-key secret rotation: its gates are decided by the automated approver');
+    const approver = await startApprover(loadConfig(deployment.configFile), { intervalSeconds: 1, onEvent: printApproverEvent() });
+    onCleanup(() => approver.stop());
+    expectExit(await day2('rotate', 'api-key-secret', '--detach'), 0, 'rotate (start)');
+    expectExit(await day2('status', 'day2-ledger', '--follow'), 0, 'rotate');
+    await must(deployment.ctl('scan'), 'vault chain scan');
+  },
+);

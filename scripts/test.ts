@@ -1,0 +1,152 @@
+// `npm test [files...]`: starts the slow shared fixtures once — a private PostgreSQL, a
+// Temporal dev server and the webpack bundle of the workflows — and hands them to the test
+// files through env vars, so each file connects in milliseconds instead of paying for its
+// own. Fixtures already given by the caller (DAY2_TEST_PG_ADMIN_URL,
+// DAY2_TEST_TEMPORAL_ADDRESS) are used as they are.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { registerSearchAttributes } from '../src/dev-server';
+import { startPostgres } from '../test/harness/postgres';
+import { startTemporal } from '../test/harness/temporal';
+import { ensureChromium, ensurePostgresTools, ensureTemporalCli } from './ensure-tools';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** This run's files (logs, the workflow bundle, the secrets list): runs may overlap. */
+const RUN_DIR = path.join(root, '.day2/test/runs', String(process.pid));
+const t0 = Date.now();
+const secondsSince = (start: number) => `${((Date.now() - start) / 1000).toFixed(1)} s`;
+
+const stops: Array<() => Promise<void>> = [];
+async function stopFixtures(): Promise<void> {
+  for (const stop of stops.splice(0).reverse()) await stop().catch((err) => console.error('test: cleanup failed:', err));
+}
+
+let runner: ResultPromise | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    // The runner exits on its own and the normal path cleans up; before it starts, do it here.
+    if (runner) runner.kill(signal);
+    else void stopFixtures().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+
+/** Run only when named: the whole crash matrix takes minutes (`npm test` runs its smoke
+ * subset, test/crash-matrix-smoke.test.ts). */
+const ONLY_WHEN_NAMED = path.join(root, 'test', 'crash');
+
+/** test/**\/*.test.ts, sorted (Node 20's --test does not expand globs), but for test/crash/. */
+function findTestFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return full === ONLY_WHEN_NAMED ? [] : findTestFiles(full);
+      return entry.name.endsWith('.test.ts') ? [path.relative(root, full)] : [];
+    })
+    .sort();
+}
+
+async function sharedPostgres(): Promise<void> {
+  if (process.env.DAY2_TEST_PG_ADMIN_URL) return;
+  const start = Date.now();
+  const pg = await startPostgres();
+  stops.push(() => pg.stop());
+  process.env.DAY2_TEST_PG_ADMIN_URL = pg.adminUrl;
+  console.log(`test: PostgreSQL on port ${pg.port} (${secondsSince(start)})`);
+}
+
+async function sharedTemporal(cliPath: string): Promise<void> {
+  const existing = process.env.DAY2_TEST_TEMPORAL_ADDRESS;
+  if (existing) {
+    // Someone else's server: make sure day2's search attributes exist there too.
+    await registerSearchAttributes(cliPath, existing, process.env.DAY2_TEST_TEMPORAL_NAMESPACE || 'default');
+    return;
+  }
+  const start = Date.now();
+  const temporal = await startTemporal();
+  stops.push(() => temporal.stop());
+  process.env.DAY2_TEST_TEMPORAL_ADDRESS = temporal.address;
+  console.log(`test: Temporal dev server at ${temporal.address} (${secondsSince(start)})`);
+}
+
+async function workflowBundle(): Promise<void> {
+  const workflowsPath = path.join(root, 'src/workflows/index.ts');
+  if (!existsSync(workflowsPath)) {
+    console.warn('test: warning: src/workflows/index.ts does not exist yet; DAY2_WORKFLOW_BUNDLE not set');
+    return;
+  }
+  const start = Date.now();
+  // WARN: webpack's module-by-module report at INFO would bury the test output.
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  // Per run: another run in the same checkout must not swap the bundle under this one.
+  const bundlePath = path.join(RUN_DIR, 'workflow-bundle.js');
+  mkdirSync(path.dirname(bundlePath), { recursive: true });
+  writeFileSync(bundlePath, code);
+  process.env.DAY2_WORKFLOW_BUNDLE = bundlePath;
+  console.log(`test: workflow bundle ${path.relative(root, bundlePath)} (${secondsSince(start)})`);
+}
+
+/** Where e2e workers and CLI runs log, and the (0600) list of secret values tests
+ * generated: both outlive the test files so test/zz-secret-scan.test.ts, which runs last,
+ * can search them. One directory per run (several runs may share a checkout); the
+ * secrets go when the run ends, the logs stay until a later run prunes them. */
+function secretScanFiles(allFiles: boolean): void {
+  const runs = path.dirname(RUN_DIR);
+  mkdirSync(runs, { recursive: true });
+  for (const old of readdirSync(runs)) if (!isAlive(Number(old))) rmSync(path.join(runs, old), { recursive: true, force: true });
+  const logDir = path.join(RUN_DIR, 'logs');
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  const secretsFile = path.join(RUN_DIR, 'secrets.jsonl');
+  writeFileSync(secretsFile, '', { mode: 0o600 });
+  stops.push(async () => {
+    rmSync(secretsFile, { force: true });
+    rmSync(`${secretsFile}.keyrings`, { force: true });
+  });
+  process.env.DAY2_TEST_LOG_DIR = logDir;
+  process.env.DAY2_TEST_SECRETS_FILE = secretsFile;
+  if (allFiles) process.env.DAY2_TEST_ALL_FILES = '1';
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<number> {
+  const cliPath = await ensureTemporalCli();
+  ensurePostgresTools();
+  await ensureChromium();
+  const files = process.argv.length > 2 ? process.argv.slice(2) : findTestFiles(path.join(root, 'test'));
+  secretScanFiles(process.argv.length <= 2);
+  // Independent and each a few seconds: start them together. allSettled, so a fixture
+  // still starting when another fails is registered for cleanup before we give up.
+  const started = await Promise.allSettled([sharedPostgres(), sharedTemporal(cliPath), workflowBundle()]);
+  for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
+  runner = execa(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+    { cwd: root, stdio: 'inherit', reject: false, env: process.env },
+  );
+  const result = await runner;
+  // Killed by a signal: report it the way a shell would (130 for SIGINT).
+  return result.exitCode ?? 128 + (os.constants.signals[result.signal as NodeJS.Signals] ?? 0);
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (err) {
+  console.error('test:', err instanceof Error ? err.message : err);
+} finally {
+  await stopFixtures();
+  console.log(`test: wall time ${secondsSince(t0)}`);
+}
+process.exit(exitCode);

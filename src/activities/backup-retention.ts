@@ -1,0 +1,70 @@
+// Keeps the newest N backups and deletes the rest, but never the newest one that still
+// verifies (if every newer one is damaged, that one is the real safety net) nor any the
+// caller protects. Also sweeps work-in-progress files abandoned by crashed runs.
+// Idempotent: a second run finds nothing more to delete.
+import { readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { BadInputError } from '../domain/errors';
+import type { BackupManifest } from '../domain/types';
+import type { Logger } from '../logger';
+import { backupPaths, listManifests, matchesManifest } from './backup-files';
+
+/** A `.partial` this old belongs to no running backup (those heartbeat and finish, or die). */
+const STALE_PARTIAL_MS = 60 * 60 * 1000;
+
+export interface RetentionOutcome {
+  /** Backup files deleted (each with its manifest). */
+  deleted: string[];
+  /** Abandoned `.partial` files (of crashed backup runs) that were removed. */
+  sweptLeftovers: string[];
+}
+
+export async function applyRetentionInDir(
+  dir: string,
+  keep: number,
+  protect: string[],
+  logger: Logger,
+  now = Date.now(),
+): Promise<RetentionOutcome> {
+  if (!Number.isInteger(keep) || keep < 1) throw new BadInputError(`keep must be a whole number ≥ 1 (got ${keep})`);
+  const backups = await listManifests(dir, (file, why) => logger.warn({ file, why }, 'backup manifest skipped by retention'));
+
+  const kept = new Set([...backups.slice(0, keep).map((m) => m.file), ...protect]);
+  const newestVerified = await findNewestVerified(dir, backups);
+  if (newestVerified) kept.add(newestVerified.file);
+
+  const deleted: string[] = [];
+  for (const manifest of backups) {
+    if (kept.has(manifest.file)) continue;
+    const paths = backupPaths(dir, manifest.file);
+    // Dump first: a crash in between leaves a small manifest of a missing dump (never
+    // listed, harmless) rather than a big unlisted dump that nothing would clean up.
+    await rm(paths.dump, { force: true });
+    await rm(paths.manifest, { force: true });
+    deleted.push(manifest.file);
+  }
+  const sweptLeftovers = await sweepLeftovers(dir, now);
+  if (deleted.length || sweptLeftovers.length) logger.info({ dir, deleted, sweptLeftovers }, 'retention applied');
+  return { deleted, sweptLeftovers };
+}
+
+async function findNewestVerified(dir: string, newestFirst: BackupManifest[]): Promise<BackupManifest | undefined> {
+  for (const manifest of newestFirst) {
+    if (await matchesManifest(path.join(dir, manifest.file), manifest)) return manifest;
+  }
+  return undefined;
+}
+
+async function sweepLeftovers(dir: string, now: number): Promise<string[]> {
+  const swept: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith('.') || !name.endsWith('.partial')) continue;
+    const full = path.join(dir, name);
+    const mtime = (await stat(full).catch(() => undefined))?.mtimeMs;
+    if (mtime !== undefined && now - mtime > STALE_PARTIAL_MS) {
+      await rm(full, { force: true });
+      swept.push(name);
+    }
+  }
+  return swept;
+}

@@ -1,0 +1,307 @@
+// The checks a gate, a restore's verification and preflight run: http, sql, command,
+// metric. Every result is a short human detail; none echoes a URL, an env value or a DSN.
+import { isDeepStrictEqual } from 'node:util';
+import { execa } from 'execa';
+import pg from 'pg';
+import { deploymentOf } from '../config';
+import type { Check } from '../domain/config-schema';
+import type { CheckResult } from '../domain/types';
+import type { ActivityDeps } from './deps';
+import { readEnvFile } from './envfile';
+import { bodySnippet, fetchErrorText, fetchWithTimeout, valueAtPath } from './health';
+import { beat } from './heartbeat';
+import { redactCredentials } from './runtime/adapter';
+
+export interface CheckContext {
+  /** Needed by sql checks; read from the deployment's env file. */
+  databaseUrl?: string;
+  /** Named in the detail when the URL is missing. */
+  databaseUrlVar?: string;
+  /** Working directory of command checks (the deployment runtime's cwd). */
+  cwd?: string;
+}
+
+const HTTP_TIMEOUT_MS = 5000;
+const SQL_TIMEOUT_MS = 5000;
+const COMMAND_TIMEOUT_MS = 60_000;
+
+type Outcome = Omit<CheckResult, 'name'>;
+
+/** Never throws: an exception becomes a failed result whose detail says why. */
+export async function runCheck(check: Check, ctx: CheckContext = {}): Promise<CheckResult> {
+  try {
+    return { name: check.name, ...(await evaluate(check, ctx)) };
+  } catch (err) {
+    return { name: check.name, ok: false, detail: errorText(err) };
+  }
+}
+
+/** All checks, one after the other (they may touch the same service), none skipped. */
+export async function runChecks(checks: readonly Check[], ctx: CheckContext = {}): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const check of checks) {
+    beat({ check: check.name });
+    results.push(await runCheck(check, ctx));
+  }
+  return results;
+}
+
+function evaluate(check: Check, ctx: CheckContext): Promise<Outcome> {
+  switch (check.kind) {
+    case 'http':
+      return httpCheck(check);
+    case 'sql':
+      return sqlCheck(check, ctx);
+    case 'command':
+      return commandCheck(check, ctx);
+    case 'metric':
+      return metricCheck(check);
+  }
+}
+
+async function get(url: string): Promise<{ status: number; text: string }> {
+  try {
+    const res = await fetchWithTimeout(url, HTTP_TIMEOUT_MS);
+    return { status: res.status, text: await res.text() };
+  } catch (err) {
+    throw new Error(fetchErrorText(err));
+  }
+}
+
+async function httpCheck(check: Extract<Check, { kind: 'http' }>): Promise<Outcome> {
+  const { status, text } = await get(check.url);
+  if (status !== check.expectStatus) {
+    return { ok: false, detail: `expected ${check.expectStatus}, got ${status} ${bodySnippet(text, 120)}`.trim() };
+  }
+  const expected = Object.entries(check.expectJson ?? {});
+  if (expected.length === 0) return { ok: true, detail: `${status}` };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { ok: false, detail: `${status} but not JSON: ${bodySnippet(text, 120)}` };
+  }
+  for (const [path, want] of expected) {
+    const got = valueAtPath(body, path);
+    if (!isDeepStrictEqual(got, want)) {
+      return { ok: false, detail: `${path}: expected ${json(want)}, got ${got === undefined ? '(absent)' : json(got)}` };
+    }
+  }
+  return { ok: true, detail: `${status}, ${expected.map(([path, want]) => `${path} = ${json(want)}`).join(', ')}` };
+}
+
+async function sqlCheck(check: Extract<Check, { kind: 'sql' }>, ctx: CheckContext): Promise<Outcome> {
+  if (!ctx.databaseUrl) return { ok: false, detail: `no database URL (${ctx.databaseUrlVar ?? 'DATABASE_URL'} is not set in the env file)` };
+  const client = new pg.Client({
+    connectionString: ctx.databaseUrl,
+    connectionTimeoutMillis: SQL_TIMEOUT_MS,
+    query_timeout: SQL_TIMEOUT_MS,
+    statement_timeout: SQL_TIMEOUT_MS,
+  });
+  client.on('error', () => {}); // a dropped connection must not crash the worker
+  try {
+    await client.connect().catch((err: Error) => {
+      throw new Error(`cannot connect: ${err.message}`);
+    });
+    // Raw text as the server sends it: no parsing of numbers, dates or JSON.
+    const result = await client.query({ text: check.query, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
+    if (result.rows.length === 0) return { ok: false, detail: `no rows (expected ${json(check.expect)})` };
+    const raw = (result.rows[0] as unknown[])[0];
+    const value = result.fields[0]?.dataTypeID === BOOL_OID ? booleanText(raw) : raw;
+    if (value === null || value === undefined) return { ok: false, detail: `expected ${json(check.expect)}, got NULL` };
+    const text = String(value);
+    return text === check.expect
+      ? { ok: true, detail: `= ${json(text)}` }
+      : { ok: false, detail: `expected ${json(check.expect)}, got ${json(shorten(text))}` };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+// Postgres prints booleans as t/f; `expect: "true"` is what a person writes.
+const BOOL_OID = 16;
+function booleanText(raw: unknown): unknown {
+  return raw === 't' ? 'true' : raw === 'f' ? 'false' : raw;
+}
+
+async function commandCheck(check: Extract<Check, { kind: 'command' }>, ctx: CheckContext): Promise<Outcome> {
+  const result = await execa(check.command, {
+    shell: true,
+    cwd: ctx.cwd,
+    all: true,
+    reject: false,
+    timeout: COMMAND_TIMEOUT_MS,
+    stdin: 'ignore',
+  });
+  if (result.timedOut) return { ok: false, detail: `timed out after ${COMMAND_TIMEOUT_MS / 1000} s` };
+  const lines = String(result.all ?? '').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lastLine = shorten(redactCredentials(lines[lines.length - 1]?.trim() ?? ''));
+  const exitCode = result.exitCode;
+  if (exitCode === undefined) return { ok: false, detail: `could not run: ${shorten(redactCredentials(result.shortMessage ?? 'unknown error'))}` };
+  const ok = exitCode === check.expectExitCode;
+  const want = ok ? '' : ` (expected ${check.expectExitCode})`;
+  return { ok, detail: `exit ${exitCode}${want}${lastLine ? `: ${lastLine}` : ''}` };
+}
+
+async function metricCheck(check: Extract<Check, { kind: 'metric' }>): Promise<Outcome> {
+  const { status, text } = await get(check.url);
+  if (status < 200 || status >= 300) return { ok: false, detail: `metrics endpoint answered ${status}` };
+  const selector = parseMetricSelector(check.metric);
+  const found = findSample(text, selector);
+  if ('problem' in found) return { ok: false, detail: found.problem };
+  const ok = compare(found.sample.value, check.op, check.value);
+  return { ok, detail: `${formatSample(found.sample)}${ok ? '' : `, want ${check.op} ${check.value}`}` };
+}
+
+function compare(actual: number, op: Extract<Check, { kind: 'metric' }>['op'], expected: number): boolean {
+  switch (op) {
+    case '<':
+      return actual < expected;
+    case '<=':
+      return actual <= expected;
+    case '>':
+      return actual > expected;
+    case '>=':
+      return actual >= expected;
+    case '==':
+      return actual === expected;
+  }
+}
+
+function json(value: unknown): string {
+  return shorten(JSON.stringify(value) ?? String(value));
+}
+
+function shorten(text: string, max = 120): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function errorText(err: unknown): string {
+  return shorten(redactCredentials(err instanceof Error ? err.message : String(err)), 200);
+}
+
+// ── Prometheus text exposition ────────────────────────────────────────────────────────
+// Just enough of the format to find one sample: `name{label="value",…} value [timestamp]`.
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+interface Selector {
+  name: string;
+  labels: Record<string, string>;
+}
+
+/** `name` or `name{a="b",c="d"}`. */
+export function parseMetricSelector(text: string): Selector {
+  const parsed = parseSeries(text.trim());
+  if (!parsed || parsed.rest.trim() !== '') throw new Error(`not a metric name: ${shorten(text, 60)}`);
+  return { name: parsed.name, labels: parsed.labels };
+}
+
+/** The one sample the selector names. A bare name means the unlabelled sample, or the only
+ * sample of that name; given labels must all match (others may exist), and exactly one
+ * sample may match — otherwise the check is ambiguous and says so. */
+export function findSample(exposition: string, selector: Selector): { sample: Sample } | { problem: string } {
+  const samples = parseExposition(exposition).filter((s) => s.name === selector.name);
+  if (samples.length === 0) return { problem: `metric ${selector.name} not found` };
+  const wanted = Object.entries(selector.labels);
+  const matching = samples.filter((s) => wanted.every(([k, v]) => s.labels[k] === v));
+  const exact = wanted.length === 0 ? matching.filter((s) => Object.keys(s.labels).length === 0) : [];
+  const chosen = exact.length === 1 ? exact : matching;
+  if (chosen.length === 1) return { sample: chosen[0]! };
+  if (chosen.length === 0) return { problem: `no sample of ${selector.name} has labels ${formatLabels(selector.labels)}` };
+  return { problem: `${chosen.length} samples of ${selector.name} match: add labels to pick one, e.g. ${formatSeries(chosen[0]!)}` };
+}
+
+export function formatSample(sample: Sample): string {
+  return `${formatSeries(sample)} = ${sample.value}`;
+}
+
+function formatSeries(s: Selector): string {
+  return Object.keys(s.labels).length ? `${s.name}${formatLabels(s.labels)}` : s.name;
+}
+
+function formatLabels(labels: Record<string, string>): string {
+  return `{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+}
+
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const series = parseSeries(trimmed);
+    const valueText = series?.rest.trim().split(/\s+/)[0];
+    if (!series || !valueText) continue;
+    samples.push({ name: series.name, labels: series.labels, value: parseValue(valueText) });
+  }
+  return samples;
+}
+
+function parseValue(text: string): number {
+  if (/^\+?Inf$/i.test(text)) return Infinity;
+  if (/^-Inf$/i.test(text)) return -Infinity;
+  return Number(text); // NaN stays NaN: every comparison with it fails, as it should
+}
+
+/** Name and labels from the start of `text`; `rest` is what follows the series. */
+function parseSeries(text: string): (Selector & { rest: string }) | null {
+  const name = /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(text)?.[0];
+  if (!name) return null;
+  const labels: Record<string, string> = {};
+  let i = name.length;
+  if (text[i] !== '{') return { name, labels, rest: text.slice(i) };
+  i++;
+  for (;;) {
+    while (text[i] === ' ' || text[i] === ',') i++;
+    if (text[i] === '}') return { name, labels, rest: text.slice(i + 1) };
+    const key = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i))?.[0];
+    if (!key) return null;
+    i += key.length;
+    while (text[i] === ' ') i++;
+    if (text[i] !== '=' ) return null;
+    i++;
+    while (text[i] === ' ') i++;
+    if (text[i] !== '"') return null;
+    let value = '';
+    for (i++; i < text.length && text[i] !== '"'; i++) {
+      const c = text[i]!;
+      if (c === '\\') {
+        const next = text[++i];
+        value += next === 'n' ? '\n' : (next ?? '');
+      } else value += c;
+    }
+    if (text[i] !== '"') return null;
+    labels[key] = value;
+    i++;
+  }
+}
+
+export type CheckSetInput = { deployment: string; set: 'verify' | 'preflight' } | { deployment: string; gate: string };
+
+export function checksActivities(deps: ActivityDeps) {
+  return {
+    /** The deployment's verify or preflight checks, or a gate's checks (none when the gate
+     * has no policy configured). Results go to history: details are secret-free. */
+    async runDeploymentChecks(input: CheckSetInput): Promise<CheckResult[]> {
+      const d = deploymentOf(deps.config, input.deployment);
+      const checks = 'gate' in input ? (d.gates[input.gate]?.checks ?? []) : d[input.set];
+      if (checks.length === 0) return [];
+      // Only sql checks need the URL; an unreadable env file fails those checks, not all.
+      let databaseUrl: string | undefined;
+      if (checks.some((c) => c.kind === 'sql')) {
+        databaseUrl = await readEnvFile(d.envFile).then(
+          (env) => env.get(d.databaseUrlVar) || undefined,
+          (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'env file unreadable'),
+        );
+      }
+      const results = await runChecks(checks, { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd });
+      const failed = results.filter((r) => !r.ok).map((r) => r.name);
+      deps.logger.info({ deployment: input.deployment, checks: results.length, failed }, 'checks run');
+      return results;
+    },
+  };
+}

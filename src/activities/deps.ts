@@ -1,0 +1,8 @@
+// What every activity factory receives: the validated config and a logger.
+import type { Day2Config } from '../config';
+import type { Logger } from '../logger';
+
+export interface ActivityDeps {
+  config: Day2Config;
+  logger: Logger;
+}

@@ -1,0 +1,27 @@
+// Heartbeats let Temporal notice a dead worker within the heartbeat timeout instead of the
+// activity's whole start-to-close timeout. Outside an activity (unit tests) they no-op.
+import { Context } from '@temporalio/activity';
+
+function current(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+export function beat(details?: unknown): void {
+  current()?.heartbeat(details);
+}
+
+/** Heartbeats every `everyMs` while `fn` runs, so any activity survives a slow step and a
+ * killed worker is noticed quickly. */
+export async function withHeartbeat<T>(fn: () => Promise<T>, everyMs = 2000): Promise<T> {
+  if (!current()) return fn();
+  const timer = setInterval(() => beat(), everyMs);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,44 @@
+// Builds every activity from the config. Each activity is wrapped so it heartbeats while
+// it runs: a worker killed mid-activity is noticed within the heartbeat timeout.
+import { processSettings } from '../config';
+import type { ActivityDeps } from './deps';
+import { checksActivities } from './checks';
+import { databaseActivities } from './database';
+import { healthActivities } from './health';
+import { withHeartbeat } from './heartbeat';
+import { releaseFileActivities } from './release-files';
+import { runtimeActivities } from './runtime-activities';
+import { secretsActivities } from './secrets';
+import { testPauseHook, type PauseHook } from './test-pause';
+
+export function createActivities(deps: ActivityDeps) {
+  const all = {
+    ...databaseActivities(deps),
+    ...runtimeActivities(deps),
+    ...healthActivities(deps),
+    ...checksActivities(deps),
+    ...secretsActivities(deps),
+    ...releaseFileActivities(deps),
+  };
+  const settings = processSettings();
+  return heartbeating(all, testPauseHook(settings.testPause, settings.testPauseSeconds, deps.logger));
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function heartbeating<T extends Record<string, (...args: any[]) => Promise<any>>>(activities: T, pause?: PauseHook): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    wrapped[name] = pause
+      ? (...args: unknown[]) =>
+          withHeartbeat(async () => {
+            await pause(name, 'start');
+            const result = await fn(...args);
+            await pause(name, 'end');
+            return result;
+          })
+      : (...args: unknown[]) => withHeartbeat(() => fn(...args));
+  }
+  return wrapped as T;
+}

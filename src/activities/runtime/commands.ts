@@ -1,0 +1,87 @@
+// The `commands` runtime: every lifecycle action is a shell command the operator
+// configured (systemd units, a PaaS CLI, a script). `{version}` is substituted, quoted.
+import { ConfigError } from '../../config';
+import type { RuntimeConfig } from '../../domain/config-schema';
+import type { Logger } from '../../logger';
+import {
+  CommandFailedError,
+  ReleaseUnavailableError,
+  runOrThrow,
+  shellQuote,
+  type CommandRunner,
+  type RunOptions,
+  type RuntimeAdapter,
+} from './adapter';
+
+export type CommandsRuntime = Extract<RuntimeConfig, { kind: 'commands' }>;
+
+/** `{version}` → the version, shell-quoted when it holds anything but safe characters
+ * (callers validate semver first; this is the second line of defence). */
+export function substituteVersion(command: string, version: string): string {
+  return command.replaceAll('{version}', shellQuote(version));
+}
+
+export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger: Logger): RuntimeAdapter {
+  const opts = (env?: Record<string, string>): RunOptions => ({ cwd: cfg.cwd, env });
+  const required = (key: 'migrate' | 'rehashKeys'): string => {
+    const command = cfg[key];
+    if (!command) {
+      throw new ConfigError(`runtime.${key} is not configured — add a '${key}' command to the deployment's runtime in day2.yaml`);
+    }
+    return command;
+  };
+
+  return {
+    async stop(scope) {
+      // Without a dedicated stopWorker, stopping everything is the safe way to make sure
+      // no job runs during a migration.
+      const command = scope === 'worker' ? (cfg.stopWorker ?? cfg.stop) : cfg.stop;
+      await runOrThrow(run, command, opts());
+    },
+
+    async start() {
+      await runOrThrow(run, cfg.start, opts());
+    },
+
+    async pull(version) {
+      if (!cfg.pull) {
+        logger.info('runtime has no pull command: nothing to pull');
+        return;
+      }
+      try {
+        await runOrThrow(run, substituteVersion(cfg.pull, version), opts(), `pull of release ${version}`);
+      } catch (err) {
+        if (err instanceof CommandFailedError) throw new ReleaseUnavailableError(err.message);
+        throw err;
+      }
+    },
+
+    async isPresent(version) {
+      // No way to ask: assume present, as a runtime without pull has nothing to fetch.
+      if (!cfg.present) return true;
+      const result = await run(substituteVersion(cfg.present, version), opts());
+      return result.exitCode === 0;
+    },
+
+    async migrate(version, migrationUrl) {
+      const command = substituteVersion(required('migrate'), version);
+      // The owner-privileged URL reaches the command through its environment only.
+      await runOrThrow(run, command, opts(migrationUrl ? { DATABASE_URL: migrationUrl } : undefined), `migrations for ${version}`);
+    },
+
+    async rehashKeys() {
+      await runOrThrow(run, required('rehashKeys'), opts(), 'API key re-hash');
+    },
+
+    async currentVersion() {
+      if (!cfg.version) return null;
+      const result = await run(cfg.version, opts());
+      if (result.exitCode !== 0) {
+        logger.warn({ exitCode: result.exitCode }, 'version command failed; running version unknown');
+        return null;
+      }
+      const lines = result.stdout.trim().split(/\r?\n/);
+      return lines[lines.length - 1]?.trim() || null;
+    },
+  };
+}

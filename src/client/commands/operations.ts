@@ -1,0 +1,72 @@
+// `day2 backup` and `day2 restore`: start the workflow, then follow it.
+import type { Command } from 'commander';
+import { assertBareFileName } from '../../domain/backup-names';
+import { BadInputError } from '../../domain/errors';
+import type { BackupInput, Operation, RestoreInput } from '../../domain/types';
+import { defaultDeployment } from '../../config';
+import type { CliContext } from '../context';
+import { follow, printOutcome } from '../follow';
+import { startOperation } from '../start-operation';
+
+export interface RunOptions {
+  deployment?: string;
+  detach?: boolean;
+}
+
+/** Starts `workflowType`, prints its Web UI link, follows unless --detach; returns the exit code. */
+export async function runOperation(
+  ctx: CliContext,
+  operation: Operation,
+  workflowType: string,
+  deployment: string,
+  input: unknown,
+  opts: RunOptions & { targetVersion?: string },
+): Promise<number> {
+  const handle = await startOperation(ctx, { operation, workflowType, deployment, args: [input], targetVersion: opts.targetVersion });
+  ctx.say(`started ${operation} on ${deployment}: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
+  ctx.say(`  Web UI: ${ctx.uiLink(handle.workflowId, handle.firstExecutionRunId)}`);
+  if (opts.detach) {
+    ctx.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, status: 'STARTED' });
+    return 0;
+  }
+  const outcome = await follow(ctx, handle);
+  await printOutcome(ctx, handle, outcome);
+  return outcome.exitCode;
+}
+
+export function registerOperationCommands(program: Command, context: () => CliContext): void {
+  program
+    .command('backup')
+    .description('pg_dump -Fc the deployment\'s database, verify it, write a manifest, apply retention')
+    .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
+    .option('--keep <n>', 'backups to keep (default: backup.keep in day2.yaml)', parseCount)
+    .option('--detach', 'return once started')
+    .addHelpText('after', '\nExample:\n  day2 backup --deployment ledger --keep 7')
+    .action(async (opts: RunOptions & { keep?: number }) => {
+      const ctx = context();
+      const deployment = defaultDeployment(ctx.config, opts.deployment);
+      const input: BackupInput = { deployment, keep: opts.keep };
+      process.exitCode = await runOperation(ctx, 'backup', 'backup', deployment, input, opts);
+    });
+
+  program
+    .command('restore <file>')
+    .description('restore a backup: verify it, ask for confirmation, restore beside the live database, swap, verify')
+    .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
+    .option('-y, --yes', 'skip the confirmation gate')
+    .option('--gate-timeout <seconds>', 'reject the restore if nobody decides within this time', parseCount)
+    .option('--detach', 'return once started')
+    .addHelpText('after', '\nExample:\n  day2 restore ledger-2026-11-22-020000.dump\n  day2 approve day2-ledger --gate confirm-restore --reason "incident 42"')
+    .action(async (file: string, opts: RunOptions & { yes?: boolean; gateTimeout?: number }) => {
+      const ctx = context();
+      const deployment = defaultDeployment(ctx.config, opts.deployment);
+      const input: RestoreInput = { deployment, file: assertBareFileName(file), yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
+      process.exitCode = await runOperation(ctx, 'restore', 'restore', deployment, input, opts);
+    });
+}
+
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new BadInputError(`'${value}' is not a positive whole number`);
+  return n;
+}

@@ -1,0 +1,64 @@
+// `day2 dev` (a local Temporal dev server with the Web UI) and `day2 worker`.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ensureTemporalCli } from '../../../scripts/ensure-tools';
+import { startApprover } from '../../approver/approver';
+import { logApproverEvent } from '../../approver/format-event';
+import { configPath, loadConfig, processSettings } from '../../config';
+import { createLogger } from '../../logger';
+import { isServerRunning, registerSearchAttributes, startDevServer } from '../../dev-server';
+import { runWorker } from '../../worker';
+import type { CliContext } from '../context';
+
+export function registerProcessCommands(program: Command, context: () => CliContext): void {
+  program
+    .command('dev')
+    .description('run a local Temporal dev server (SQLite under .day2/, Web UI) with day2\'s search attributes')
+    .option('--port <n>', 'gRPC port', (v) => Number(v), 7233)
+    .option('--ui-port <n>', 'Web UI port', (v) => Number(v), 8233)
+    .option('--db <file>', 'SQLite file', '.day2/temporal.sqlite')
+    .addHelpText('after', '\nExample:\n  day2 dev            # then open http://127.0.0.1:8233')
+    .action(async (opts: { port: number; uiPort: number; db: string }) => {
+      const cliPath = await ensureTemporalCli();
+      const address = `127.0.0.1:${opts.port}`;
+      if (await isServerRunning(address)) {
+        await registerSearchAttributes(cliPath, address, 'default');
+        process.stdout.write(`a Temporal server already answers at ${address}; search attributes registered\n`);
+        return;
+      }
+      const server = await startDevServer({
+        cliPath,
+        dbFile: path.resolve(opts.db),
+        port: opts.port,
+        uiPort: opts.uiPort,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`Temporal dev server at ${server.address}, Web UI ${server.uiUrl} (Ctrl-C to stop)\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void server.stop().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  program
+    .command('worker')
+    .description('run a day2 worker: executes the workflows and their activities; drains on SIGTERM')
+    .option('--with-approver', 'also run the automated approver (`day2 approver`) in this process')
+    .option('--approver-interval <seconds>', 'seconds between the approver\'s looks', (v) => Number(v), 5)
+    .addHelpText('after', '\nExample:\n  day2 worker --config /etc/day2/day2.yaml\n  day2 worker --with-approver')
+    .action(async (cmd: { withApprover?: boolean; approverInterval: number }) => {
+      const opts = program.opts<{ config?: string }>();
+      void context;
+      const config = loadConfig(configPath(opts.config));
+      // Beside the worker, the approver logs its decisions as JSON lines like the worker does.
+      const approver = cmd.withApprover
+        ? await startApprover(config, { intervalSeconds: cmd.approverInterval, onEvent: logApproverEvent(createLogger('day2-approver', processSettings().logLevel)) })
+        : undefined;
+      try {
+        await runWorker(config);
+      } finally {
+        await approver?.stop();
+      }
+    });
+}

@@ -1,0 +1,119 @@
+// `day2 upgrade` and `day2 rollback`. Versions and file names are checked here first, so a
+// typo exits 2 before anything starts. An upgrade that ended rolled back (or failed) exits
+// 1 with one line saying what happened and why.
+import type { Command } from 'commander';
+import { defaultDeployment } from '../../config';
+import { assertBareFileName } from '../../domain/backup-names';
+import { EXIT } from '../../domain/errors';
+import type { RollbackInput, UpgradeInput, UpgradeResult } from '../../domain/release-types';
+import type { Operation } from '../../domain/types';
+import { assertVersion } from '../../domain/version';
+import type { CliContext } from '../context';
+import { follow, printOutcome } from '../follow';
+import { startOperation } from '../start-operation';
+import { parseCount, type RunOptions } from './operations';
+
+/** The runbook's warning, printed whenever --skip-backup is used. */
+export const SKIP_BACKUP_WARNING =
+  'warning: --skip-backup: no pre-upgrade backup will be taken. This is discouraged in production: migrations are ' +
+  'forward-only, so if this upgrade fails day2 cannot roll it back by itself, and a later rollback loses everything ' +
+  'since your last backup.';
+
+interface UpgradeOptions extends RunOptions {
+  skipBackup?: boolean;
+  yes?: boolean;
+  force?: boolean;
+  gateTimeout?: number;
+}
+
+interface RollbackOptions extends RunOptions {
+  version?: string;
+  backup?: string;
+  yes?: boolean;
+  gateTimeout?: number;
+}
+
+export function registerReleaseCommands(program: Command, context: () => CliContext): void {
+  program
+    .command('upgrade <version>')
+    .description('upgrade to a release: pull it, back up, stop the worker, migrate, write the version, restart, verify; roll back if it fails')
+    .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
+    .option('--skip-backup', 'no pre-upgrade backup (discouraged: a failed upgrade then cannot be rolled back automatically)')
+    .option('-y, --yes', 'if the upgrade fails, roll back without asking (as upgrade.autoRollback: true does)')
+    .option('--force', 'allow a downgrade (usually `day2 rollback` is what you want)')
+    .option('--gate-timeout <seconds>', 'roll back a failed upgrade if nobody decides within this time', parseCount)
+    .option('--detach', 'return once started')
+    .addHelpText('after', '\nExamples:\n  day2 upgrade 1.2.0\n  day2 approve day2-ledger --gate rollback-failed-upgrade --reason "readiness never came back"')
+    .action(async (version: string, opts: UpgradeOptions) => {
+      assertVersion(version);
+      const ctx = context();
+      const deployment = defaultDeployment(ctx.config, opts.deployment);
+      if (opts.skipBackup && !ctx.options.quiet) process.stderr.write(`${SKIP_BACKUP_WARNING}\n`);
+      const input: UpgradeInput = {
+        deployment,
+        version,
+        skipBackup: opts.skipBackup,
+        force: opts.force,
+        yes: opts.yes,
+        gateTimeoutSeconds: opts.gateTimeout,
+      };
+      process.exitCode = await runReleaseOperation(ctx, 'upgrade', deployment, input, opts, version);
+    });
+
+  program
+    .command('rollback')
+    .description('restore a backup and the release it was taken under; says what will be lost and asks first')
+    .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
+    .option('--version <version>', 'release to run (default: from the backup\'s manifest, then .pre-upgrade-version)')
+    .option('--backup <file>', 'backup to restore (default: the newest that verifies)')
+    .option('-y, --yes', 'skip the confirmation gate')
+    .option('--gate-timeout <seconds>', 'reject the rollback if nobody decides within this time', parseCount)
+    .option('--detach', 'return once started')
+    .addHelpText('after', '\nExamples:\n  day2 rollback\n  day2 rollback --backup ledger-2026-11-22-020000.dump --version 1.1.0 --yes')
+    .action(async (opts: RollbackOptions) => {
+      if (opts.version !== undefined) assertVersion(opts.version);
+      if (opts.backup !== undefined) assertBareFileName(opts.backup);
+      const ctx = context();
+      const deployment = defaultDeployment(ctx.config, opts.deployment);
+      const input: RollbackInput = { deployment, version: opts.version, backup: opts.backup, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
+      process.exitCode = await runReleaseOperation(ctx, 'rollback', deployment, input, opts, opts.version);
+    });
+}
+
+/** runOperation's start–follow–print, plus: an upgrade that completed without upgrading
+ * is a failure (exit 1) whose message is the workflow's own account. */
+async function runReleaseOperation(
+  ctx: CliContext,
+  operation: Operation,
+  deployment: string,
+  input: UpgradeInput | RollbackInput,
+  opts: RunOptions,
+  targetVersion?: string,
+): Promise<number> {
+  const handle = await startOperation(ctx, { operation, workflowType: operation, deployment, args: [input], targetVersion });
+  ctx.say(`started ${operation} on ${deployment}: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
+  ctx.say(`  Web UI: ${ctx.uiLink(handle.workflowId, handle.firstExecutionRunId)}`);
+  if (opts.detach) {
+    ctx.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, status: 'STARTED' });
+    return EXIT.ok;
+  }
+  const outcome = await follow(ctx, handle);
+  const result = outcome.result as UpgradeResult | undefined;
+  if (operation === 'upgrade' && result && result.outcome !== 'upgraded') {
+    outcome.exitCode = EXIT.failed;
+    outcome.status = result.outcome === 'rolled-back' ? 'ROLLED_BACK' : 'FAILED';
+    outcome.error = upgradeVerdict(deployment, result);
+  }
+  await printOutcome(ctx, handle, outcome);
+  return outcome.exitCode;
+}
+
+export function upgradeVerdict(deployment: string, r: UpgradeResult): string {
+  if (r.outcome === 'rolled-back' && r.rollback) {
+    return (
+      `the upgrade of ${deployment} to ${r.to} failed and was rolled back to ${r.from} — ${r.reason}. ` +
+      `Data restored from ${r.rollback.backup}; the failed database is kept as ${r.rollback.keptAs}.`
+    );
+  }
+  return `the upgrade of ${deployment} to ${r.to} failed — ${r.reason}`;
+}

@@ -1,0 +1,57 @@
+// What every command needs: the config, a Temporal client (connected lazily, so `--help`
+// and config errors never wait on the network), and links into the Web UI.
+import { Client } from '@temporalio/client';
+import { dataConverterOf } from '../codec/data-converter';
+import { configPath, loadConfig, type Day2Config } from '../config';
+import { connectClient } from '../temporal-connection';
+
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export class CliContext {
+  private clientPromise?: Promise<Client>;
+  readonly config: Day2Config;
+
+  constructor(readonly options: GlobalOptions) {
+    this.config = loadConfig(configPath(options.config));
+  }
+
+  client(): Promise<Client> {
+    this.clientPromise ??= connectClient(this.config).then(
+      (connection) => new Client({ connection, namespace: this.config.temporal.namespace, dataConverter: dataConverterOf(this.config) }),
+    );
+    return this.clientPromise;
+  }
+
+  uiLink(workflowId: string, runId?: string): string {
+    const base = this.config.temporal.uiUrl.replace(/\/$/, '');
+    const ns = encodeURIComponent(this.config.temporal.namespace);
+    return `${base}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
+  }
+
+  /** Where human lines go: stderr in --json mode so stdout stays parseable; none when quiet. */
+  get humanStream(): NodeJS.WriteStream | undefined {
+    if (this.options.quiet) return undefined;
+    return this.options.json ? process.stderr : process.stdout;
+  }
+
+  say(line: string): void {
+    this.humanStream?.write(`${line}\n`);
+  }
+
+  /** Errors are printed even in quiet mode, always on stderr. */
+  warn(line: string): void {
+    process.stderr.write(`${line}\n`);
+  }
+
+  json(value: unknown): void {
+    if (this.options.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.clientPromise) await (await this.clientPromise).connection.close();
+  }
+}

@@ -1,0 +1,136 @@
+// Follows a running workflow: prints each step as it changes (with its elapsed time), the
+// gate it waits at with the commands that decide it, and the result; stops when the
+// workflow finishes or pauses at a gate, and maps the result to an exit code. On a
+// terminal the running step ticks on a live line.
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { deepestMessage, failureType } from '../domain/failure-chain';
+import { BAD_INPUT_TYPES, EXIT } from '../domain/errors';
+import { progressQuery } from '../domain/messages';
+import type { Progress } from '../domain/types';
+import type { CliContext } from './context';
+import { LiveLine } from './live-line';
+import { duration, renderGate, renderProgress, renderStep } from './render-progress';
+
+export interface FollowOptions {
+  /** Keep following through gates instead of returning when one is reached. */
+  throughGates?: boolean;
+  pollMs?: number;
+}
+
+export interface FollowOutcome {
+  exitCode: number;
+  status: string;
+  progress?: Progress;
+  result?: unknown;
+  error?: string;
+}
+
+const QUERY_DEADLINE_MS = 5_000;
+
+export async function follow(ctx: CliContext, handle: WorkflowHandle, opts: FollowOptions = {}): Promise<FollowOutcome> {
+  const seen = new Map<string, string>();
+  const live = new LiveLine(ctx.humanStream);
+  let lastGate: string | undefined;
+  const print = (line: string) => {
+    live.clear();
+    ctx.say(line);
+  };
+  try {
+    for (;;) {
+      const desc = await handle.describe();
+      const progress = await queryProgress(handle);
+      if (progress) {
+        for (const step of progress.steps) {
+          const key = `${step.status}|${step.detail ?? ''}`;
+          if (step.status !== 'pending' && seen.get(step.name) !== key) {
+            seen.set(step.name, key);
+            // On a terminal the live line shows the running step; the record keeps outcomes.
+            if (step.status === 'running' && live.enabled) continue;
+            print(`  ${renderStep(step, new Date(), { brief: step.status === 'waiting' && !!progress.gate })}`);
+          }
+        }
+        if (progress.gate && progress.gate.name !== lastGate) {
+          lastGate = progress.gate.name;
+          for (const line of renderGate(progress.gate, '    ')) print(line);
+          if (!opts.throughGates) return { exitCode: EXIT.waiting, status: 'WAITING', progress };
+        }
+        if (!progress.gate) lastGate = undefined;
+        const running = progress.steps.find((s) => s.status === 'running' || s.status === 'waiting');
+        if (running) live.show(`  ${renderStep(running, new Date(), { brief: true })} …`);
+      }
+      if (desc.status.name !== 'RUNNING') {
+        live.clear();
+        return finished(handle, desc.status.name, progress);
+      }
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
+    }
+  } finally {
+    live.clear();
+  }
+}
+
+/** The progress, or undefined when no worker answers in time (none running yet). */
+export async function queryProgress(handle: WorkflowHandle): Promise<Progress | undefined> {
+  try {
+    return await handle.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
+  } catch {
+    return undefined;
+  }
+}
+
+async function finished(handle: WorkflowHandle, status: string, progress?: Progress): Promise<FollowOutcome> {
+  // The last step may have changed after our previous look: take the final progress.
+  const final = (await queryProgress(handle)) ?? progress;
+  if (status === 'CANCELLED') return { exitCode: EXIT.failed, status, progress: final, error: final?.outcome ?? 'cancelled' };
+  try {
+    const result = (await handle.result()) as { outcome?: string } | undefined;
+    return { exitCode: exitCodeForOutcome(final?.operation, result?.outcome), status, progress: final, result };
+  } catch (err) {
+    const error = err instanceof WorkflowFailedError ? deepestMessage(err) : (err as Error).message;
+    const exitCode = BAD_INPUT_TYPES.includes(failureType(err) ?? '') ? EXIT.badInput : EXIT.failed;
+    return { exitCode, status, progress: final, error };
+  }
+}
+
+/** A workflow that completed may still report that it did not do what was asked: an
+ * upgrade that ended rolled back (or failed) exits 1, a rejected gate exits 5. */
+export function exitCodeForOutcome(operation: string | undefined, outcome: string | undefined): number {
+  if (outcome === 'rejected') return EXIT.rejected;
+  if (outcome === 'failed') return EXIT.failed;
+  if (operation === 'upgrade' && outcome === 'rolled-back') return EXIT.failed;
+  return EXIT.ok;
+}
+
+export async function printOutcome(ctx: CliContext, handle: WorkflowHandle, outcome: FollowOutcome): Promise<void> {
+  const desc = await handle.describe();
+  const link = ctx.uiLink(handle.workflowId, desc.runId);
+  const took = desc.closeTime ? ` (took ${duration(desc.closeTime.getTime() - desc.startTime.getTime())})` : '';
+  if (outcome.error) ctx.warn(`✗ ${outcome.status}: ${outcome.error}`);
+  else if (outcome.status !== 'WAITING' && outcome.progress?.outcome) {
+    // ✓ only when it did what was asked: a rejection or a rolled-back upgrade is not success.
+    const mark = outcome.exitCode === EXIT.ok ? '✓' : '✗';
+    ctx.say(`${mark} ${outcome.progress.outcome}${took}`);
+  }
+  ctx.say(`  Web UI: ${link}`);
+  ctx.json({
+    workflowId: handle.workflowId,
+    runId: desc.runId,
+    status: outcome.status,
+    exitCode: outcome.exitCode,
+    result: outcome.result,
+    error: outcome.error,
+    progress: outcome.progress,
+    webUi: link,
+  });
+}
+
+export async function describeAll(client: Client, query: string, limit = 20) {
+  const rows = [];
+  for await (const wf of client.workflow.list({ query })) {
+    rows.push(wf);
+    if (rows.length >= limit) break;
+  }
+  return rows;
+}
+
+export { renderProgress };

@@ -1,0 +1,22 @@
+// Every gate a day2 workflow can wait at. `day2 approve|reject --gate <name>` refuses any
+// other name before contacting Temporal: a gate that does not exist is bad input (exit 2),
+// whereas a real gate the workflow is not waiting at (yet, or any more) is a refusal
+// (exit 3) — retrying later can help with the second, never with the first.
+// A workflow that adds a gate lists its name here; test/gate-names.test.ts fails if any
+// `*_GATE = '…'` constant under src/ is missing.
+import { BadInputError } from './errors';
+
+export const GATE_NAMES: readonly string[] = [
+  'confirm-restore', // restore
+  'confirm-rollback', // rollback
+  'rollback-failed-upgrade', // upgrade
+  'verify-dual-secret', // API-key secret rotation
+  'commit-rotation', // API-key secret rotation
+];
+
+export function assertKnownGate(name: string): string {
+  if (!GATE_NAMES.includes(name)) {
+    throw new BadInputError(`there is no gate '${name}'`, `day2's gates are: ${GATE_NAMES.join(', ')}`);
+  }
+  return name;
+}

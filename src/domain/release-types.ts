@@ -1,0 +1,70 @@
+// Inputs and results of the upgrade and rollback workflows. Pure data: safe in workflows.
+import type { CheckResult } from './types';
+
+/** Gate after a failed upgrade step: approve = roll back (also the outcome on timeout). */
+export const ROLLBACK_FAILED_UPGRADE_GATE = 'rollback-failed-upgrade';
+/** Gate of `day2 rollback`: approve = restore the backup (everything since it is lost). */
+export const CONFIRM_ROLLBACK_GATE = 'confirm-rollback';
+
+export interface UpgradeInput {
+  deployment: string;
+  /** Target release (semver). */
+  version: string;
+  /** No pre-upgrade backup: a failed upgrade then cannot be rolled back automatically. */
+  skipBackup?: boolean;
+  /** Allow a downgrade (normally a rollback's job). */
+  force?: boolean;
+  /** Roll back a failed upgrade without asking, as `upgrade.autoRollback: true` does. */
+  yes?: boolean;
+  /** Overrides the rollback gate's timeout (default: the gate's policy, else 30 min). */
+  gateTimeoutSeconds?: number;
+}
+
+export interface UpgradeResult {
+  outcome: 'upgraded' | 'rolled-back' | 'failed';
+  from: string;
+  to: string;
+  /** Why the upgrade did not end as 'upgraded': the failed step and its error, and what followed. */
+  reason?: string;
+  /** The pre-upgrade backup file, when one was taken. */
+  backup?: string;
+  rollback?: RollbackResult;
+}
+
+/** What the worker's config says about upgrades of a deployment (read once, at the start). */
+export interface UpgradePolicy {
+  autoRollback: boolean;
+  rollbackGateTimeoutSeconds?: number;
+  readyTimeoutSeconds: number;
+  deprecatedVars: string[];
+}
+
+export interface RollbackInput {
+  deployment: string;
+  /** Target release; default: the backup's manifest, then `.pre-upgrade-version`. */
+  version?: string;
+  /** Backup file name; default: the newest one that verifies. */
+  backup?: string;
+  /** Skip the confirmation gate (an upgrade's own gate already decided). */
+  yes?: boolean;
+  gateTimeoutSeconds?: number;
+  /** Why, when an upgrade started this rollback. */
+  reason?: string;
+}
+
+export interface RollbackResult {
+  outcome: 'rolled-back' | 'rejected';
+  /** Release running before the rollback, when known. */
+  from: string | null;
+  version: string;
+  backup: string;
+  backupTakenAt: string;
+  /** Time between the backup and the rollback: what was lost. */
+  lostSeconds: number;
+  /** Where the replaced database was kept. */
+  keptAs?: string;
+  /** e.g. the pull failed and the release already present was used. */
+  warning?: string;
+  checks?: CheckResult[];
+  reason?: string;
+}

@@ -1,0 +1,95 @@
+// Types shared by workflows, activities and the client. Pure data: safe in workflows.
+
+export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key';
+
+export type StepStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
+
+export interface Step {
+  name: string;
+  status: StepStatus;
+  startedAt?: string;
+  endedAt?: string;
+  detail?: string;
+}
+
+export interface GateState {
+  name: string;
+  question: string;
+  since: string;
+  timeoutAt: string;
+  defaultOutcome: 'approve' | 'reject';
+  approveCommand: string;
+}
+
+export interface Progress {
+  workflowId: string;
+  operation: Operation;
+  deployment: string;
+  steps: Step[];
+  gate?: GateState;
+  /** Set when the workflow has finished. */
+  outcome?: string;
+}
+
+export interface GateDecision {
+  gate: string;
+  approve: boolean;
+  by: string;
+  reason: string;
+  /** Evidence from the automated approver (check results), recorded in history. */
+  evidence?: CheckResult[];
+}
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Written beside every backup as `<file>.manifest.json`. */
+export interface BackupManifest {
+  file: string;
+  deployment: string;
+  database: string;
+  serverVersion: string;
+  appVersion: string | null;
+  sizeBytes: number;
+  sha256: string;
+  createdAt: string;
+  workflowId: string;
+  runId: string;
+  /** Version running before an upgrade, when the backup was taken for one. */
+  preUpgradeVersion?: string;
+  /** Number of entries `pg_restore --list` found. */
+  tocEntries: number;
+}
+
+export interface BackupInput {
+  deployment: string;
+  /** Recorded in the manifest and `.pre-upgrade-version` when called by an upgrade. */
+  preUpgradeVersion?: string;
+  keep?: number;
+}
+
+export interface BackupResult {
+  file: string;
+  manifest: BackupManifest;
+  reused: boolean;
+  deleted: string[];
+}
+
+export interface RestoreInput {
+  deployment: string;
+  file: string;
+  /** Skip the confirmation gate. */
+  yes?: boolean;
+  gateTimeoutSeconds?: number;
+}
+
+export interface RestoreResult {
+  outcome: 'restored' | 'rejected';
+  file: string;
+  keptAs?: string;
+  checks: CheckResult[];
+  reason?: string;
+}

@@ -1,0 +1,14 @@
+// Mutating operations on one deployment share one workflow id, so Temporal itself refuses
+// a second one while the first runs (invariant 5). Child workflows get ids under it.
+export const MUTATING_PREFIX = 'day2-';
+
+export const mutatingWorkflowId = (deployment: string) => `${MUTATING_PREFIX}${deployment}`;
+
+export const childWorkflowId = (parentId: string, operation: string) => `${parentId}/${operation}`;
+
+/** Read-only operations (preflight, DR drill, support bundle) may run beside others. */
+export const readOnlyWorkflowId = (deployment: string, operation: string, at: Date) =>
+  `day2-${deployment}-${operation}-${at.toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
+
+export const approveCommand = (workflowId: string, gate: string) =>
+  `day2 approve ${workflowId} --gate ${gate} --reason "<why>"`;

@@ -1,0 +1,56 @@
+// The day2 worker: polls the task queue, runs workflows (sandboxed) and activities (with
+// the config), logs JSON through pino, exposes Prometheus metrics when asked, and drains
+// in-flight work on SIGTERM/SIGINT before exiting.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { payloadCodecsOf } from './codec/data-converter';
+import { processSettings, type Day2Config } from './config';
+import { createLogger } from './logger';
+import { connectWorker } from './temporal-connection';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const WORKFLOWS_PATH = path.join(here, 'workflows', 'index.ts');
+
+let runtimeInstalled = false;
+
+function installRuntime(logLevel: string, metricsAddress?: string): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const logger = createLogger('temporal', logLevel);
+  Runtime.install({
+    logger: new DefaultLogger(logLevel.toUpperCase() as LogLevel, (entry) => {
+      const level = entry.level.toLowerCase() as 'info';
+      (logger[level] ?? logger.info).call(logger, entry.meta ?? {}, entry.message);
+    }),
+    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+  });
+}
+
+export async function createWorker(config: Day2Config): Promise<Worker> {
+  const settings = processSettings();
+  installRuntime(settings.logLevel, settings.metricsAddress);
+  const logger = createLogger('day2-worker', settings.logLevel);
+  const connection = await connectWorker(config);
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(settings.workflowBundle ? { workflowBundle: { codePath: settings.workflowBundle } } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ config, logger }),
+    // The payload codec (temporal.codec) runs here, outside the sandbox: same bundle either way.
+    dataConverter: { payloadCodecs: payloadCodecsOf(config) },
+    // Let a running pg_dump finish on SIGTERM; anything longer resumes on the next worker.
+    shutdownGraceTime: '20 seconds',
+  });
+}
+
+/** Runs until SIGTERM/SIGINT (handled by the Temporal runtime), then drains. */
+export async function runWorker(config: Day2Config): Promise<void> {
+  const worker = await createWorker(config);
+  const logger = createLogger('day2-worker', processSettings().logLevel);
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
+  await worker.run();
+  logger.info('worker stopped');
+}

@@ -1,0 +1,57 @@
+// backup.sh as a workflow: pg_dump -Fc to a temporary name, verified with pg_restore
+// --list, a manifest beside it, an atomic rename, then retention.
+import { workflowInfo } from '@temporalio/workflow';
+import { backupFileName } from '../domain/backup-names';
+import type { BackupInput, BackupResult } from '../domain/types';
+import { long, quick } from './activity-proxies';
+import { endCleanlyOnCancel } from './cancellation';
+import { beginOperation } from './operation';
+import type { ProgressTracker } from './progress';
+
+export const BACKUP_STEPS = ['Detect running version', 'Dump and verify', 'Apply retention'] as const;
+
+export async function backup(input: BackupInput): Promise<BackupResult> {
+  const { progress } = beginOperation('backup', input.deployment, [...BACKUP_STEPS]);
+  // A backup never changes the database; a dump stopped half-way is only a hidden
+  // `.<file>.<runId>.partial`, never published under a backup's name.
+  return endCleanlyOnCancel(progress, () => backupSteps(input, progress), () => 'the database is untouched');
+}
+
+async function backupSteps(input: BackupInput, progress: ProgressTracker): Promise<BackupResult> {
+  const { deployment } = input;
+  const info = workflowInfo();
+  // Named from the workflow's start time: a retry or replay computes the same name.
+  const fileName = backupFileName(deployment, info.startTime);
+
+  const appVersion = await progress.step(
+    'Detect running version',
+    () => quick.detectRunningVersion.executeWithOptions({ summary: `Read ${deployment}'s running version` }, [{ deployment }]),
+    (v) => (v ? `running ${v}` : 'version unknown'),
+  );
+  const { manifest, reused } = await progress.step(
+    'Dump and verify',
+    () =>
+      long.createBackup.executeWithOptions({ summary: `pg_dump -Fc ${deployment} → ${fileName}, verify with pg_restore --list` }, [
+        {
+          deployment,
+          fileName,
+          workflowId: info.workflowId,
+          runId: info.runId,
+          createdAt: info.startTime.toISOString(),
+          appVersion: appVersion ?? undefined,
+          preUpgradeVersion: input.preUpgradeVersion,
+        },
+      ]),
+    (r) => `${r.manifest.file}, ${r.manifest.sizeBytes} bytes, sha256 ${r.manifest.sha256.slice(0, 12)}${r.reused ? ' (reused)' : ''}`,
+  );
+  const { deleted } = await progress.step(
+    'Apply retention',
+    () =>
+      quick.applyRetention.executeWithOptions({ summary: `Keep the newest backups of ${deployment}` }, [
+        { deployment, keep: input.keep, protect: [manifest.file] },
+      ]),
+    (r) => (r.deleted.length ? `deleted ${r.deleted.join(', ')}` : 'nothing to delete'),
+  );
+  progress.finish(`backed up to ${manifest.file}`);
+  return { file: manifest.file, manifest, reused, deleted };
+}

@@ -1,0 +1,150 @@
+// rollback.sh as a workflow. Migrations are forward-only, so a rollback restores the whole
+// database from a backup and runs the release that backup was taken under.
+//
+// Safer than the script's order (restore, write version, pull, restart): the release is
+// pulled first, so a registry outage fails the rollback before anything changes; and the
+// version is written before the restore, because the restore child restarts the services
+// and they must come up as the target release on the restored database — never the newer
+// release on an older schema.
+import { executeChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CONFIRM_ROLLBACK_GATE, type RollbackInput, type RollbackResult } from '../domain/release-types';
+import { TARGET_VERSION } from '../domain/search-attributes';
+import type { BackupManifest } from '../domain/types';
+import { isVersion } from '../domain/version';
+import { childWorkflowId } from '../domain/workflow-ids';
+import { long, quick } from './activity-proxies';
+import { failedActivityOfChild, humanDuration, refuse } from './failures';
+import { beginOperation } from './operation';
+import type { ProgressTracker } from './progress';
+import { verifyServiceVersion } from './release-checks';
+import { restore } from './restore';
+
+export const ROLLBACK_STEPS = [
+  'Locate backup',
+  'Resolve target version',
+  'Confirm rollback',
+  'Pull release',
+  'Write release version',
+  'Restore backup and restart',
+  'Verify version',
+] as const;
+
+/** Activities of the restore child that fail before its swap: the live database is intact. */
+const BEFORE_SWAP = new Set(['verifyBackup', 'stageRestore', 'dropDatabaseIfExists', 'stopServices']);
+
+export async function rollback(input: RollbackInput): Promise<RollbackResult> {
+  const { deployment } = input;
+  const { progress, gates } = beginOperation('rollback', deployment, [...ROLLBACK_STEPS], input.version);
+
+  const manifest = await progress.step('Locate backup', () => locateBackup(input), (m) => `${m.file}, taken ${m.createdAt}`);
+  const { from, target } = await progress.step(
+    'Resolve target version',
+    () => resolveTarget(input, manifest),
+    (r) => `${r.from ?? 'unknown'} → ${r.target} (${r.source})`,
+  );
+  // Known only now when --version was not given: let the Web UI and `day2 list` filter on it.
+  upsertSearchAttributes([{ key: TARGET_VERSION, value: target }]);
+  // Workflow time (deterministic): what is lost is everything since the backup.
+  const lostSince = () => Math.round((Date.now() - Date.parse(manifest.createdAt)) / 1000);
+  const lost = humanDuration(lostSince());
+  const base = { from, version: target, backup: manifest.file, backupTakenAt: manifest.createdAt };
+
+  if (input.yes) {
+    progress.skip('Confirm rollback', input.reason ? `decided by the upgrade: ${input.reason}` : 'confirmed up front (--yes)');
+  } else {
+    const decision = await gates.wait('Confirm rollback', {
+      name: CONFIRM_ROLLBACK_GATE,
+      question:
+        `Roll ${deployment} back from ${from ?? 'an unknown release'} to ${target} by restoring ${manifest.file} ` +
+        `(taken ${manifest.createdAt}, ${lost} ago)? Everything written since the backup — the last ${lost} — is lost ` +
+        `(the current database is kept aside).`,
+      timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
+      defaultOutcome: 'reject',
+    });
+    if (!decision.approve) {
+      progress.finish(`rejected by ${decision.by}: nothing was changed`);
+      return { ...base, lostSeconds: 0, outcome: 'rejected', reason: decision.reason };
+    }
+  }
+
+  const pulled = await progress.step(
+    'Pull release',
+    () =>
+      long.pullRelease.executeWithOptions({ summary: `Pull release ${target} (fall back to a copy already present)` }, [
+        { deployment, version: target, allowPresentFallback: true },
+      ]),
+    (r) => (r.usedPresent ? `warning: ${r.warning}` : `pulled ${target}`),
+  );
+  await progress.step('Write release version', () =>
+    quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${target} into the env file and the version file` }, [
+      { deployment, version: target },
+    ]),
+  );
+  const lostSeconds = lostSince();
+  const restored = await progress.step(
+    'Restore backup and restart',
+    () => restoreAndRestart(input, manifest.file, from, progress),
+    (r) => `restored ${r.file}; previous data kept as ${r.keptAs}; services restarted and ready`,
+  );
+  await progress.step('Verify version', () => verifyServiceVersion(deployment, target), (v) => v);
+
+  progress.finish(`rolled back to ${target} from ${manifest.file}; the ${humanDuration(lostSeconds)} of changes since it are gone (kept as ${restored.keptAs})`);
+  return { ...base, lostSeconds, outcome: 'rolled-back', keptAs: restored.keptAs, warning: pulled.warning, checks: restored.checks, reason: input.reason };
+}
+
+/** The backup named, verified; else the newest that verifies. */
+async function locateBackup(input: RollbackInput): Promise<BackupManifest> {
+  const { deployment } = input;
+  const verify = (file: string) =>
+    quick.verifyBackup.executeWithOptions({ summary: `Verify ${file}: manifest checksum and pg_restore --list` }, [{ deployment, file }]);
+  if (input.backup) return verify(input.backup);
+  const backups = await quick.listBackups.executeWithOptions({ summary: `List ${deployment}'s backups` }, [{ deployment }]);
+  for (const candidate of backups) {
+    try {
+      return await verify(candidate.file);
+    } catch {
+      // A damaged backup is skipped: the next newest may be fine (the failure is in history).
+    }
+  }
+  refuse(`no backup of ${deployment} verifies${backups.length ? ` (${backups.length} checked)` : ''}: nothing to roll back to`);
+}
+
+/** --version, else the backup's own record of its release, else `.pre-upgrade-version`. */
+async function resolveTarget(input: RollbackInput, manifest: BackupManifest) {
+  const { deployment } = input;
+  const from = await quick.detectRunningVersion.executeWithOptions({ summary: `Read ${deployment}'s running version` }, [{ deployment }]);
+  const candidates: Array<[string | null | undefined, string]> = [
+    [input.version, '--version'],
+    [manifest.preUpgradeVersion, 'backup manifest, pre-upgrade version'],
+    [manifest.appVersion, 'backup manifest, running version'],
+  ];
+  let found = candidates.find(([v]) => v);
+  if (!found) {
+    const recorded = await quick.readPreUpgradeVersion.executeWithOptions({ summary: 'Read .pre-upgrade-version' }, [{ deployment }]);
+    found = [recorded, '.pre-upgrade-version'];
+  }
+  const [target, source] = found;
+  if (!target) refuse(`cannot tell which release ${manifest.file} belongs to: pass --version`);
+  if (!isVersion(target)) refuse(`${source} says ${JSON.stringify(target)}, which is not a release version: pass --version`);
+  return { from, target, source };
+}
+
+/** The restore child (non-interactive: this workflow's gate confirmed). If it fails before
+ * its swap, the live database is untouched: put the previous version back (saga). */
+async function restoreAndRestart(input: RollbackInput, file: string, from: string | null, progress: ProgressTracker) {
+  const { deployment } = input;
+  try {
+    return await executeChild(restore, {
+      workflowId: childWorkflowId(workflowInfo().workflowId, 'restore'),
+      args: [{ deployment, file, yes: true }],
+    });
+  } catch (err) {
+    const failedAt = failedActivityOfChild(err);
+    if (from && failedAt && BEFORE_SWAP.has(failedAt)) {
+      await quick.writeReleaseVersion.executeWithOptions({ summary: `Undo: write ${from} back` }, [{ deployment, version: from }]);
+      await quick.startServices.executeWithOptions({ summary: `Make sure ${deployment} runs ${from} again` }, [{ deployment }]);
+      progress.mark('Write release version', 'done', `undone: the restore failed before replacing the database; back to ${from}`);
+    }
+    throw err;
+  }
+}

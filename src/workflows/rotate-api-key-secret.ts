@@ -1,0 +1,149 @@
+// rotate-secrets.sh api-key-secret as a workflow: the runbook's six steps, with its
+// dual-secret window made durable. The window may last days at the `verify-dual-secret`
+// gate; every side effect is an idempotent activity, so workers may come and go meanwhile.
+// Secrets exist only inside the activities: this file sees fingerprints.
+import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
+import {
+  COMMIT_ROTATION_GATE,
+  DEFAULT_ROTATION_GATE_TIMEOUT_SECONDS,
+  VERIFY_DUAL_SECRET_GATE,
+  type ApiKeySecretPair,
+  type RotateApiKeySecretInput,
+  type RotateApiKeySecretResult,
+} from '../domain/rotation';
+import type { GateDecision } from '../domain/types';
+import { long, quick } from './activity-proxies';
+import { endCleanlyOnCancel, uninterruptible } from './cancellation';
+import type { Gates } from './gate';
+import { beginOperation } from './operation';
+import { errorMessage, type ProgressTracker } from './progress';
+import { rollBackApiKeyRotation } from './rotate-api-key-rollback';
+import { describeRestart, verifiedRestart } from './rotation-restart';
+
+export const ROTATE_API_KEY_STEPS = [
+  'Save previous secret, write new secret',
+  'Restart in dual-secret mode',
+  'Verify dual-secret mode',
+  'Re-hash API keys',
+  'Restart and verify',
+  'Commit rotation',
+  'Remove previous secret and restart',
+] as const;
+const [BEGIN, RESTART_DUAL, VERIFY_DUAL, REHASH, RESTART_VERIFY, COMMIT, REMOVE_PREVIOUS] = ROTATE_API_KEY_STEPS;
+
+/** Where a cancellation (`day2 cancel`) would leave the deployment, kept current as we go. */
+interface Where {
+  now: string;
+}
+
+export async function rotateApiKeySecret(input: RotateApiKeySecretInput): Promise<RotateApiKeySecretResult> {
+  const { progress, gates } = beginOperation('rotate-api-key-secret', input.deployment, [...ROTATE_API_KEY_STEPS]);
+  const where: Where = { now: 'nothing was changed' };
+  return endCleanlyOnCancel(progress, () => rotationSteps(input, progress, gates, where), () => where.now);
+}
+
+async function rotationSteps(input: RotateApiKeySecretInput, progress: ProgressTracker, gates: Gates, where: Where): Promise<RotateApiKeySecretResult> {
+  const { deployment } = input;
+  const { workflowId, runId } = workflowInfo();
+  const timeoutOf = (gate: string) => input.gateTimeoutSeconds?.[gate] ?? DEFAULT_ROTATION_GATE_TIMEOUT_SECONDS;
+
+  // One atomic env-file write; a cancellation takes effect after it, so `where` stays exact.
+  const begun = await progress.step(
+    BEGIN,
+    () =>
+      uninterruptible(() =>
+        quick.beginApiKeyRotation.executeWithOptions(
+          { summary: `Save ${deployment}'s API key secret as the previous one; write a new 32-byte secret as current` },
+          [{ deployment, rotationId: `${workflowId}/${runId}` }],
+        ),
+      ),
+    (r) => `previous ${r.previousFp}, new ${r.currentFp}${r.resumed ? ' (the env file was already in dual-secret mode: carrying on)' : ''}`,
+  );
+  const pair: ApiKeySecretPair = { previousFp: begun.previousFp, currentFp: begun.currentFp };
+  const result = (r: Omit<RotateApiKeySecretResult, 'previousFp' | 'newFp'>): RotateApiKeySecretResult => ({
+    previousFp: pair.previousFp,
+    newFp: pair.currentFp,
+    ...r,
+  });
+
+  // Until the re-hash is approved nothing is irreversible, so every way out — the service
+  // failing in dual-secret mode, a rejection, a cancellation — rolls back.
+  let verified: GateDecision;
+  try {
+    await progress.step(RESTART_DUAL, () => verifiedRestart(deployment, 'dual-secret mode', 'Rolling back.'), describeRestart);
+    verified = await gates.wait(VERIFY_DUAL, {
+      name: VERIFY_DUAL_SECRET_GATE,
+      question:
+        `${deployment} accepts both the previous API key secret (${pair.previousFp}) and the new one (${pair.currentFp}). ` +
+        'Check your integrations for as long as you need. Approve to re-hash every API key under the new secret ' +
+        '(irreversible: after it, a rejection keeps dual-secret mode); reject to roll back to the previous secret.',
+      timeoutSeconds: timeoutOf(VERIFY_DUAL_SECRET_GATE),
+      defaultOutcome: 'reject',
+    });
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    const why = cancelled ? 'cancelled' : `${deployment} did not work in dual-secret mode (${errorMessage(err)})`;
+    await rollBackApiKeyRotation(deployment, pair, progress, why);
+    where.now = `rolled back to the previous secret ${pair.previousFp}; nothing was re-hashed`;
+    if (cancelled) throw err;
+    progress.finish(`failed in dual-secret mode; ${where.now}`);
+    throw ApplicationFailure.create({ type: 'RotationRolledBack', nonRetryable: true, message: `${why}; ${where.now}` });
+  }
+  if (!verified.approve) {
+    const checks = await rollBackApiKeyRotation(deployment, pair, progress, `rejected by ${verified.by}`);
+    progress.finish(`rejected by ${verified.by}: rolled back to the previous secret ${pair.previousFp}; the service works as before`);
+    return result({ outcome: 'rejected', state: 'rolled-back', reason: verified.reason, checks });
+  }
+
+  const stayDual = keepDualSecretAdvice(deployment, pair);
+  where.now = stayDual;
+  await progress.step(
+    REHASH,
+    () =>
+      long.rehashApiKeys.executeWithOptions(
+        { summary: `Re-hash every API key of ${deployment} under the new secret ${pair.currentFp} (irreversible)` },
+        [{ deployment }],
+      ),
+    () => `every API key re-hashed under ${pair.currentFp}`,
+  );
+  await progress.step(RESTART_VERIFY, () => verifiedRestart(deployment, 'after the re-hash', stayDual), describeRestart);
+
+  const committed = await gates.wait(COMMIT, {
+    name: COMMIT_ROTATION_GATE,
+    question:
+      `Every API key of ${deployment} is hashed under the new secret (${pair.currentFp}) and both secrets are still accepted. ` +
+      `Approve to remove the previous secret (${pair.previousFp}) and restart: keys hashed under it stop working. ` +
+      'Reject to stay in dual-secret mode for now.',
+    timeoutSeconds: timeoutOf(COMMIT_ROTATION_GATE),
+    defaultOutcome: 'reject',
+  });
+  if (!committed.approve) {
+    progress.finish(`rejected by ${committed.by}: kept dual-secret mode. ${stayDual}`);
+    return result({ outcome: 'rejected', state: 'dual-secret', reason: committed.reason, next: stayDual, checks: [] });
+  }
+
+  // Removal and restart belong together: a cancellation takes effect after both.
+  const final = await progress.step(
+    REMOVE_PREVIOUS,
+    () =>
+      uninterruptible(async () => {
+        await quick.removePreviousApiKeySecret.executeWithOptions(
+          { summary: `Remove the previous API key secret ${pair.previousFp} from ${deployment}'s env file` },
+          [{ deployment, keepFp: pair.currentFp }],
+        );
+        where.now = `the previous secret ${pair.previousFp} is removed; every key is hashed under ${pair.currentFp}`;
+        return verifiedRestart(deployment, 'new secret only', `${where.now}.`);
+      }),
+    describeRestart,
+  );
+  progress.finish(`rotated: ${deployment} accepts only the new secret ${pair.currentFp}; keys hashed under ${pair.previousFp} no longer work`);
+  return result({ outcome: 'rotated', state: 'new-secret-only', checks: final.checks });
+}
+
+function keepDualSecretAdvice(deployment: string, pair: ApiKeySecretPair): string {
+  return (
+    `${deployment} stays in dual-secret mode: both secrets are accepted and every key is re-hashed under ${pair.currentFp}. ` +
+    `To finish, run \`day2 rotate api-key-secret --deployment ${deployment}\` again (it carries on from the env file) ` +
+    `and approve its gates; until then the previous secret ${pair.previousFp} stays valid.`
+  );
+}

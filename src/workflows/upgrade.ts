@@ -1,0 +1,202 @@
+// upgrade.sh as a workflow, safer: the release is pulled before anything stops (a pull
+// that fails leaves the service untouched); the pre-upgrade backup is the backup workflow
+// as a child; and a failure from the first stop on is answered by a rollback — after a
+// gate whose default on timeout is to roll back, or at once with `autoRollback: true`.
+import { ApplicationFailure, executeChild, isCancellation, workflowInfo } from '@temporalio/workflow';
+import {
+  ROLLBACK_FAILED_UPGRADE_GATE,
+  type RollbackResult,
+  type UpgradeInput,
+  type UpgradePolicy,
+  type UpgradeResult,
+} from '../domain/release-types';
+import type { BackupResult } from '../domain/types';
+import { compareVersions, isVersion } from '../domain/version';
+import { childWorkflowId } from '../domain/workflow-ids';
+import { long, quick } from './activity-proxies';
+import { backup } from './backup';
+import { deepestMessage, humanDuration, refuse } from './failures';
+import { beginOperation } from './operation';
+import type { Gates } from './gate';
+import type { ProgressTracker } from './progress';
+import { runPreflight, verifyServiceVersion } from './release-checks';
+import { rollback } from './rollback';
+
+export const UPGRADE_STEPS = [
+  'Check versions',
+  'Pull release',
+  'Pre-upgrade backup',
+  'Stop worker',
+  'Run migrations',
+  'Write release version',
+  'Comment out deprecated variables',
+  'Restart services',
+  'Wait for readiness',
+  'Run preflight checks',
+  'Verify version',
+] as const;
+type UpgradeStep = (typeof UPGRADE_STEPS)[number];
+
+/** Appended only when an upgrade fails after it started changing things. */
+const DECIDE_STEP = 'Decide rollback';
+const ROLLBACK_STEP = 'Roll back';
+const DEFAULT_ROLLBACK_GATE_TIMEOUT_S = 30 * 60;
+
+export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
+  const { deployment, version: to } = input;
+  const { progress, gates } = beginOperation('upgrade', deployment, [...UPGRADE_STEPS], to);
+
+  // Steps 1–3 change nothing on the service: a failure here simply fails the upgrade.
+  const { from, policy } = await progress.step('Check versions', () => checkVersions(input), (r) => `${r.from} → ${to}`);
+  await progress.step(
+    'Pull release',
+    () => long.pullRelease.executeWithOptions({ summary: `Pull release ${to} (before anything is stopped)` }, [{ deployment, version: to }]),
+    () => `pulled ${to}`,
+  );
+  let taken: BackupResult | undefined;
+  if (input.skipBackup) {
+    progress.skip('Pre-upgrade backup', '--skip-backup: no backup, so no automatic rollback if the upgrade fails');
+  } else {
+    taken = await progress.step(
+      'Pre-upgrade backup',
+      () => executeChild(backup, { workflowId: childWorkflowId(workflowInfo().workflowId, 'backup'), args: [{ deployment, preUpgradeVersion: from }] }),
+      (r) => `${r.file} (pre-upgrade version ${from} recorded in its manifest and .pre-upgrade-version)`,
+    );
+  }
+
+  // From here on the service changes: any failure leads to the rollback decision.
+  let current: UpgradeStep = 'Stop worker';
+  const step = <T>(name: UpgradeStep, fn: () => Promise<T>, describe?: (r: T) => string | undefined) => {
+    current = name;
+    return progress.step(name, fn, describe);
+  };
+  try {
+    await applyUpgrade(deployment, from, to, policy, step, progress);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const reason = `${current} failed: ${deepestMessage(err)}`;
+    return afterFailure({ input, from, to, reason, backup: taken, policy, progress, gates });
+  }
+  progress.finish(`upgraded ${deployment} from ${from} to ${to}`);
+  return { outcome: 'upgraded', from, to, backup: taken?.file };
+}
+
+/** Refuses bad input before anything happens: not semver, same version, a downgrade. */
+async function checkVersions(input: UpgradeInput): Promise<{ from: string; policy: UpgradePolicy }> {
+  const { deployment, version: to } = input;
+  if (!isVersion(to)) refuse(`${JSON.stringify(to)} is not a release version (expected MAJOR.MINOR.PATCH, e.g. 1.4.2)`);
+  const from = await quick.detectRunningVersion.executeWithOptions({ summary: `Read ${deployment}'s running version` }, [{ deployment }]);
+  if (!from) refuse(`cannot tell which release ${deployment} runs: set its version variable in the env file or the version file`);
+  if (!isVersion(from)) refuse(`${deployment} runs ${JSON.stringify(from)}, which is not a release version: fix the env file's version first`);
+  const order = compareVersions(to, from);
+  if (order === 0) refuse(`${deployment} already runs ${to}: nothing to upgrade`);
+  if (order < 0 && !input.force) {
+    refuse(`${to} is older than the running ${from}: that is a rollback (day2 rollback restores the matching backup), or pass --force`);
+  }
+  const policy = await quick.readUpgradePolicy.executeWithOptions({ summary: `Read ${deployment}'s upgrade policy` }, [{ deployment }]);
+  return { from, policy };
+}
+
+type StepRunner = <T>(name: UpgradeStep, fn: () => Promise<T>, describe?: (r: T) => string | undefined) => Promise<T>;
+
+/** Steps 4–10 of the runbook, in its order. Each activity is idempotent, so a worker killed
+ * anywhere here resumes with the step it was in. */
+async function applyUpgrade(deployment: string, from: string, to: string, policy: UpgradePolicy, step: StepRunner, progress: ProgressTracker) {
+  await step('Stop worker', () =>
+    quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s worker so no job runs during migration` }, [{ deployment, scope: 'worker' }]),
+  );
+  await step('Run migrations', () =>
+    long.runMigrations.executeWithOptions({ summary: `Run migrations with release ${to}` }, [{ deployment, version: to }]),
+  );
+  await step('Write release version', () =>
+    quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${to} into the env file and the version file` }, [{ deployment, version: to }]),
+  );
+  if (policy.deprecatedVars.length) {
+    const day = workflowInfo().startTime.toISOString().slice(0, 10);
+    const note = `removed in ${to}: commented out by day2 upgrade ${from} → ${to} on ${day}`;
+    await step(
+      'Comment out deprecated variables',
+      () => quick.commentOutDeprecatedVars.executeWithOptions({ summary: `Comment out ${policy.deprecatedVars.join(', ')} if set` }, [{ deployment, note }]),
+      (r) => (r.commentedOut.length ? `commented out ${r.commentedOut.join(', ')}` : 'none set'),
+    );
+  } else {
+    progress.skip('Comment out deprecated variables', 'none configured (deprecatedVars)');
+  }
+  await step('Restart services', async () => {
+    await quick.stopServices.executeWithOptions({ summary: `Stop all of ${deployment}'s services` }, [{ deployment, scope: 'all' }]);
+    await quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services as ${to}` }, [{ deployment }]);
+  });
+  await step(
+    'Wait for readiness',
+    () => long.waitForReady.executeWithOptions({ summary: `Wait up to ${policy.readyTimeoutSeconds} s for ${deployment} to report ready` }, [{ deployment }]),
+    (r) => `ready after ${(r.readyAfterMs / 1000).toFixed(1)} s`,
+  );
+  await step('Run preflight checks', () => runPreflight(deployment), (rs) => rs.map((c) => `✓ ${c.name}`).join(', ') || 'no checks configured');
+  await step('Verify version', () => verifyServiceVersion(deployment, to), (v) => v);
+}
+
+interface FailureContext {
+  input: UpgradeInput;
+  from: string;
+  to: string;
+  reason: string;
+  backup?: BackupResult;
+  policy: UpgradePolicy;
+  progress: ProgressTracker;
+  gates: Gates;
+}
+
+/** Step 7 of the issue: offer (or, per config, run) the rollback to the pre-upgrade backup. */
+async function afterFailure(ctx: FailureContext): Promise<UpgradeResult> {
+  const { input, from, to, reason, backup: taken, policy, progress, gates } = ctx;
+  const { deployment } = input;
+  const failed = (why: string): UpgradeResult => {
+    progress.finish(`upgrade to ${to} failed: ${why}`);
+    return { outcome: 'failed', from, to, reason: why, backup: taken?.file };
+  };
+  if (!taken) {
+    // Restoring some older backup would silently lose more than this upgrade touched.
+    return failed(`${reason}. No pre-upgrade backup was taken (--skip-backup), so day2 does not roll back by itself: ` +
+      `fix forward, or \`day2 rollback --backup <file> --version ${from}\` accepting the loss since that backup`);
+  }
+
+  if (policy.autoRollback || input.yes) {
+    progress.skip(DECIDE_STEP, policy.autoRollback ? 'upgrade.autoRollback: true — rolling back without asking' : '--yes: rolling back without asking');
+  } else {
+    const since = humanDuration((Date.now() - Date.parse(taken.manifest.createdAt)) / 1000);
+    const decision = await gates.wait(DECIDE_STEP, {
+      name: ROLLBACK_FAILED_UPGRADE_GATE,
+      question:
+        `The upgrade of ${deployment} to ${to} failed (${reason}). Roll back to ${from} by restoring ${taken.file} ` +
+        `(taken ${since} ago)? Everything written since that backup is lost. Reject to leave it as it is and fix forward.`,
+      timeoutSeconds: input.gateTimeoutSeconds ?? policy.rollbackGateTimeoutSeconds ?? DEFAULT_ROLLBACK_GATE_TIMEOUT_S,
+      defaultOutcome: 'approve',
+    });
+    if (!decision.approve) return failed(`${reason}. Rollback declined by ${decision.by} (${decision.reason}): ${deployment} is left as the failed upgrade left it`);
+  }
+
+  let result: RollbackResult;
+  try {
+    result = await progress.step(
+      ROLLBACK_STEP,
+      () =>
+        executeChild(rollback, {
+          workflowId: childWorkflowId(workflowInfo().workflowId, 'rollback'),
+          args: [{ deployment, version: from, backup: taken.file, yes: true, reason }],
+        }),
+      (r) => `back on ${r.version}, data from ${r.backup}; the failed database is kept as ${r.keptAs}`,
+    );
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // The one case a person must act on: say both failures in one line (the child's
+    // history has the details).
+    progress.finish(`upgrade to ${to} failed, and so did the rollback`);
+    throw ApplicationFailure.create({
+      type: 'RollbackFailed',
+      message: `${reason}; the rollback to ${from} from ${taken.file} failed too: ${deepestMessage(err)} (see ${childWorkflowId(workflowInfo().workflowId, 'rollback')})`,
+      nonRetryable: true,
+    });
+  }
+  progress.finish(`upgrade to ${to} failed and was rolled back to ${from}: ${reason}`);
+  return { outcome: 'rolled-back', from, to, reason, backup: taken.file, rollback: result };
+}

@@ -1,0 +1,356 @@
+// The bad-input catalogue: for every command, input that can never work gets a clear
+// message and exit code 2 (3 where it is a refusal a later retry can clear), and the live
+// database is untouched (per-table checksums, the list of databases, no leftover files).
+// The table below is the catalogue: adding a case is one `row(...)` line. The test also
+// writes it as markdown to docs/bad-input.md (the README's table).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { execa } from 'execa';
+import pg from 'pg';
+import YAML from 'yaml';
+import { must } from '../examples/ledger-deployment';
+import { pgTool } from '../src/activities/pg-tools';
+import { tableChecksums } from '../src/activities/table-checksums';
+import { runCli, type CliResult } from './harness/cli';
+import { startE2E, type E2E } from './harness/e2e';
+import { freePort } from './harness/free-port';
+import { recordTestSecrets } from './harness/secret-scan';
+
+const NAME = 'bi';
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+let e2e: E2E;
+
+// ---------------------------------------------------------------------------------------
+// Fixture helpers the rows use. Every backup name below is fake-dated 2001 so it can never
+// collide with a real one.
+// ---------------------------------------------------------------------------------------
+const backupDir = () => e2e.deployment.backupDir;
+let goodFile = '';
+const goodManifest = () => JSON.parse(readFileSync(path.join(backupDir(), `${goodFile}.manifest.json`), 'utf8')) as Record<string, unknown>;
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** A copy of the good backup as `name`, damaged by `damage`, with the good manifest (or
+ * `manifest(m, dumpPath)`'s rewrite of it; null writes none). */
+function backupCopy(
+  name: string,
+  damage: (dump: string) => void = () => {},
+  manifest: ((m: Record<string, unknown>, dump: string) => Record<string, unknown> | string | null) = (m) => ({ ...m, file: name }),
+): string {
+  const dump = path.join(backupDir(), name);
+  copyFileSync(path.join(backupDir(), goodFile), dump);
+  damage(dump);
+  const m = manifest(goodManifest(), dump);
+  if (m !== null) writeFileSync(`${dump}.manifest.json`, typeof m === 'string' ? m : JSON.stringify(m), { mode: 0o600 });
+  return name;
+}
+
+/** A manifest that matches the (damaged) file exactly: size and checksum recomputed. */
+const consistent = (name: string, extra: Record<string, unknown> = {}) => (m: Record<string, unknown>, dump: string) => ({
+  ...m,
+  file: name,
+  sizeBytes: statSync(dump).size,
+  sha256: sha256(dump),
+  ...extra,
+});
+
+/** A real pg_dump of another database, with a manifest that is right about everything but
+ * (if `lie`) the database name. */
+async function foreignArchive(name: string, lie: boolean): Promise<string> {
+  const url = await e2e.pg.createDatabase('bi_foreign');
+  await withAdmin(url, (c) => c.query('create table invoices (id int primary key, total numeric); insert into invoices values (1, 9.99), (2, 19.99)'));
+  const dump = path.join(backupDir(), name);
+  await execa(pgTool('pg_dump'), ['-Fc', '-f', dump, `--dbname=${url}`]);
+  const listing = (await execa(pgTool('pg_restore'), ['--list', dump])).stdout;
+  const tocEntries = listing.split('\n').filter((l) => l.trim() && !l.startsWith(';')).length;
+  writeFileSync(
+    `${dump}.manifest.json`,
+    JSON.stringify({ ...consistent(name)(goodManifest(), dump), database: lie ? NAME : 'bi_foreign', tocEntries }),
+    { mode: 0o600 },
+  );
+  return name;
+}
+
+/** A day2.yaml beside the real one, changed by `edit` (raw text or parsed YAML). */
+function configVariant(name: string, edit: (raw: Record<string, any>) => Record<string, any> | string): string {
+  const file = path.join(e2e.dir, `${name}.yaml`);
+  const edited = edit(YAML.parse(readFileSync(e2e.deployment.configFile, 'utf8')));
+  writeFileSync(file, typeof edited === 'string' ? edited : YAML.stringify(edited));
+  return file;
+}
+
+/** Runs `fn` with the deployment's env file changed (the worker reads it on every call). */
+async function withEnvFile<T>(change: (text: string) => string | null, fn: () => Promise<T>): Promise<T> {
+  const file = e2e.deployment.envFile;
+  const original = readFileSync(file, 'utf8');
+  const changed = change(original);
+  if (changed === null) renameSync(file, `${file}.away`);
+  else writeFileSync(file, changed, { mode: 0o600 });
+  try {
+    return await fn();
+  } finally {
+    if (changed === null) renameSync(`${file}.away`, file);
+    else writeFileSync(file, original, { mode: 0o600 });
+  }
+}
+const setVar = (name: string, value: string) => (text: string) => text.replace(new RegExp(`^${name}=.*$`, 'm'), `${name}=${value}`);
+const dropVar = (name: string) => (text: string) => text.replace(new RegExp(`^${name}=.*\\n`, 'm'), '');
+
+async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+let closedPort = 0;
+const liveUrl = () => e2e.deployment.databaseUrl;
+const urlWith = (change: (u: URL) => void) => {
+  const u = new URL(liveUrl());
+  change(u);
+  return u.toString();
+};
+
+/** A restore waiting at its confirmation gate, for the approve/reject rows. */
+async function restoreWaitingAtGate(): Promise<void> {
+  const started = await e2e.cli('restore', goodFile);
+  assert.equal(started.exitCode, 4, `restore should wait at its gate: ${started.stdout}${started.stderr}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// The catalogue. `args` are the CLI arguments (a function may prepare files first); `around`
+// wraps the run (e.g. a broken env file); `config` replaces day2.yaml; `local` rows fail in
+// the CLI before any workflow starts, so they may run side by side.
+// ---------------------------------------------------------------------------------------
+interface Row {
+  command: string;
+  input: string;
+  args: string[] | (() => string[] | Promise<string[]>);
+  exit: number;
+  message: RegExp;
+  config?: () => string;
+  around?: <T>(fn: () => Promise<T>) => Promise<T>;
+  local?: boolean;
+}
+type RowOptions = Pick<Row, 'config' | 'around' | 'local'>;
+const row = (command: string, input: string, args: Row['args'], exit: number, message: RegExp, opts: RowOptions = {}): Row => ({
+  command,
+  input,
+  args,
+  exit,
+  message,
+  ...opts,
+});
+const local = { local: true } as const;
+const env = (change: (text: string) => string | null): RowOptions => ({ around: (fn) => withEnvFile(change, fn) });
+
+const D = '2001-01-01';
+const ROWS: Row[] = [
+  // day2.yaml itself (every command loads it first; shown with `backup` and `status`)
+  row('config', 'config file missing', ['backup'], 2, /config file .*not found/, { ...local, config: () => path.join(e2e.dir, 'nope.yaml') }),
+  row('config', 'malformed YAML', ['backup'], 2, /not valid YAML/, { ...local, config: () => configVariant('malformed', () => 'deployments:\n  bi: [unclosed\n') }),
+  row('config', 'unknown key in day2.yaml', ['status'], 2, /deployments\.bi: unknown key\(s\) 'backups'/, {
+    ...local,
+    config: () => configVariant('unknown-key', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, backups: { dir: 'x' } } } })),
+  }),
+  row('config', 'wrong type (a URL that is not one)', ['status'], 2, /deployments\.bi\.health\.ready: expected a URL/, {
+    ...local,
+    config: () => configVariant('not-url', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, health: { ready: 'not a url' } } } })),
+  }),
+  row('config', 'codec key file missing', ['status'], 2, /temporal\.codec\.keyFile: cannot read .*ENOENT/, {
+    ...local,
+    config: () => configVariant('codec-missing', (c) => ({ ...c, temporal: { ...c.temporal, codec: { keyFile: 'no-such-keys.json' } } })),
+  }),
+  row('config', 'unknown command', ['bakup'], 2, /unknown command 'bakup'/, local),
+
+  // backup
+  row('backup', 'unknown deployment', ['backup', '--deployment', 'nope'], 2, /unknown deployment 'nope'.*known deployments: bi/, local),
+  row('backup', '--keep 0', ['backup', '--keep', '0'], 2, /'0' is not a positive whole number/, local),
+  row('backup', '--keep abc', ['backup', '--keep', 'abc'], 2, /'abc' is not a positive whole number/, local),
+  row('backup', 'database unreachable (closed port)', ['backup'], 2, /cannot reach the database bi@127\.0\.0\.1:\d+ \(ECONNREFUSED\).*nothing was changed/, env((t) => setVar('DATABASE_URL', urlWith((u) => (u.port = String(closedPort))))(t))),
+  row('backup', 'wrong credentials', ['backup'], 2, /database bi@127\.0\.0\.1:\d+ refused day2 \(login refused: role "intruder" does not exist\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => ((u.username = 'intruder'), (u.password = WRONG_PASSWORD))))(t))),
+  row('backup', 'database does not exist', ['backup'], 2, /refused day2 \(no such database: database "bi_gone" does not exist\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => (u.pathname = '/bi_gone')))(t))),
+  row('backup', 'DATABASE_URL missing from the env file', ['backup'], 2, /DATABASE_URL is not set in .*\.env/, env(dropVar('DATABASE_URL'))),
+  row('backup', 'env file missing', ['backup'], 2, /env file .*\.env not found/, env(() => null)),
+
+  // restore
+  row('restore', 'path traversal', ['restore', '../../etc/passwd', '--yes'], 2, /backup name '\.\.\/\.\.\/etc\/passwd' is not a bare file name/, local),
+  row('restore', 'absolute path', ['restore', '/etc/passwd', '--yes'], 2, /backup name '\/etc\/passwd' is not a bare file name/, local),
+  row('restore', 'hidden file name', ['restore', '.env', '--yes'], 2, /not a bare file name/, local),
+  row('restore', 'unknown deployment', ['restore', 'x.dump', '--deployment', 'nope', '--yes'], 2, /unknown deployment 'nope'/, local),
+  row('restore', '--gate-timeout abc', ['restore', 'x.dump', '--gate-timeout', 'abc'], 2, /'abc' is not a positive whole number/, local),
+  row('restore', 'missing file', ['restore', `bi-${D}-000000.dump`, '--yes'], 2, /backup bi-2001-01-01-000000\.dump not found/),
+  row('restore', 'no manifest', () => ['restore', backupCopy(`bi-${D}-000001.dump`, undefined, () => null), '--yes'], 2, /has no manifest/),
+  row('restore', 'manifest not JSON', () => ['restore', backupCopy(`bi-${D}-000002.dump`, undefined, () => '{"file": '), '--yes'], 2, /cannot be used: .*(JSON|manifest)/i),
+  row('restore', 'renamed (manifest names another file)', () => ['restore', backupCopy(`bi-${D}-000003.dump`, undefined, (m) => m), '--yes'], 2, /its manifest describes bi-\d{4}-/),
+  row('restore', "another deployment's backup", () => ['restore', backupCopy(`bi-${D}-000004.dump`, undefined, (m) => ({ ...m, file: `bi-${D}-000004.dump`, deployment: 'other' })), '--yes'], 2, /belongs to deployment 'other', not 'bi'/),
+  row('restore', 'empty file (0 bytes), manifest of the original', () => ['restore', backupCopy(`bi-${D}-000005.dump`, (p) => truncateSync(p, 0)), '--yes'], 2, /its size is 0 bytes but its manifest says \d+/),
+  row('restore', 'empty file (0 bytes), manifest rewritten to match', () => ['restore', backupCopy(`bi-${D}-000006.dump`, (p) => truncateSync(p, 0), consistent(`bi-${D}-000006.dump`)), '--yes'], 2, /not a readable pg_dump archive/),
+  row('restore', 'truncated, manifest of the original', () => ['restore', backupCopy(`bi-${D}-000007.dump`, (p) => truncateSync(p, Math.floor(statSync(p).size / 2))), '--yes'], 2, /its size is \d+ bytes but its manifest says \d+ \(truncated or altered\)/),
+  row('restore', 'truncated, manifest rewritten to match', () => ['restore', backupCopy(`bi-${D}-000008.dump`, (p) => truncateSync(p, Math.floor(statSync(p).size / 2)), consistent(`bi-${D}-000008.dump`)), '--yes'], 2, /not a readable pg_dump archive|truncated|corrupt/),
+  row('restore', 'tampered (one byte flipped)', () => ['restore', backupCopy(`bi-${D}-000009.dump`, flipByte), '--yes'], 2, /its SHA-256 checksum is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered on disk\)/),
+  row('restore', 'foreign archive, manifest claims this database', async () => ['restore', await foreignArchive(`bi-${D}-000010.dump`, true), '--yes'], 2, /the archive is a dump of database 'bi_foreign' but its manifest says 'bi'/),
+  row('restore', 'foreign archive, truthful manifest', async () => ['restore', await foreignArchive(`bi-${D}-000011.dump`, false), '--yes'], 2, /it is a dump of database 'bi_foreign', but bi's database is 'bi'/),
+  row('restore', 'database unreachable (closed port)', () => ['restore', goodFile, '--yes'], 2, /cannot reach the database bi@127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => (u.port = String(closedPort))))(t))),
+  row('restore', 'wrong credentials', () => ['restore', goodFile, '--yes'], 2, /refused day2 \(login refused: role "intruder" does not exist\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => ((u.username = 'intruder'), (u.password = WRONG_PASSWORD))))(t))),
+
+  // status
+  row('status', 'unknown workflow id', ['status', 'day2-nope'], 2, /no workflow 'day2-nope'/, local),
+
+  // approve / reject (a restore waits at confirm-restore from here on)
+  row('approve', 'gate that does not exist', async () => (await restoreWaitingAtGate(), ['approve', 'day2-bi', '--gate', 'nope', '--reason', 'x']), 2, /there is no gate 'nope'.*confirm-restore/),
+  row('reject', 'gate that does not exist', ['reject', 'day2-bi', '--gate', 'nope'], 2, /there is no gate 'nope'/, local),
+  row('approve', 'unknown workflow id', ['approve', 'day2-nope', '--gate', 'confirm-restore'], 2, /no workflow 'day2-nope'/, local),
+  row('approve', 'a real gate it is not waiting at (refusal)', ['approve', 'day2-bi', '--gate', 'confirm-rollback'], 3, /not waiting at gate 'confirm-rollback'.*confirm-restore/s),
+  row('backup', 'while another operation holds the deployment (refusal)', ['backup'], 3, /deployment bi is busy: restore .*waiting at gate 'confirm-restore' \(workflow day2-bi, run [0-9a-f-]+\)/),
+];
+
+const WRONG_PASSWORD = `wrong-${createHash('sha256').update(String(process.pid)).digest('hex').slice(0, 16)}`;
+
+function flipByte(p: string): void {
+  const bytes = readFileSync(p);
+  bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+  writeFileSync(p, bytes);
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function databases(): Promise<string[]> {
+  return withAdmin(e2e.pg.adminUrl, async (c) => (await c.query<{ datname: string }>(`select datname from pg_database where datname like 'bi%' and datname <> 'bi_foreign' order by 1`)).rows.map((r) => r.datname));
+}
+const partials = () => readdirSync(backupDir()).filter((f) => f.includes('.partial'));
+/** The backup directory minus the damaged copies the rows plant (all dated 2001). */
+const realBackups = () => readdirSync(backupDir()).filter((f) => !f.includes(D)).sort();
+
+interface Observed {
+  row: Row;
+  result: CliResult;
+  ms: number;
+}
+
+async function runRow(r: Row): Promise<Observed> {
+  const go = async () => {
+    const args = typeof r.args === 'function' ? await r.args() : r.args;
+    const started = Date.now();
+    const result = await runCli(r.config?.() ?? e2e.deployment.configFile, args);
+    return { row: r, result, ms: Date.now() - started };
+  };
+  return r.around ? r.around(go) : go();
+}
+
+const observed: Observed[] = [];
+let liveBefore: Record<string, string>;
+let dbsBefore: string[];
+let backupsBefore: string[];
+
+before(async () => {
+  e2e = await startE2E(NAME);
+  closedPort = await freePort(); // nothing listens there
+  recordTestSecrets(WRONG_PASSWORD);
+  await must(e2e.deployment.ctl('start'), 'start');
+  await must(e2e.deployment.ctl('seed', '--entries', '10'), 'seed');
+  await e2e.startWorker();
+  const r = await e2e.cli('--json', 'backup');
+  assert.equal(r.exitCode, 0, r.stderr);
+  goodFile = (JSON.parse(r.stdout) as { result: { file: string } }).result.file;
+  liveBefore = await tableChecksums(liveUrl());
+  dbsBefore = await databases();
+  backupsBefore = realBackups();
+});
+
+after(async () => {
+  // Let the waiting restore go (rejected: nothing changes), then tear down.
+  await e2e?.cli('reject', e2e.workflowId, '--reason', 'bad-input test done').catch(() => {});
+  await e2e?.teardown();
+});
+
+describe('bad-input catalogue', () => {
+  test(`${ROWS.length} bad inputs: clear message, the documented exit code, live database unchanged`, async () => {
+    const failures: string[] = [];
+    const check = async (o: Observed) => {
+      const out = `${o.result.stdout}\n${o.result.stderr}`;
+      const problems: string[] = [];
+      if (o.result.exitCode !== o.row.exit) problems.push(`exit ${o.result.exitCode}, expected ${o.row.exit}`);
+      if (!o.row.message.test(out)) problems.push(`message does not match ${o.row.message}`);
+      if (problems.length) failures.push(`${o.row.command} / ${o.row.input}: ${problems.join('; ')}\n${out.trim().split('\n').slice(-4).join('\n')}`);
+      observed.push(o);
+    };
+    // Rows that fail inside the CLI cannot touch the deployment: they run beside the others,
+    // which run one by one in table order, each followed by a look at the live data.
+    const changedBy: string[] = [];
+    await Promise.all([
+      (async () => {
+        for (const r of ROWS.filter((x) => x.local)) await check(await runRow(r));
+      })(),
+      (async () => {
+        for (const r of ROWS.filter((x) => !x.local)) {
+          await check(await runRow(r));
+          if (JSON.stringify(await tableChecksums(liveUrl())) !== JSON.stringify(liveBefore)) changedBy.push(`${r.command} / ${r.input}`);
+        }
+      })(),
+    ]);
+    assert.deepEqual(changedBy, [], 'live data changed');
+    assert.deepEqual(await tableChecksums(liveUrl()), liveBefore, 'live data changed');
+    assert.deepEqual(await databases(), dbsBefore, 'databases created or dropped');
+    assert.deepEqual(partials(), [], 'partial files left behind');
+    assert.deepEqual(realBackups(), backupsBefore, 'backups written or deleted');
+    writeCatalogue();
+    console.log(observed.map((o) => `  ${(o.ms / 1000).toFixed(1).padStart(5)} s  exit ${o.result.exitCode}  ${o.row.command} / ${o.row.input}`).join('\n'));
+    assert.deepEqual(failures, [], `\n${failures.join('\n\n')}`);
+  });
+});
+
+/** docs/bad-input.md: the catalogue as the README shows it, with the messages observed. */
+function writeCatalogue(): void {
+  const byTable = new Map(ROWS.map((r, i) => [r, i]));
+  const rows = [...observed].sort((a, b) => byTable.get(a.row)! - byTable.get(b.row)!);
+  const clean = (s: string) =>
+    s
+      .replaceAll(e2e.dir, '<dir>')
+      .replaceAll(repoRoot, '<repo>')
+      .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<run-id>')
+      .replace(/[0-9a-f]{12}…/g, '<sha256>…')
+      .replace(/size is [1-9]\d* bytes/g, 'size is <n> bytes')
+      .replace(/manifest says \d+ /g, 'manifest says <n> ')
+      .replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, '<time>')
+      .replace(/bi-20\d\d-\d\d-\d\d-\d{6}\.dump/g, (m) => (m.includes(D) ? m : 'bi-<stamp>.dump'))
+      .replace(/\|/g, '\\|');
+  const message = (r: CliResult) => {
+    const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim());
+    const line = lines.find((l) => l.startsWith('day2:') || l.startsWith('error:')) ?? lines.find((l) => l.startsWith('✗')) ?? lines.find(Boolean) ?? '';
+    return clean(line).slice(0, 400);
+  };
+  const lines = [
+    '# Bad-input catalogue',
+    '',
+    'Generated by `test/bad-input.test.ts`: each row is run with the CLI against a live',
+    "deployment, and the live database's per-table checksums, its list of databases and the",
+    'backup directory are compared before and after: nothing is ever touched.',
+    '',
+    '- **Exit 2, bad input**: retrying the same command can never work; fix the input. This',
+    '  includes a gate name no day2 workflow has, a workflow id that does not exist, and a',
+    '  database that cannot be reached or refuses the login *when an operation starts* (backup',
+    '  and restore probe it before touching anything). A refused login or a missing database',
+    '  fails at once; a refused connection or a timeout is retried by the activity policy',
+    '  (4 attempts, about 7 s, so a database restart is ridden out) and then reported. Losing the',
+    '  database in the middle of an operation is not bad input: that operation fails (exit 1)',
+    '  and says what it kept.',
+    '- **Exit 3, refused**: the same command can succeed later: the deployment is busy with',
+    '  another operation (named), or the workflow is not waiting at that (real) gate yet, or',
+    '  any more.',
+    '',
+    '| command | bad input | exit | message |',
+    '|---|---|---|---|',
+    ...rows.map((o) => `| \`${o.row.command}\` | ${o.row.input} | ${o.result.exitCode} | \`${message(o.result).replace(/`/g, "'")}\` |`),
+    '',
+  ];
+  mkdirSync(path.join(repoRoot, 'docs'), { recursive: true });
+  writeFileSync(path.join(repoRoot, 'docs', 'bad-input.md'), lines.join('\n'));
+}

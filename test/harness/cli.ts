@@ -1,0 +1,32 @@
+// Runs the real `day2` CLI as a subprocess, as an operator would.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI_ENTRY = path.join(repoRoot, 'src', 'client', 'main.ts');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(configFile: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const r = await execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', configFile, ...args], {
+    reject: false,
+    env: { DAY2_USER: 'test-operator', ...env },
+    timeout: 300_000,
+  });
+  logCliRun(args, r.exitCode ?? 1, r.stdout, r.stderr);
+  return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Under scripts/test.ts every CLI run's output is kept for the secret scan. */
+function logCliRun(args: string[], exitCode: number, stdout: string, stderr: string): void {
+  const dir = process.env.DAY2_TEST_LOG_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  appendFileSync(path.join(dir, 'cli.log'), `$ day2 ${args.join(' ')}  → exit ${exitCode}\n${stdout}\n${stderr}\n`);
+}

@@ -1,0 +1,59 @@
+// Runs a day2 worker as a separate OS process, so a test can SIGKILL it mid-operation
+// and start a new one, exactly as a crash in production would happen.
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = path.join(repoRoot, 'src', 'client', 'main.ts');
+
+export interface WorkerProcess {
+  pid: number;
+  /** SIGKILL: no graceful shutdown, in-flight activities are lost mid-way. */
+  kill(): Promise<void>;
+  /** SIGTERM: graceful drain. */
+  stop(): Promise<void>;
+  logFile: string;
+}
+
+export async function spawnWorker(configFile: string, opts: { logDir: string; env?: Record<string, string> }): Promise<WorkerProcess> {
+  mkdirSync(opts.logDir, { recursive: true });
+  const logFile = path.join(opts.logDir, `worker-${Date.now()}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child: ResultPromise = execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI, '--config', configFile, 'worker'], {
+    env: { ...opts.env },
+    reject: false,
+    buffer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start within 60 s; see ${logFile}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('worker running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void child.then((r) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited early (${r.exitCode}); see ${logFile}`));
+    });
+  });
+  const exited = child.then(() => undefined);
+  return {
+    pid: child.pid ?? 0,
+    logFile,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
