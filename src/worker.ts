@@ -43,6 +43,10 @@ export async function createWorker(config: Day2Config): Promise<Worker> {
     dataConverter: { payloadCodecs: payloadCodecsOf(config) },
     // Let a running pg_dump finish on SIGTERM; anything longer resumes on the next worker.
     shutdownGraceTime: '20 seconds',
+    // After a worker dies, its workflows' tasks (and `day2 status` queries) wait this long on
+    // its sticky queue before any worker takes them. Replaying a day2 history takes
+    // milliseconds, so fail over sooner than the 10 s default.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
   });
 }
 
