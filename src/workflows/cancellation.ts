@@ -3,7 +3,7 @@
 // and was not changed) before the workflow ends CANCELLED. Steps that must never be left
 // half-done (services stopped → database swapped → services started) run `uninterruptible`:
 // a cancellation that arrives meanwhile takes effect after them.
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, type CancelledFailure } from '@temporalio/workflow';
 import type { ProgressTracker } from './progress';
 
 export async function endCleanlyOnCancel<T>(
@@ -15,7 +15,8 @@ export async function endCleanlyOnCancel<T>(
   try {
     return await steps();
   } catch (err) {
-    if (isCancellation(err)) {
+    // An operation that already wrote its own outcome (e.g. after undoing itself) keeps it.
+    if (isCancellation(err) && progress.snapshot.outcome === undefined) {
       const at = progress.snapshot.steps.find((s) => s.status === 'running' || s.status === 'waiting' || s.status === 'failed');
       progress.finish(`cancelled${at ? ` during '${at.name}'` : ''}: ${stateNow()}`);
     }
@@ -26,4 +27,19 @@ export async function endCleanlyOnCancel<T>(
 /** Runs `fn` to its end even if the workflow is cancelled meanwhile (also for clean-ups). */
 export function uninterruptible<T>(fn: () => Promise<T>): Promise<T> {
   return CancellationScope.nonCancellable(fn);
+}
+
+export interface CancellationWatch {
+  /** The cancellation, once one was requested (throw it to end the workflow CANCELLED). */
+  readonly requested: CancelledFailure | undefined;
+}
+
+/** Notes a cancellation of the current scope without acting on it: for work that runs
+ * `uninterruptible` and decides itself, at its own step boundaries, how to wind down. */
+export function watchCancellation(): CancellationWatch {
+  const watch: { requested: CancelledFailure | undefined } = { requested: undefined };
+  CancellationScope.current().cancelRequested.catch((err: CancelledFailure) => {
+    watch.requested = err;
+  });
+  return watch;
 }

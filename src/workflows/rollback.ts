@@ -13,7 +13,9 @@ import type { BackupManifest } from '../domain/types';
 import { isVersion } from '../domain/version';
 import { childWorkflowId } from '../domain/workflow-ids';
 import { long, quick } from './activity-proxies';
+import { endCleanlyOnCancel, uninterruptible, watchCancellation } from './cancellation';
 import { failedActivityOfChild, humanDuration, refuse } from './failures';
+import type { Gates } from './gate';
 import { beginOperation } from './operation';
 import type { ProgressTracker } from './progress';
 import { verifyServiceVersion } from './release-checks';
@@ -33,8 +35,17 @@ export const ROLLBACK_STEPS = [
 const BEFORE_SWAP = new Set(['verifyBackup', 'stageRestore', 'dropDatabaseIfExists', 'stopServices']);
 
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
+  const { progress, gates } = beginOperation('rollback', input.deployment, [...ROLLBACK_STEPS], input.version);
+  const leaves = { state: 'nothing was changed' };
+  return endCleanlyOnCancel(progress, () => rollbackSteps(input, progress, gates, leaves), () => leaves.state);
+}
+
+/** `day2 cancel` stops a rollback at once until it writes the release version; from there
+ * (version, restore, restart, verify) it is finished first — stopping half-way would leave
+ * the old release on the newer schema — and then ends CANCELLED, saying so. */
+async function rollbackSteps(input: RollbackInput, progress: ProgressTracker, gates: Gates, leaves: { state: string }): Promise<RollbackResult> {
   const { deployment } = input;
-  const { progress, gates } = beginOperation('rollback', deployment, [...ROLLBACK_STEPS], input.version);
+  const cancel = watchCancellation();
 
   const manifest = await progress.step('Locate backup', () => locateBackup(input), (m) => `${m.file}, taken ${m.createdAt}`);
   const { from, target } = await progress.step(
@@ -75,20 +86,28 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
       ]),
     (r) => (r.usedPresent ? `warning: ${r.warning}` : `pulled ${target}`),
   );
-  await progress.step('Write release version', () =>
-    quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${target} into the env file and the version file` }, [
-      { deployment, version: target },
-    ]),
-  );
-  const lostSeconds = lostSince();
-  const restored = await progress.step(
-    'Restore backup and restart',
-    () => restoreAndRestart(input, manifest.file, from, progress),
-    (r) => `restored ${r.file}; previous data kept as ${r.keptAs}; services restarted and ready`,
-  );
-  await progress.step('Verify version', () => verifyServiceVersion(deployment, target), (v) => v);
+  const { lostSeconds, restored } = await uninterruptible(async () => {
+    await progress.step('Write release version', () =>
+      quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${target} into the env file and the version file` }, [
+        { deployment, version: target },
+      ]),
+    );
+    const lostSeconds = lostSince();
+    const restored = await progress.step(
+      'Restore backup and restart',
+      () => restoreAndRestart(input, manifest.file, from, progress),
+      (r) => `restored ${r.file}; previous data kept as ${r.keptAs}; services restarted and ready`,
+    );
+    await progress.step('Verify version', () => verifyServiceVersion(deployment, target), (v) => v);
+    return { lostSeconds, restored };
+  });
 
-  progress.finish(`rolled back to ${target} from ${manifest.file}; the ${humanDuration(lostSeconds)} of changes since it are gone (kept as ${restored.keptAs})`);
+  const done = `rolled back to ${target} from ${manifest.file}; the ${humanDuration(lostSeconds)} of changes since it are gone (kept as ${restored.keptAs})`;
+  if (cancel.requested) {
+    leaves.state = `the rollback had begun changing ${deployment}, so it was finished first: ${done}`;
+    throw cancel.requested;
+  }
+  progress.finish(done);
   return { ...base, lostSeconds, outcome: 'rolled-back', keptAs: restored.keptAs, warning: pulled.warning, checks: restored.checks, reason: input.reason };
 }
 

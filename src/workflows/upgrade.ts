@@ -15,6 +15,7 @@ import { compareVersions, isVersion } from '../domain/version';
 import { childWorkflowId } from '../domain/workflow-ids';
 import { long, quick } from './activity-proxies';
 import { backup } from './backup';
+import { endCleanlyOnCancel, uninterruptible, watchCancellation } from './cancellation';
 import { deepestMessage, humanDuration, refuse } from './failures';
 import { beginOperation } from './operation';
 import type { Gates } from './gate';
@@ -43,8 +44,20 @@ const ROLLBACK_STEP = 'Roll back';
 const DEFAULT_ROLLBACK_GATE_TIMEOUT_S = 30 * 60;
 
 export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
+  const { progress, gates } = beginOperation('upgrade', input.deployment, [...UPGRADE_STEPS], input.version);
+  // What a cancellation leaves, kept current as the upgrade goes (see upgradeSteps).
+  const leaves = { state: 'nothing on the service was changed' };
+  return endCleanlyOnCancel(progress, () => upgradeSteps(input, progress, gates, leaves), () => leaves.state);
+}
+
+/** `day2 cancel` ends an upgrade in a named state. Until the first stop it simply stops:
+ * nothing changed. From there on the changing steps are never cut off mid-way (a migration
+ * half run is worse than either end); the cancellation takes effect at the next step
+ * boundary by rolling back to the pre-upgrade backup — or, with --skip-backup, where there
+ * is nothing to roll back to, once the upgrade has run to its end. */
+async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gates: Gates, leaves: { state: string }): Promise<UpgradeResult> {
   const { deployment, version: to } = input;
-  const { progress, gates } = beginOperation('upgrade', deployment, [...UPGRADE_STEPS], to);
+  const cancel = watchCancellation();
 
   // Steps 1–3 change nothing on the service: a failure here simply fails the upgrade.
   const { from, policy } = await progress.step('Check versions', () => checkVersions(input), (r) => `${r.from} → ${to}`);
@@ -67,15 +80,30 @@ export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
   // From here on the service changes: any failure leads to the rollback decision.
   let current: UpgradeStep = 'Stop worker';
   const step = <T>(name: UpgradeStep, fn: () => Promise<T>, describe?: (r: T) => string | undefined) => {
+    if (cancel.requested && taken) throw cancel.requested;
     current = name;
     return progress.step(name, fn, describe);
   };
+  const ctx = { input, from, to, policy, progress, gates, backup: taken };
   try {
-    await applyUpgrade(deployment, from, to, policy, step, progress);
+    await uninterruptible(() => applyUpgrade(deployment, from, to, policy, step, progress));
   } catch (err) {
-    if (isCancellation(err)) throw err;
+    if (cancel.requested && taken) {
+      const reason = isCancellation(err) ? `cancelled after '${current}'` : `cancelled; meanwhile ${current} failed: ${deepestMessage(err)}`;
+      const result = await uninterruptible(() => rollBack(ctx, taken, reason));
+      leaves.state = `the upgrade was undone (${reason}): back on ${result.version}, data from ${result.backup}; the upgraded database is kept as ${result.keptAs}`;
+      progress.finish(`cancelled: ${leaves.state}`);
+      throw cancel.requested;
+    }
     const reason = `${current} failed: ${deepestMessage(err)}`;
-    return afterFailure({ input, from, to, reason, backup: taken, policy, progress, gates });
+    leaves.state = taken
+      ? `the failed upgrade is left as it is (${reason}); to undo it: day2 rollback --backup ${taken.file} --version ${from}`
+      : `the failed upgrade is left as it is (${reason})`;
+    return afterFailure({ ...ctx, reason });
+  }
+  if (cancel.requested) {
+    leaves.state = `there is no pre-upgrade backup (--skip-backup) to undo it with, so the upgrade ran to its end: ${deployment} runs ${to}`;
+    throw cancel.requested;
   }
   progress.finish(`upgraded ${deployment} from ${from} to ${to}`);
   return { outcome: 'upgraded', from, to, backup: taken?.file };
@@ -175,28 +203,32 @@ async function afterFailure(ctx: FailureContext): Promise<UpgradeResult> {
     if (!decision.approve) return failed(`${reason}. Rollback declined by ${decision.by} (${decision.reason}): ${deployment} is left as the failed upgrade left it`);
   }
 
-  let result: RollbackResult;
+  // A rollback is the undo: a cancellation that arrives meanwhile does not cut it short.
+  const result = await uninterruptible(() => rollBack(ctx, taken, reason));
+  progress.finish(`upgrade to ${to} failed and was rolled back to ${from}: ${reason}`);
+  return { outcome: 'rolled-back', from, to, reason, backup: taken.file, rollback: result };
+}
+
+/** Rolls back to the pre-upgrade backup (the rollback workflow, as a child). A rollback that
+ * fails too is the one case a person must act on: both failures in one line (the child's
+ * history has the details). */
+async function rollBack(ctx: Omit<FailureContext, 'reason'>, taken: BackupResult, reason: string): Promise<RollbackResult> {
+  const { input, from, to, progress } = ctx;
+  const { deployment } = input;
+  const rollbackId = childWorkflowId(workflowInfo().workflowId, 'rollback');
   try {
-    result = await progress.step(
+    return await progress.step(
       ROLLBACK_STEP,
-      () =>
-        executeChild(rollback, {
-          workflowId: childWorkflowId(workflowInfo().workflowId, 'rollback'),
-          args: [{ deployment, version: from, backup: taken.file, yes: true, reason }],
-        }),
-      (r) => `back on ${r.version}, data from ${r.backup}; the failed database is kept as ${r.keptAs}`,
+      () => executeChild(rollback, { workflowId: rollbackId, args: [{ deployment, version: from, backup: taken.file, yes: true, reason }] }),
+      (r) => `back on ${r.version}, data from ${r.backup}; the database it replaced is kept as ${r.keptAs}`,
     );
   } catch (err) {
     if (isCancellation(err)) throw err;
-    // The one case a person must act on: say both failures in one line (the child's
-    // history has the details).
     progress.finish(`upgrade to ${to} failed, and so did the rollback`);
     throw ApplicationFailure.create({
       type: 'RollbackFailed',
-      message: `${reason}; the rollback to ${from} from ${taken.file} failed too: ${deepestMessage(err)} (see ${childWorkflowId(workflowInfo().workflowId, 'rollback')})`,
+      message: `${reason}; the rollback to ${from} from ${taken.file} failed too: ${deepestMessage(err)} (see ${rollbackId})`,
       nonRetryable: true,
     });
   }
-  progress.finish(`upgrade to ${to} failed and was rolled back to ${from}: ${reason}`);
-  return { outcome: 'rolled-back', from, to, reason, backup: taken.file, rollback: result };
 }
