@@ -82,10 +82,10 @@ describe('readEnvFile', () => {
 });
 
 describe('editEnvFile', () => {
-  it('replaces a value in place and keeps every other line byte for byte', async () => {
+  it('replaces a value in place (its inline comment kept) and keeps every other line byte for byte', async () => {
     const file = envFileWith(SAMPLE);
     assert.deepEqual(await editEnvFile(file, { set: { APP_VERSION: '1.5.0' } }), { changed: true });
-    const expected = SAMPLE.replace('export APP_VERSION=1.4.2   # pinned by day2', 'export APP_VERSION=1.5.0');
+    const expected = SAMPLE.replace('export APP_VERSION=1.4.2   # pinned by day2', 'export APP_VERSION=1.5.0   # pinned by day2');
     assert.equal(readFileSync(file, 'utf8'), expected);
   });
 
@@ -97,6 +97,14 @@ describe('editEnvFile', () => {
     assert.equal(afterStat.ino, before.ino);
     assert.equal(afterStat.mtimeMs, before.mtimeMs);
     assert.equal(readFileSync(file, 'utf8'), SAMPLE);
+  });
+
+  it("keeps a changed line's inline comment, after bare and quoted values and CRLF line ends", async () => {
+    const file = envFileWith("V=1.0.0  # pinned by ops\nQ='a b' # quoted\nD=\"x\\\" # y\" # escaped\nH=abc#def\r\nW=1 # crlf\r\n");
+    await editEnvFile(file, { set: { V: '1.1.0', Q: 'c', D: 'z', H: 'g', W: '2' } });
+    assert.equal(readFileSync(file, 'utf8'), 'V=1.1.0  # pinned by ops\nQ=c # quoted\nD=z # escaped\nH=g\r\nW=2 # crlf\r\n');
+    const env = await readEnvFile(file);
+    assert.deepEqual([env.get('V'), env.get('Q'), env.get('D'), env.get('W')], ['1.1.0', 'c', 'z', '2']);
   });
 
   it('appends an absent variable, quoting only when needed', async () => {

@@ -81,6 +81,26 @@ function unquote(rawValue: string): string {
   return (comment ? rawValue.slice(0, comment.index) : rawValue).trim();
 }
 
+/** The ` # …` after a value (with the space before it), kept when the value changes: the
+ * operator's note on why it is pinned matters more after an upgrade than before. */
+function inlineComment(rawValue: string): string {
+  let rest = rawValue;
+  const quote = rawValue[0];
+  if (quote === "'" || quote === '"') {
+    // Past the closing quote (a backslash escapes inside double quotes).
+    for (let i = 1; i < rawValue.length; i++) {
+      if (quote === '"' && rawValue[i] === '\\') i++;
+      else if (rawValue[i] === quote) {
+        rest = rawValue.slice(i + 1);
+        break;
+      }
+    }
+    if (rest === rawValue) return '';
+  }
+  const comment = /\s+#.*$/.exec(rest);
+  return comment ? comment[0] : '';
+}
+
 /** Bare when that reads back the same; single quotes when possible (literal in every
  * dotenv dialect, and compose does not interpolate `$` in them); else double quotes. */
 export function quoteEnvValue(value: string): string {
@@ -143,9 +163,10 @@ export function applyEdits(env: EnvFile, edits: EnvEdits): EnvFile {
     if (current?.kind === 'var') {
       if (current.value === value) continue;
       // Keep the line's indentation and `export ` prefix; replace only the value.
-      const prefix = ASSIGNMENT.exec(current.raw)!;
       const lineCr = current.raw.endsWith('\r') ? '\r' : '';
-      lines[index] = { kind: 'var', name, value, raw: `${prefix[1]}${prefix[2] ?? ''}${name}=${quoteEnvValue(value)}${lineCr}` };
+      const prefix = ASSIGNMENT.exec(lineCr ? current.raw.slice(0, -1) : current.raw)!;
+      const comment = inlineComment(prefix[4]!);
+      lines[index] = { kind: 'var', name, value, raw: `${prefix[1]}${prefix[2] ?? ''}${name}=${quoteEnvValue(value)}${comment}${lineCr}` };
     } else {
       lines.push({ kind: 'var', name, value, raw: `${name}=${quoteEnvValue(value)}${cr}` });
       endsWithNewline = true;
