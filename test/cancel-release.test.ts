@@ -36,8 +36,8 @@ async function waitForPause(activity: string): Promise<void> {
 async function waitForCancelRequest(): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const { events = [] } = await handle().fetchHistory();
-    if (events.some((e) => e.workflowExecutionCancelRequestedEventAttributes)) return;
+    const { events } = await handle().fetchHistory();
+    if (events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes)) return;
     if (Date.now() > deadline) throw new Error('day2 cancel never reached the workflow');
     await new Promise((r) => setTimeout(r, 100));
   }
