@@ -11,7 +11,6 @@ import { after, before, describe, test } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import YAML from 'yaml';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { must } from '../examples/ledger-deployment';
 import { evaluateGate } from '../src/approver/evaluate-gate';
 import type { GatePolicy } from '../src/domain/config-schema';
 import type { GateDecision } from '../src/domain/types';
@@ -87,12 +86,9 @@ function spawnApprover(...args: string[]): { child: ResultPromise; output: () =>
 
 before(async () => {
   e2e = await startE2E(NAME);
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '5'), 'seed');
+  await e2e.startService(5);
   await e2e.startWorker();
-  const r = await e2e.cli('--json', 'backup');
-  assert.equal(r.exitCode, 0, r.stderr);
-  backupFile = (JSON.parse(r.stdout) as { result: { file: string } }).result.file;
+  backupFile = await e2e.backup();
 });
 
 after(async () => {

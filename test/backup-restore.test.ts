@@ -26,11 +26,7 @@ async function databases(): Promise<string[]> {
 const liveChecksums = () => tableChecksums(e2e.deployment.databaseUrl);
 const dumps = () => readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.dump')).sort();
 
-async function backup(...args: string[]): Promise<string> {
-  const r = await e2e.cli('--json', 'backup', ...args);
-  assert.equal(r.exitCode, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { result: { file: string } }).result.file;
-}
+const backup = (...args: string[]) => e2e.backup(...args);
 
 async function waitForStep(step: string, status: string): Promise<void> {
   const handle = e2e.temporal.client.workflow.getHandle(e2e.workflowId);
@@ -44,8 +40,7 @@ async function waitForStep(step: string, status: string): Promise<void> {
 
 before(async () => {
   e2e = await startE2E('br', { keep: 5 });
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '20'), 'seed');
+  await e2e.startService(20);
   await e2e.startWorker();
 });
 

@@ -12,7 +12,6 @@ import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import pg from 'pg';
 import YAML from 'yaml';
-import { must } from '../examples/ledger-deployment';
 import { pgTool } from '../src/activities/pg-tools';
 import { tableChecksums } from '../src/activities/table-checksums';
 import { runCli, type CliResult } from './harness/cli';
@@ -253,12 +252,9 @@ before(async () => {
   e2e = await startE2E(NAME);
   closedPort = await freePort(); // nothing listens there
   recordTestSecrets(WRONG_PASSWORD);
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '10'), 'seed');
+  await e2e.startService(10);
   await e2e.startWorker();
-  const r = await e2e.cli('--json', 'backup');
-  assert.equal(r.exitCode, 0, r.stderr);
-  goodFile = (JSON.parse(r.stdout) as { result: { file: string } }).result.file;
+  goodFile = await e2e.backup();
   liveBefore = await tableChecksums(liveUrl());
   dbsBefore = await databases();
   backupsBefore = realBackups();

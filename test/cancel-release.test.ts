@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { must } from '../examples/ledger-deployment';
 import { tableChecksums } from '../src/activities/table-checksums';
 import { progressQuery } from '../src/domain/messages';
 import { startE2E, type E2E } from './harness/e2e';
@@ -65,8 +64,7 @@ before(async () => {
   e2e = await startE2E('cxl');
   control = path.join(e2e.dir, 'pause-control');
   writeFileSync(control, '');
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '10'), 'seed');
+  await e2e.startService(10);
   await e2e.startWorker({ DAY2_TEST_PAUSE: `@${control}` });
 });
 

@@ -4,7 +4,6 @@
 // Outputs are compared whole, with times, ids and ports normalised.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { must } from '../examples/ledger-deployment';
 import { startE2E, type E2E } from './harness/e2e';
 
 const NAME = 'clip';
@@ -27,12 +26,9 @@ export function normalise(text: string): string {
 
 before(async () => {
   e2e = await startE2E(NAME);
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '5'), 'seed');
+  await e2e.startService(5);
   await e2e.startWorker();
-  const r = await e2e.cli('--json', 'backup');
-  assert.equal(r.exitCode, 0, r.stderr);
-  backupFile = (JSON.parse(r.stdout) as { result: { file: string } }).result.file;
+  backupFile = await e2e.backup();
 });
 
 after(async () => {

@@ -10,7 +10,6 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
 import YAML from 'yaml';
-import { must } from '../examples/ledger-deployment';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../src/codec/aes-gcm-codec';
 import { dataConverterOf } from '../src/codec/data-converter';
 import { loadConfig } from '../src/config';
@@ -61,8 +60,7 @@ before(async () => {
   const config = YAML.parse(readFileSync(e2e.deployment.configFile, 'utf8'));
   config.temporal.codec = { keyFile: 'codec-keys.json' };
   writeFileSync(e2e.deployment.configFile, YAML.stringify(config));
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '5'), 'seed');
+  await e2e.startService(5);
   await e2e.startWorker();
 });
 

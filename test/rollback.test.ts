@@ -21,8 +21,7 @@ async function upgradeTo(version: string): Promise<string> {
 before(async () => {
   e2e = await startE2E('rbk'); // upgrade.autoRollback: false — a failed upgrade asks first
   setReadyTimeout(e2e, 6);
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '15'), 'seed');
+  await e2e.startService(15);
   await must(e2e.deployment.ctl('create-key', '--name', 'ops'), 'create-key');
   await e2e.startWorker();
 });

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { must } from '../examples/ledger-deployment';
 import { fingerprint } from '../src/activities/secret-fingerprint';
 import { COMMIT_ROTATION_GATE, VERIFY_DUAL_SECRET_GATE } from '../src/domain/rotation';
 import { startE2E, type E2E } from './harness/e2e';
@@ -60,8 +59,7 @@ async function approve(gate: string) {
 
 before(async () => {
   e2e = await startE2E('rot');
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '5'), 'seed');
+  await e2e.startService(5);
   canary = await addCanaryChecks(e2e, ['whoami']);
   await e2e.startWorker();
 });

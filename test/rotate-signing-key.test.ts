@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { must } from '../examples/ledger-deployment';
 import { startE2E, type E2E } from './harness/e2e';
 import { addCanaryChecks, envSecrets, findLeaks } from './harness/rotation';
 
@@ -41,8 +40,7 @@ async function rotate(): Promise<void> {
 
 before(async () => {
   e2e = await startE2E('sig');
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '10'), 'seed');
+  await e2e.startService(10);
   // The workflow's verify checks: append an entry through the restarted service, then the
   // deployment's own scan of the whole chain with the keyring.
   canary = await addCanaryChecks(e2e, ['append']);

@@ -34,8 +34,7 @@ before(async () => {
   hold.target = e2e.deployment.baseUrl;
   holdRestart = path.join(e2e.dir, 'hold-restart');
   patchConfig(e2e, { readyUrl: hold.url, readyTimeoutSeconds: READY_TIMEOUT_S, holdFile: holdRestart });
-  await must(e2e.deployment.ctl('start'), 'start');
-  await must(e2e.deployment.ctl('seed', '--entries', '20'), 'seed');
+  await e2e.startService(20);
   await must(e2e.deployment.ctl('create-key', '--name', 'ops'), 'create-key');
   await e2e.startWorker();
 });

@@ -80,13 +80,10 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
   const live = new URL(d.databaseUrl).pathname.slice(1);
   const snapshots: Snapshot[] = [];
 
-  await must(d.ctl('start'), 'start');
-  await must(d.ctl('seed', '--entries', '20'), 'seed');
+  await e2e.startService(20);
   await e2e.startWorker();
-  const r = await e2e.cli('--json', 'backup');
-  assert.equal(r.exitCode, 0, r.stderr);
   /** The backup every restore case restores. */
-  const source = (JSON.parse(r.stdout) as { result: { file: string } }).result.file;
+  const source = await e2e.backup();
   await e2e.worker!.stop();
   e2e.worker = undefined;
   /** Made before every rotation (it is in the baseline): must authenticate after it. */

@@ -1,10 +1,11 @@
 // One end-to-end fixture: a real PostgreSQL, a real Temporal server, a real ledger
 // service run by the `commands` runtime, a day2 worker process, and the CLI. Each test
 // file uses its own deployment name and task queue, so files never share workflows.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setUpLedgerDeployment, type LedgerDeployment } from '../../examples/ledger-deployment';
+import { must, setUpLedgerDeployment, type LedgerDeployment } from '../../examples/ledger-deployment';
 import { loadConfig, type Day2Config } from '../../src/config';
 import { mutatingWorkflowId } from '../../src/domain/workflow-ids';
 import { runCli, type CliResult } from './cli';
@@ -25,6 +26,10 @@ export interface E2E {
   /** `env`: extra variables for this worker only (e.g. DAY2_TEST_PAUSE). */
   startWorker(env?: Record<string, string>): Promise<WorkerProcess>;
   cli(...args: string[]): Promise<CliResult>;
+  /** Starts the service and seeds `entries` vault entries (every file's first step). */
+  startService(entries: number): Promise<void>;
+  /** `day2 --json backup …`, which must succeed: the backup's file name. */
+  backup(...args: string[]): Promise<string>;
   teardown(): Promise<void>;
 }
 
@@ -61,6 +66,15 @@ export async function startE2E(name: string, opts: { version?: string; keep?: nu
       return e2e.worker;
     },
     cli: (...args) => runCli(deployment.configFile, args),
+    async startService(entries) {
+      await must(deployment.ctl('start'), 'start');
+      await must(deployment.ctl('seed', '--entries', String(entries)), 'seed');
+    },
+    async backup(...args) {
+      const r = await runCli(deployment.configFile, ['--json', 'backup', ...args]);
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      return (JSON.parse(r.stdout) as { result: { file: string } }).result.file;
+    },
     async teardown() {
       harvestEnvSecrets(deployment.envFile);
       await e2e.worker?.stop().catch(() => {});
