@@ -15,7 +15,7 @@
 // source (tableChecksums), so a broken restore fails the bench instead of printing a
 // number. Timings are printed, never asserted.
 //
-// Knobs: DAY2_BENCH_RUNS (runs per strategy), DAY2_BENCH_SCALE (1 = 300,000 rows),
+// Knobs: DAY2_BENCH_RUNS (runs per strategy), DAY2_BENCH_SCALE (1 = 500,000 rows),
 // DAY2_TEST_PG_ADMIN_URL (a superuser URL: use that server instead of a private cluster).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,9 +32,9 @@ import { startPostgres, type PostgresCluster } from '../test/harness/postgres';
 const RUNS = positiveInt('DAY2_BENCH_RUNS', 3);
 const SCALE = positiveNumber('DAY2_BENCH_SCALE', 1);
 const ROWS = {
-  customers: Math.round(20_000 * SCALE),
-  orders: Math.round(180_000 * SCALE),
-  events: Math.round(100_000 * SCALE),
+  customers: Math.round(30_000 * SCALE),
+  orders: Math.round(300_000 * SCALE),
+  events: Math.round(170_000 * SCALE),
 };
 
 function positiveInt(name: string, fallback: number): number {

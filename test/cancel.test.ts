@@ -2,11 +2,13 @@
 // server with stand-in activities that block until told, so a cancellation lands exactly
 // where the test wants it: during the staging restore (the staging database is dropped,
 // nothing else is touched) and while the services are stopped (they are swapped and started
-// again before the cancellation takes effect).
+// again before the cancellation takes effect), and a swap that fails (the live database is
+// untouched: the staging copy is dropped and the services start again on it).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { progressQuery } from '../src/domain/messages';
 import type { Progress, RestoreInput } from '../src/domain/types';
@@ -19,6 +21,8 @@ const calls: string[] = [];
 /** The activity named here blocks (heartbeating) until cancelled, or for `blockMs`. */
 let blockIn = '';
 let blockMs = 0;
+/** The activity named here fails, for good (a non-retryable failure). */
+let failIn = '';
 
 async function block(name: string): Promise<void> {
   if (blockIn !== name) return;
@@ -35,6 +39,7 @@ async function block(name: string): Promise<void> {
 function record(name: string, result: unknown = undefined) {
   return async (input: unknown) => {
     calls.push(`${name} ${JSON.stringify(input)}`);
+    if (failIn === name) throw ApplicationFailure.nonRetryable(`${name} failed (stand-in)`, 'StandInFailure');
     await block(name);
     return result;
   };
@@ -81,6 +86,7 @@ async function waitUntil(what: string, ok: () => boolean): Promise<void> {
 
 async function cancelRestoreDuring(activity: string, ms = 0): Promise<{ progress: Progress; names: string[] }> {
   calls.length = 0;
+  failIn = '';
   blockIn = activity;
   blockMs = ms;
   const input: RestoreInput = { deployment: 'cancel', file: 'x.dump', yes: true };
@@ -105,5 +111,22 @@ describe('cancelling a restore', () => {
     const { progress, names } = await cancelRestoreDuring('stopServices', 1500);
     assert.deepEqual(names, ['verifyBackup', 'stageRestore', 'stopServices', 'swapInRestoredDatabase', 'startServices']);
     assert.match(progress.outcome ?? '', /^cancelled during 'Wait for readiness': the backup is live \(previous data kept as live_pre_restore_\d{14}\) but was not verified$/);
+  });
+});
+
+describe('a restore whose swap fails', () => {
+  test('drops the staging database and starts the services again on the untouched live database', async () => {
+    calls.length = 0;
+    blockIn = '';
+    failIn = 'swapInRestoredDatabase';
+    const input: RestoreInput = { deployment: 'swapfail', file: 'x.dump', yes: true };
+    const handle = await temporal.client.workflow.start('restore', { taskQueue, workflowId: `day2-swapfail-${Date.now()}`, args: [input] });
+    await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && /swapInRestoredDatabase failed \(stand-in\)/.test(String(err.cause?.cause?.message)));
+    const names = calls.map((c) => c.split(' ')[0]!);
+    assert.deepEqual(names, ['verifyBackup', 'stageRestore', 'stopServices', 'swapInRestoredDatabase', 'dropDatabaseIfExists', 'startServices']);
+    assert.match(calls[4]!, /"name":"live_restore_\d{14}"/, 'the staging copy is what gets dropped');
+    const progress = await handle.query(progressQuery);
+    assert.equal(progress.steps.find((s) => s.name === 'Swap in restored database')?.status, 'failed');
+    failIn = '';
   });
 });
