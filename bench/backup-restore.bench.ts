@@ -29,13 +29,17 @@ import { parseConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startPostgres, type PostgresCluster } from '../test/harness/postgres';
 
-const RUNS = positiveInt('DAY2_BENCH_RUNS', 3);
-const SCALE = positiveNumber('DAY2_BENCH_SCALE', 1);
-const ROWS = {
-  customers: Math.round(30_000 * SCALE),
-  orders: Math.round(300_000 * SCALE),
-  events: Math.round(170_000 * SCALE),
-};
+interface Rows {
+  customers: number;
+  orders: number;
+  events: number;
+}
+
+function rowsAt(scale: number): Rows {
+  const rows = { customers: Math.round(30_000 * scale), orders: Math.round(300_000 * scale), events: Math.round(170_000 * scale) };
+  if (rows.customers < 1) throw new Error(`DAY2_BENCH_SCALE=${scale} leaves no rows to restore`);
+  return rows;
+}
 
 function positiveInt(name: string, fallback: number): number {
   const n = positiveNumber(name, fallback);
@@ -125,7 +129,7 @@ function sameData(what: string, actual: Record<string, string>, expected: Record
 
 /** A realistic little OLTP schema: customers, their orders, an audit trail in its own
  * schema; primary keys, foreign keys, a unique and a few secondary indexes, a view. */
-function seedSql(): string {
+function seedSql(ROWS: Rows): string {
   return `
     CREATE TABLE customers (
       id serial PRIMARY KEY,
@@ -192,6 +196,8 @@ interface Run {
 
 async function main(): Promise<void> {
   const started = now();
+  const RUNS = positiveInt('DAY2_BENCH_RUNS', 3);
+  const ROWS = rowsAt(positiveNumber('DAY2_BENCH_SCALE', 1));
   const tag = `b${randomBytes(3).toString('hex')}`;
   const work = mkdtempSync(path.join(os.tmpdir(), 'day2-bench-'));
   cleanups.push({ what: `remove ${work}`, run: async () => rmSync(work, { recursive: true, force: true }) });
@@ -233,7 +239,7 @@ async function main(): Promise<void> {
   });
 
   const seedStarted = now();
-  await Promise.all([sql(urls.swap, seedSql()), sql(urls.inplace, seedSql())]);
+  await Promise.all([sql(urls.swap, seedSql(ROWS)), sql(urls.inplace, seedSql(ROWS))]);
   const seedMs = now() - seedStarted;
   const [source, sourceInplace] = await Promise.all([tableChecksums(urls.swap), tableChecksums(urls.inplace)]);
   sameData('the two seeded databases', sourceInplace, source);

@@ -121,7 +121,7 @@ describe('a restore whose swap fails', () => {
     failIn = 'swapInRestoredDatabase';
     const input: RestoreInput = { deployment: 'swapfail', file: 'x.dump', yes: true };
     const handle = await temporal.client.workflow.start('restore', { taskQueue, workflowId: `day2-swapfail-${Date.now()}`, args: [input] });
-    await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && /swapInRestoredDatabase failed \(stand-in\)/.test(String(err.cause?.cause?.message)));
+    await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && /swapInRestoredDatabase failed \(stand-in\)/.test(String((err.cause?.cause as Error | undefined)?.message)));
     const names = calls.map((c) => c.split(' ')[0]!);
     assert.deepEqual(names, ['verifyBackup', 'stageRestore', 'stopServices', 'swapInRestoredDatabase', 'dropDatabaseIfExists', 'startServices']);
     assert.match(calls[4]!, /"name":"live_restore_\d{14}"/, 'the staging copy is what gets dropped');
