@@ -42,9 +42,10 @@ function rowsAt(scale: number): Rows {
 }
 
 function positiveInt(name: string, fallback: number): number {
-  const n = positiveNumber(name, fallback);
-  if (!Number.isInteger(n)) throw new Error(`${name} must be a positive whole number, not '${process.env[name]}'`);
-  return n;
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[1-9][0-9]*$/.test(raw.trim())) throw new Error(`${name} must be a positive whole number, not '${raw}'`);
+  return Number(raw);
 }
 
 function positiveNumber(name: string, fallback: number): number {
