@@ -81,7 +81,8 @@ function cleanUp(): Promise<boolean> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    console.error(`\nbench: ${signal}: cleaning up`);
+    // tsx relays the terminal's signal to this process too: say it once.
+    if (!cleaning) console.error(`\nbench: ${signal}: cleaning up`);
     void cleanUp().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }
