@@ -6,15 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { execa, type ResultPromise } from 'execa';
 import YAML from 'yaml';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { evaluateGate } from '../src/approver/evaluate-gate';
 import type { GatePolicy } from '../src/domain/config-schema';
 import type { GateDecision } from '../src/domain/types';
-import { CLI_ENTRY } from './harness/cli';
+import { spawnCli } from './harness/cli';
 import { startE2E, type E2E } from './harness/e2e';
 
 const NAME = 'appr';
@@ -69,20 +67,7 @@ async function finished(): Promise<string> {
 }
 
 /** `day2 approver` as its own process, so a test can SIGKILL it. */
-function spawnApprover(...args: string[]): { child: ResultPromise; output: () => string; waitFor: (re: RegExp) => Promise<void> } {
-  let output = '';
-  const child = execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', e2e.deployment.configFile, 'approver', ...args], {
-    reject: false,
-    buffer: false,
-    all: true,
-  });
-  child.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const waitFor = async (re: RegExp) => {
-    for (let i = 0; i < 600 && !re.test(output); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.match(output, re);
-  };
-  return { child, output: () => output, waitFor };
-}
+const spawnApprover = (...args: string[]) => spawnCli(e2e.deployment.configFile, ['approver', ...args]);
 
 before(async () => {
   e2e = await startE2E(NAME);

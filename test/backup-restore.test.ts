@@ -8,6 +8,7 @@ import pg from 'pg';
 import { must } from '../examples/ledger-deployment';
 import { tableChecksums } from '../src/activities/table-checksums';
 import { progressQuery } from '../src/domain/messages';
+import { spawnCli } from './harness/cli';
 import { startE2E, type E2E } from './harness/e2e';
 
 let e2e: E2E;
@@ -83,6 +84,24 @@ describe('backup and restore', () => {
     assert.equal(scan.exitCode, 0, scan.stdout);
     assert.equal((await fetch(`${e2e.deployment.baseUrl}/health/ready`)).status, 200);
     assert.ok((await databases()).some((d) => d.startsWith('br_pre_restore_')), 'the previous database is kept');
+  });
+
+  test('backup --wait-if-busy waits for the operation holding the deployment, then runs', async () => {
+    const started = await e2e.cli('restore', file);
+    assert.equal(started.exitCode, 4, 'the restore holds the deployment, waiting at its gate');
+    const brief = await e2e.cli('backup', '--wait-if-busy', '1');
+    assert.equal(brief.exitCode, 3, brief.stdout + brief.stderr);
+    assert.match(brief.stderr, /still busy after waiting 1 s: deployment br is busy: restore is waiting at gate 'confirm-restore' \(workflow day2-br/);
+
+    const before = dumps();
+    const waiting = spawnCli(e2e.deployment.configFile, ['backup', '--wait-if-busy', '120']);
+    await waiting.waitFor(/waiting up to 120 s for the deployment to be free: deployment br is busy: restore is waiting at gate 'confirm-restore'/);
+    const rejected = await e2e.cli('reject', e2e.workflowId, '--reason', 'make way for the backup');
+    assert.equal(rejected.exitCode, 0, rejected.stderr);
+    const { exitCode } = await waiting.child;
+    assert.equal(exitCode, 0, waiting.output());
+    assert.match(waiting.output(), /✓ backed up to br-[\d-]+\.dump/);
+    assert.equal(dumps().length, Math.min(before.length + 1, 5), 'one more backup (retention keeps 5)');
   });
 
   test('a rejected confirmation gate leaves everything as it was', async () => {

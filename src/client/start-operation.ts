@@ -1,6 +1,6 @@
 // Starts a mutating operation under the deployment's single workflow id. Temporal refuses
 // a second start while one runs; we turn that into a refusal naming the running one.
-import { WorkflowExecutionAlreadyStartedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { progressQuery } from '../domain/messages';
 import { DEPLOYMENT, OPERATION, TARGET_VERSION } from '../domain/search-attributes';
 import type { Operation } from '../domain/types';
@@ -17,26 +17,48 @@ export interface StartRequest {
   deployment: string;
   args: unknown[];
   targetVersion?: string;
+  /** When the deployment is busy, wait up to this long for it to be free instead of
+   * refusing at once (e.g. a cron'd backup that lands during an upgrade). */
+  waitIfBusySeconds?: number;
 }
 
 export async function startOperation(ctx: CliContext, req: StartRequest): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const client = await ctx.client();
   const workflowId = mutatingWorkflowId(req.deployment);
-  try {
-    return await client.workflow.start(req.workflowType, {
-      workflowId,
-      taskQueue: ctx.config.temporal.taskQueue,
-      args: req.args,
-      typedSearchAttributes: [
-        { key: DEPLOYMENT, value: req.deployment },
-        { key: OPERATION, value: req.operation },
-        ...(req.targetVersion ? [{ key: TARGET_VERSION, value: req.targetVersion }] : []),
-      ],
-      staticSummary: `day2 ${req.operation} on ${req.deployment}${req.targetVersion ? ` → ${req.targetVersion}` : ''}`,
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RefusedError(await busyMessage(ctx, workflowId, req.deployment));
-    throw err;
+  const deadline = Date.now() + (req.waitIfBusySeconds ?? 0) * 1000;
+  for (let told = false; ; ) {
+    try {
+      return await client.workflow.start(req.workflowType, {
+        workflowId,
+        taskQueue: ctx.config.temporal.taskQueue,
+        args: req.args,
+        typedSearchAttributes: [
+          { key: DEPLOYMENT, value: req.deployment },
+          { key: OPERATION, value: req.operation },
+          ...(req.targetVersion ? [{ key: TARGET_VERSION, value: req.targetVersion }] : []),
+        ],
+        staticSummary: `day2 ${req.operation} on ${req.deployment}${req.targetVersion ? ` → ${req.targetVersion}` : ''}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const busy = await busyMessage(ctx, workflowId, req.deployment);
+      if (Date.now() >= deadline) {
+        throw new RefusedError(req.waitIfBusySeconds ? `still busy after waiting ${req.waitIfBusySeconds} s: ${busy}` : busy);
+      }
+      if (!told) ctx.say(`waiting up to ${req.waitIfBusySeconds} s for the deployment to be free: ${busy.split('. ')[0]}`);
+      told = true;
+      // Whatever holds the deployment ends; then the start is tried again (another
+      // operation may have taken it meanwhile: then wait for that one too).
+      await waitWhileRunning(client.workflow.getHandle(workflowId), deadline);
+    }
+  }
+}
+
+async function waitWhileRunning(handle: WorkflowHandle, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') return;
+    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now()))));
   }
 }
 

@@ -2,7 +2,8 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import assert from 'node:assert/strict';
+import { execa, type ResultPromise } from 'execa';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_ENTRY = path.join(repoRoot, 'src', 'client', 'main.ts');
@@ -21,6 +22,32 @@ export async function runCli(configFile: string, args: string[], env: Record<str
   });
   logCliRun(args, r.exitCode ?? 1, r.stdout, r.stderr);
   return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface SpawnedCli {
+  child: ResultPromise;
+  /** stdout and stderr so far, interleaved. */
+  output(): string;
+  /** Until the output matches `re` (30 s at most, then a failed assertion). */
+  waitFor(re: RegExp): Promise<void>;
+}
+
+/** The CLI as a running process whose output a test watches as it comes (a long-running
+ * `day2 approver`, a command that waits): the test can act at the right moment, or kill it. */
+export function spawnCli(configFile: string, args: string[]): SpawnedCli {
+  let output = '';
+  const child = execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', configFile, ...args], {
+    reject: false,
+    buffer: false,
+    all: true,
+    env: { DAY2_USER: 'test-operator' },
+  });
+  child.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 600 && !re.test(output); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(output, re);
+  };
+  return { child, output: () => output, waitFor };
 }
 
 /** Under scripts/test.ts every CLI run's output is kept for the secret scan. */

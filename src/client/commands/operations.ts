@@ -20,9 +20,16 @@ export async function runOperation(
   workflowType: string,
   deployment: string,
   input: unknown,
-  opts: RunOptions & { targetVersion?: string },
+  opts: RunOptions & { targetVersion?: string; waitIfBusy?: number },
 ): Promise<number> {
-  const handle = await startOperation(ctx, { operation, workflowType, deployment, args: [input], targetVersion: opts.targetVersion });
+  const handle = await startOperation(ctx, {
+    operation,
+    workflowType,
+    deployment,
+    args: [input],
+    targetVersion: opts.targetVersion,
+    waitIfBusySeconds: opts.waitIfBusy,
+  });
   ctx.say(`started ${operation} on ${deployment}: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
   ctx.say(`  Web UI: ${ctx.uiLink(handle.workflowId, handle.firstExecutionRunId)}`);
   if (opts.detach) {
@@ -40,9 +47,10 @@ export function registerOperationCommands(program: Command, context: () => CliCo
     .description('pg_dump -Fc the deployment\'s database, verify it, write a manifest, apply retention')
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
     .option('--keep <n>', 'backups to keep (default: backup.keep in day2.yaml)', parseCount)
+    .option('--wait-if-busy <seconds>', 'if another operation holds the deployment (an upgrade, say), wait up to this long for it to finish instead of refusing (exit 3)', parseCount)
     .option('--detach', 'return once started')
-    .addHelpText('after', '\nExample:\n  day2 backup --deployment ledger --keep 7')
-    .action(async (opts: RunOptions & { keep?: number }) => {
+    .addHelpText('after', '\nExample:\n  day2 backup --deployment ledger --keep 7\n  day2 backup --wait-if-busy 3600    # from cron: never collides with an upgrade')
+    .action(async (opts: RunOptions & { keep?: number; waitIfBusy?: number }) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
       const input: BackupInput = { deployment, keep: opts.keep };
