@@ -322,7 +322,7 @@ async function main(): Promise<void> {
     const outcome = await acts.restoreInPlace({ deployment: 'inplace', file: file.inplace, safetyFile, workflowId: 'day2-bench', runId: `bench-inplace-${i}` });
     const t1 = now();
     if (outcome.safetyReused) throw new Error(`in-place run ${i}: the safety dump was reused, the run would not be comparable`);
-    if (outcome.leftoverTables.length) throw new Error(`in-place run ${i}: unexpected leftover tables ${outcome.leftoverTables.join(', ')}`);
+    if (outcome.dropped.length) throw new Error(`in-place run ${i}: unexpectedly dropped ${outcome.dropped.join(', ')}`);
     sameData(`in-place run ${i}`, await tableChecksums(urls.inplace), source);
     // The safety dump stays on disk in a real restore; the bench does not need it.
     const dir = path.join(work, `backups-inplace`);

@@ -11,6 +11,8 @@ export interface ArchiveContents {
   tocEntries: number;
   /** `schema.table` of every table the archive creates. */
   tables: string[];
+  /** `schema.name` of every view and materialized view the archive creates. */
+  views: string[];
 }
 
 export async function inspectArchive(file: string, name: string): Promise<ArchiveContents> {
@@ -34,6 +36,7 @@ export function parseArchiveListing(listing: string): ArchiveContents {
   let dbname = '';
   let tocEntries = 0;
   const tables: string[] = [];
+  const views: string[] = [];
   for (const line of listing.split('\n')) {
     const header = /^;\s+dbname:\s*(.*)$/.exec(line);
     if (header) dbname = header[1]!.trim();
@@ -41,6 +44,8 @@ export function parseArchiveListing(listing: string): ArchiveContents {
     tocEntries++;
     const table = /^\d+;\s+\d+\s+\d+\s+TABLE\s+(?!DATA\s)(\S+)\s+(\S+)\s/.exec(line);
     if (table) tables.push(`${table[1]}.${table[2]}`);
+    const view = /^\d+;\s+\d+\s+\d+\s+(?:MATERIALIZED\s+)?VIEW\s+(?!DATA\s)(\S+)\s+(\S+)\s/.exec(line);
+    if (view) views.push(`${view[1]}.${view[2]}`);
   }
-  return { dbname, tocEntries, tables };
+  return { dbname, tocEntries, tables, views };
 }

@@ -34,7 +34,8 @@ export async function runPgProgram(run: PgProgramRun): Promise<{ stdout: string;
   return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
 }
 
-function activityCancellationSignal(): AbortSignal | undefined {
+/** Aborts with the activity's cancellation (undefined outside an activity). */
+export function activityCancellationSignal(): AbortSignal | undefined {
   try {
     return Context.current().cancellationSignal;
   } catch {
