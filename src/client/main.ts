@@ -13,6 +13,7 @@ import { registerOperationCommands } from './commands/operations';
 import { registerProcessCommands } from './commands/processes';
 import { registerRotateCommands } from './commands/rotate';
 import { registerReleaseCommands } from './commands/releases';
+import { registerScheduleCommands } from './commands/schedules';
 import { CliContext, type GlobalOptions } from './context';
 import { RefusedError } from './start-operation';
 
@@ -29,6 +30,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   registerProcessCommands(program, context);
   registerOperationCommands(program, context);
   registerBackupsCommand(program, context);
+  registerScheduleCommands(program, context);
   registerRotateCommands(program, context);
   registerReleaseCommands(program, context);
   registerGateCommands(program, context);

@@ -71,6 +71,14 @@ export interface BackupInput {
   keep?: number;
 }
 
+/** What a backup schedule starts (src/workflows/scheduled-backup.ts). */
+export interface ScheduledBackupInput {
+  deployment: string;
+  keep?: number;
+}
+
+export type ScheduledBackupResult = { outcome: 'backed-up'; file: string } | { outcome: 'skipped'; reason: string };
+
 export interface BackupResult {
   file: string;
   manifest: BackupManifest;

@@ -6,3 +6,4 @@ export { rotateApiKeySecret } from './rotate-api-key-secret';
 export { rotateSigningKey } from './rotate-signing-key';
 export { upgrade } from './upgrade';
 export { listBackups } from './list-backups';
+export { scheduledBackup } from './scheduled-backup';

@@ -1,0 +1,26 @@
+// What a backup schedule (`day2 schedule backup --every 6h`) starts. Temporal Schedules give
+// each run an id of their own, so the run does not hold the deployment itself: it starts
+// the backup workflow as a child under the deployment's single mutating id. When another
+// operation holds that id (an upgrade, a restore waiting at its gate), Temporal refuses the
+// child and this run is skipped, saying why; the next scheduled run tries again. An upgrade
+// takes its own pre-upgrade backup, so nothing is lost by skipping.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { executeChild } from '@temporalio/workflow';
+import type { ScheduledBackupInput, ScheduledBackupResult } from '../domain/types';
+import { mutatingWorkflowId } from '../domain/workflow-ids';
+import { backup } from './backup';
+
+export async function scheduledBackup(input: ScheduledBackupInput): Promise<ScheduledBackupResult> {
+  const { deployment } = input;
+  const workflowId = mutatingWorkflowId(deployment);
+  try {
+    const result = await executeChild(backup, { workflowId, args: [{ deployment, keep: input.keep }] });
+    return { outcome: 'backed-up', file: result.file };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return {
+      outcome: 'skipped',
+      reason: `another operation holds ${deployment} (workflow ${workflowId}: see day2 status ${deployment}); the next scheduled run tries again`,
+    };
+  }
+}
