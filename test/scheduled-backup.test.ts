@@ -56,7 +56,7 @@ describe('scheduled backups', () => {
     assert.equal(Number((await schedule().describe()).spec.intervals?.[0]?.every), 6 * 3600 * 1000);
 
     const listed = await e2e.cli('schedule', 'list');
-    assert.match(listed.stdout, /day2-sched-backup-schedule {2}every 21600s {2}next \d{4}-/);
+    assert.match(listed.stdout, /day2-sched-backup-schedule {2}every 6h {2}next \d{4}-/);
   });
 
   test('a run backs up under the deployment id', async () => {

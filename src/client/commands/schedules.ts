@@ -20,6 +20,14 @@ export function parseInterval(value: string): string {
   return `${m[1]}${m[2]}`;
 }
 
+/** A schedule's interval (milliseconds, as Temporal returns it) the way it was given: 6h. */
+function formatInterval(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms / 1000}s`;
+}
+
 export function registerScheduleCommands(program: Command, context: () => CliContext): void {
   const schedule = program.command('schedule').description('scheduled backups (Temporal Schedules): create, list, remove');
 
@@ -75,7 +83,7 @@ export function registerScheduleCommands(program: Command, context: () => CliCon
       for await (const s of client.schedule.list()) {
         if (!s.scheduleId.startsWith('day2-') || !s.scheduleId.endsWith('-backup-schedule')) continue;
         const every = s.spec?.intervals?.[0]?.every;
-        rows.push({ scheduleId: s.scheduleId, paused: s.state.paused, next: s.info.nextActionTimes[0]?.toISOString(), every: every === undefined ? undefined : `${Number(every) / 1000}s` });
+        rows.push({ scheduleId: s.scheduleId, paused: s.state.paused, next: s.info.nextActionTimes[0]?.toISOString(), every: every === undefined ? undefined : formatInterval(Number(every)) });
       }
       for (const r of rows) ctx.say(`${r.scheduleId}  every ${r.every ?? '?'}  next ${r.next ?? '-'}${r.paused ? '  (paused)' : ''}`);
       if (!rows.length) ctx.say('no backup schedules — create one with: day2 schedule backup --every 6h');
