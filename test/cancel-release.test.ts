@@ -32,11 +32,15 @@ async function waitForPause(activity: string): Promise<void> {
   }
 }
 
-async function waitForCancelRequest(): Promise<void> {
+/** Until the workflow has *processed* the cancellation (a workflow task completed after the
+ * request): only then is the paused activity's completion sure to come after it. Waiting
+ * for the request alone let a loaded worker see both in one task and move a step on. */
+async function waitForCancelProcessed(): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const { events } = await handle().fetchHistory();
-    if (events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes)) return;
+    const { events = [] } = await handle().fetchHistory();
+    const requested = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+    if (requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes)) return;
     if (Date.now() > deadline) throw new Error('day2 cancel never reached the workflow');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -52,7 +56,7 @@ async function cancelDuring(activity: string, step: string, ...args: string[]) {
   await waitForPause(activity);
   const cancelling = e2e.cli('cancel', e2e.deployment.name);
   // The cancellation reaches the workflow while the activity still holds; then release it.
-  await waitForCancelRequest();
+  await waitForCancelProcessed();
   writeFileSync(control, '');
   const cancelled = await cancelling;
   assert.equal(cancelled.exitCode, 0, cancelled.stdout + cancelled.stderr);
