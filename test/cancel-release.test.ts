@@ -38,7 +38,7 @@ async function waitForPause(activity: string): Promise<void> {
 async function waitForCancelProcessed(): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const { events = [] } = await handle().fetchHistory();
+    const events = (await handle().fetchHistory()).events ?? [];
     const requested = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
     if (requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes)) return;
     if (Date.now() > deadline) throw new Error('day2 cancel never reached the workflow');

@@ -57,6 +57,7 @@ describe('scheduled backups', () => {
 
     const listed = await e2e.cli('schedule', 'list');
     assert.match(listed.stdout, /day2-sched-backup-schedule {2}every 6h {2}next \d{4}-/);
+    assert.match(listed.stdout, /^ {2}last run: none yet$/m);
   });
 
   test('a run backs up under the deployment id', async () => {
@@ -66,6 +67,10 @@ describe('scheduled backups', () => {
     assert.ok(result.outcome === 'backed-up' && !before.includes(result.file) && dumps().includes(result.file), `a new backup: ${JSON.stringify(result)}`);
     const { type } = await e2e.temporal.client.workflow.getHandle(e2e.workflowId).describe();
     assert.equal(type, 'backup', 'the backup ran as day2-sched, the id every mutating operation shares');
+    const file = result.outcome === 'backed-up' ? result.file : '(none)';
+    const listed = await e2e.cli('schedule', 'list');
+    assert.match(listed.stdout, /\n {2}last run: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ backed up /);
+    assert.ok(listed.stdout.split('\n').some((line) => line.endsWith(` backed up ${file}`)), listed.stdout);
   });
 
   test('a run while a restore holds the deployment is skipped, says why, and changes nothing', async () => {
@@ -80,6 +85,8 @@ describe('scheduled backups', () => {
     assert.deepEqual(dumps(), before);
     const { status } = await e2e.temporal.client.workflow.getHandle(e2e.workflowId).describe();
     assert.equal(status.name, 'RUNNING', 'the restore still waits, untouched');
+    const listed = await e2e.cli('schedule', 'list');
+    assert.match(listed.stdout, /last run: \S+Z skipped: another operation holds sched \(workflow day2-sched: see day2 status sched\)/);
     const rejected = await e2e.cli('reject', e2e.workflowId, '--reason', 'test over');
     assert.equal(rejected.exitCode, 0, rejected.stderr);
   });

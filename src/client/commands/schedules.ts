@@ -2,10 +2,11 @@
 // pausable in the Web UI. Each run starts the `scheduledBackup` workflow, which backs up
 // under the deployment's single mutating id or, when an operation holds the deployment,
 // is skipped and says so (src/workflows/scheduled-backup.ts).
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowFailedError, type Client, type ScheduleExecutionResult, type ScheduleOptions } from '@temporalio/client';
 import { InvalidArgumentError, type Command } from 'commander';
 import { defaultDeployment } from '../../config';
-import type { ScheduledBackupInput } from '../../domain/types';
+import type { ScheduledBackupInput, ScheduledBackupResult } from '../../domain/types';
+import { deepestMessage } from '../../domain/failure-chain';
 import { BadInputError } from '../../domain/errors';
 import { DEPLOYMENT } from '../../domain/search-attributes';
 import type { CliContext } from '../context';
@@ -26,6 +27,24 @@ function formatInterval(ms: number): string {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms / 1000}s`;
+}
+
+/** How a schedule's latest run ended, in a line: a run skipped because the deployment was
+ * busy must be as visible as one that backed up, or repeated skips go unnoticed. */
+async function lastRun(client: Client, actions: ScheduleExecutionResult[]): Promise<string | undefined> {
+  const latest = actions.at(-1);
+  if (!latest) return undefined;
+  const at = latest.takenAt.toISOString().replace(/\.\d+Z$/, 'Z');
+  const { workflowId, firstExecutionRunId } = latest.action.workflow;
+  const handle = client.workflow.getHandle<() => Promise<ScheduledBackupResult>>(workflowId, firstExecutionRunId);
+  try {
+    const { status } = await handle.describe();
+    if (status.name === 'RUNNING') return `${at} running`;
+    const result = await handle.result();
+    return result.outcome === 'backed-up' ? `${at} backed up ${result.file}` : `${at} skipped: ${result.reason}`;
+  } catch (err) {
+    return `${at} failed: ${err instanceof WorkflowFailedError ? deepestMessage(err) : (err as Error).message}`;
+  }
 }
 
 export function registerScheduleCommands(program: Command, context: () => CliContext): void {
@@ -74,18 +93,27 @@ export function registerScheduleCommands(program: Command, context: () => CliCon
 
   schedule
     .command('list')
-    .description("list day2's backup schedules with their next run")
+    .description("list day2's backup schedules with their next run and how the last one ended (backed up, skipped and why, or failed)")
     .addHelpText('after', '\nExample:\n  day2 schedule list')
     .action(async () => {
       const ctx = context();
       const client = await ctx.client();
-      const rows: Array<{ scheduleId: string; paused: boolean; next?: string; every?: string }> = [];
+      const rows: Array<{ scheduleId: string; paused: boolean; next?: string; every?: string; last?: string }> = [];
       for await (const s of client.schedule.list()) {
         if (!s.scheduleId.startsWith('day2-') || !s.scheduleId.endsWith('-backup-schedule')) continue;
         const every = s.spec?.intervals?.[0]?.every;
-        rows.push({ scheduleId: s.scheduleId, paused: s.state.paused, next: s.info.nextActionTimes[0]?.toISOString(), every: every === undefined ? undefined : formatInterval(Number(every)) });
+        rows.push({
+          scheduleId: s.scheduleId,
+          paused: s.state.paused,
+          next: s.info.nextActionTimes[0]?.toISOString(),
+          every: every === undefined ? undefined : formatInterval(Number(every)),
+          last: await lastRun(client, s.info.recentActions),
+        });
       }
-      for (const r of rows) ctx.say(`${r.scheduleId}  every ${r.every ?? '?'}  next ${r.next ?? '-'}${r.paused ? '  (paused)' : ''}`);
+      for (const r of rows) {
+        ctx.say(`${r.scheduleId}  every ${r.every ?? '?'}  next ${r.next ?? '-'}${r.paused ? '  (paused)' : ''}`);
+        ctx.say(`  last run: ${r.last ?? 'none yet'}`);
+      }
       if (!rows.length) ctx.say('no backup schedules — create one with: day2 schedule backup --every 6h');
       ctx.json(rows);
     });
