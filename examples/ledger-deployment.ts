@@ -11,6 +11,8 @@ import YAML from 'yaml';
 
 const repoRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const LEDGER_CTL = path.join(repoRoot, 'examples', 'ledger', 'src', 'ctl.ts');
+/** Lists every variable the ledger requires; preflight checks the env file against it. */
+export const LEDGER_ENV_EXAMPLE = path.join(repoRoot, 'examples', 'ledger', '.env.example');
 
 export interface LedgerDeploymentOptions {
   dir: string;
@@ -127,10 +129,12 @@ export async function setUpLedgerDeployment(opts: LedgerDeploymentOptions): Prom
           { kind: 'command', name: 'vault chain intact', command: ctl(`scan --keyring "${path.join(backupDir, 'keyring.json')}"`) },
           { kind: 'http', name: 'service ready', url: `${baseUrl}/health/ready`, expectStatus: 200 },
         ],
+        // day2's built-in checks come first (env file against envExample, database, …).
         preflight: [
           { kind: 'http', name: 'service ready', url: `${baseUrl}/health/ready`, expectStatus: 200 },
-          { kind: 'sql', name: 'database reachable', query: 'select 1', expect: '1' },
+          { kind: 'command', name: 'migrations not pending', command: ctl('migrations') },
         ],
+        envExample: LEDGER_ENV_EXAMPLE,
         upgrade: { autoRollback: opts.autoRollback ?? false },
         ...opts.extra,
       },

@@ -33,6 +33,9 @@ runDemo(
     },
   }),
   async ({ deployment, day2, onCleanup }) => {
+    say('Preflight: is the deployment fit for an operation?');
+    expectExit(await day2('preflight'), 0, 'preflight');
+
     say('Backup');
     const backup = await day2('backup');
     expectExit(backup, 0, 'backup');

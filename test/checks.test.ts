@@ -165,7 +165,7 @@ describe('checks', () => {
     assert.match(results[1]!.detail, /not a metric name/);
   });
 
-  it('runDeploymentChecks: verify set and gate checks, database URL from the env file', async () => {
+  it('runDeploymentChecks: verify set, built-in preflight and gate checks, database URL from the env file', async () => {
     writeFileSync(path.join(dir, '.env'), `DATABASE_URL=${databaseUrl}\n`);
     const config = parseConfig(
       {
@@ -188,7 +188,13 @@ describe('checks', () => {
     const { runDeploymentChecks } = checksActivities({ config, logger });
     const verify = await runDeploymentChecks({ deployment: 'ledger', set: 'verify' });
     assert.deepEqual(verify.map((r) => r.ok), [true, true], JSON.stringify(verify));
-    assert.deepEqual(await runDeploymentChecks({ deployment: 'ledger', set: 'preflight' }), []);
+    // None configured: preflight is the built-in checks (APP_VERSION is not in this env file).
+    const preflight = await runDeploymentChecks({ deployment: 'ledger', set: 'preflight' });
+    assert.deepEqual(
+      preflight.map((r) => [r.name, r.ok]),
+      [['env file has the required variables', false], ['database reachable', true], ['pg_dump can dump the server', true], ['backup directory can take a backup', true]],
+      JSON.stringify(preflight),
+    );
     const gate = await runDeploymentChecks({ deployment: 'ledger', gate: 'post-upgrade' });
     assert.deepEqual(gate, [{ name: 'health', ok: true, detail: '200' }]);
     assert.deepEqual(await runDeploymentChecks({ deployment: 'ledger', gate: 'unconfigured' }), []);

@@ -10,6 +10,7 @@ import type { ActivityDeps } from './deps';
 import { readEnvFile } from './envfile';
 import { bodySnippet, fetchErrorText, fetchWithTimeout, valueAtPath } from './health';
 import { beat } from './heartbeat';
+import { builtinPreflightChecks } from './preflight';
 import { redactCredentials } from './runtime/adapter';
 
 export interface CheckContext {
@@ -289,7 +290,9 @@ export function checksActivities(deps: ActivityDeps) {
     async runDeploymentChecks(input: CheckSetInput): Promise<CheckResult[]> {
       const d = deploymentOf(deps.config, input.deployment);
       const checks = 'gate' in input ? (d.gates[input.gate]?.checks ?? []) : d[input.set];
-      if (checks.length === 0) return [];
+      // Preflight starts with the checks every deployment needs, then the configured ones.
+      const builtin = 'set' in input && input.set === 'preflight' ? await builtinPreflightChecks(d) : [];
+      if (checks.length === 0 && builtin.length === 0) return [];
       // Only sql checks need the URL; an unreadable env file fails those checks, not all.
       let databaseUrl: string | undefined;
       if (checks.some((c) => c.kind === 'sql')) {
@@ -298,7 +301,7 @@ export function checksActivities(deps: ActivityDeps) {
           (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'env file unreadable'),
         );
       }
-      const results = await runChecks(checks, { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd });
+      const results = [...builtin, ...(await runChecks(checks, { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd }))];
       const failed = results.filter((r) => !r.ok).map((r) => r.name);
       deps.logger.info({ deployment: input.deployment, checks: results.length, failed }, 'checks run');
       return results;

@@ -10,6 +10,7 @@ import { registerCodecServerCommand } from './commands/codec-server';
 import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
 import { registerOperationCommands } from './commands/operations';
+import { registerPreflightCommand } from './commands/preflight';
 import { registerProcessCommands } from './commands/processes';
 import { registerRotateCommands } from './commands/rotate';
 import { registerReleaseCommands } from './commands/releases';
@@ -30,6 +31,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   registerProcessCommands(program, context);
   registerOperationCommands(program, context);
   registerBackupsCommand(program, context);
+  registerPreflightCommand(program, context);
   registerScheduleCommands(program, context);
   registerRotateCommands(program, context);
   registerReleaseCommands(program, context);

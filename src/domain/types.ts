@@ -1,6 +1,6 @@
 // Types shared by workflows, activities and the client. Pure data: safe in workflows.
 
-export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key';
+export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight';
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
 
@@ -92,6 +92,11 @@ export interface RestoreInput {
   /** Skip the confirmation gate. */
   yes?: boolean;
   gateTimeoutSeconds?: number;
+}
+
+export interface PreflightResult {
+  ok: boolean;
+  checks: CheckResult[];
 }
 
 export interface RestoreResult {

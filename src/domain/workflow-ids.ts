@@ -6,9 +6,10 @@ export const mutatingWorkflowId = (deployment: string) => `${MUTATING_PREFIX}${d
 
 export const childWorkflowId = (parentId: string, operation: string) => `${parentId}/${operation}`;
 
-/** Read-only operations (preflight, DR drill, support bundle) may run beside others. */
+/** Read-only operations (preflight, listing backups) may run beside others. The stamp
+ * keeps milliseconds so two people asking in the same second do not collide. */
 export const readOnlyWorkflowId = (deployment: string, operation: string, at: Date) =>
-  `day2-${deployment}-${operation}-${at.toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
+  `day2-${deployment}-${operation}-${at.toISOString().replace(/[-:.]/g, '').slice(0, 18)}`;
 
 export const approveCommand = (workflowId: string, gate: string) =>
   `day2 approve ${workflowId} --gate ${gate} --reason "<why>"`;

@@ -7,3 +7,4 @@ export { rotateSigningKey } from './rotate-signing-key';
 export { upgrade } from './upgrade';
 export { listBackups } from './list-backups';
 export { scheduledBackup } from './scheduled-backup';
+export { preflight } from './preflight';

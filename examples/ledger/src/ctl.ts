@@ -3,7 +3,7 @@
 // Every command is idempotent; human lines go to stderr, machine output to stdout;
 // exit 0 on success, 1 with a one-line reason on failure.
 import { parseArgs } from 'node:util';
-import { createKey, migrate, parseCount, rehashKeys, scan, seed } from './commands/database';
+import { createKey, migrate, migrations, parseCount, rehashKeys, scan, seed } from './commands/database';
 import { say } from './commands/output';
 import { present, printVersion, pull } from './commands/releases';
 import { parseServices, printStatus, startServices, stopServices } from './commands/services';
@@ -17,6 +17,7 @@ const USAGE = `usage: ctl <command> --env-file <path> [options]
   pull <version>                      fetch a release (fails on unknown or registry-down)
   present <version>                   exit 0 when the release was pulled before
   migrate <version>                   apply pending migrations: JSON {"applied":[ids]}
+  migrations                          JSON {"release","applied","pending"}; exit 1 if any pending
   rehash-keys                         move API keys to the current secret: JSON {"rehashed","remaining"}
   scan [--keyring <file>]             verify the vault chain and signatures (exit 1 if broken)
   seed [--entries N]                  append N signed entries (default 20)
@@ -48,6 +49,8 @@ async function run(): Promise<number | void> {
       return present(runDir, needArgument('a version'));
     case 'migrate':
       return migrate(envFile, needArgument('a version'));
+    case 'migrations':
+      return migrations(envFile);
     case 'rehash-keys':
       return rehashKeys(envFile);
     case 'scan':

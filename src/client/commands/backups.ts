@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
 import type { BackupManifest } from '../../domain/types';
-import { readOnlyWorkflowId } from '../../domain/workflow-ids';
 import type { CliContext } from '../context';
+import { runReadOnly } from '../run-read-only';
 
 export function registerBackupsCommand(program: Command, context: () => CliContext): void {
   program
@@ -14,16 +14,7 @@ export function registerBackupsCommand(program: Command, context: () => CliConte
     .action(async (opts: { deployment?: string }) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const client = await ctx.client();
-      const manifests = await client.workflow.execute<(input: { deployment: string }) => Promise<BackupManifest[]>>('listBackups', {
-        workflowId: readOnlyWorkflowId(deployment, 'backups', new Date()),
-        taskQueue: ctx.config.temporal.taskQueue,
-        args: [{ deployment }],
-        // A read must not hang when no worker serves the task queue: say so instead.
-        workflowExecutionTimeout: '1 minute',
-      }).catch((err: Error) => {
-        throw new Error(`could not list ${deployment}'s backups: ${err.message} — is a day2 worker running on task queue '${ctx.config.temporal.taskQueue}'?`);
-      });
+      const manifests = await runReadOnly<BackupManifest[]>(ctx, { workflowType: 'listBackups', deployment, operation: 'backups', what: `list ${deployment}'s backups`, input: { deployment } });
       for (const m of manifests) {
         const extra = m.preUpgradeVersion ? `  pre-upgrade of ${m.preUpgradeVersion}` : '';
         ctx.say(`${m.file}  ${m.createdAt}  ${String(m.sizeBytes).padStart(10)} B  app ${m.appVersion ?? '?'}  sha256 ${m.sha256.slice(0, 12)}${extra}`);

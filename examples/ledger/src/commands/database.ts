@@ -8,7 +8,7 @@ import { recordAuditEvent } from '../audit';
 import { connectClient } from '../db';
 import { LedgerError, messageOf } from '../errors';
 import { readKeyring } from '../keyring';
-import { assertMigrated, migrateTo } from '../migrate';
+import { appliedMigrationIds, assertMigrated, migrateTo, pendingMessage, pendingMigrationIds } from '../migrate';
 import { requireRelease } from '../releases';
 import { scanVault } from '../scan';
 import { loadSettings } from '../settings';
@@ -33,6 +33,21 @@ export async function migrate(envFile: string, version: string): Promise<void> {
   const applied = await withClient(settings.databaseUrlMigrate ?? settings.databaseUrl, (c) => migrateTo(c, version));
   say(applied.length > 0 ? `applied ${applied.length} migration(s) for ${version}` : `schema already at ${version}`);
   emitJson({ applied });
+}
+
+/** Exit status 0 when the schema has every migration the configured release needs, 1 when
+ * some are pending (preflight's "migrations not pending"); read-only either way. */
+export async function migrations(envFile: string): Promise<number> {
+  const settings = loadSettings(envFile);
+  const { version } = requireRelease(settings.version);
+  const { applied, pending } = await withClient(settings.databaseUrl, async (client) => ({
+    applied: await appliedMigrationIds(client),
+    pending: await pendingMigrationIds(client, version),
+  }));
+  emitJson({ release: version, applied, pending });
+  // Last, so a check that shows the final line of output shows this one.
+  say(pending.length > 0 ? `${pendingMessage(version)} (missing ${pending.join(', ')})` : `schema at ${version}: ${applied.length} migration(s) applied, none pending`);
+  return pending.length > 0 ? 1 : 0;
 }
 
 export async function seed(envFile: string, count: number): Promise<void> {
