@@ -1,8 +1,8 @@
 // The upgrade and its automatic rollback, driven by the real workflows against the compose
 // adapter — argv only, no Docker engine: a recording runner answers every `docker …`
-// command, the database activities are stand-ins that log what they would do, and a tiny
-// HTTP server plays the service (ready and reporting whatever release the env file names,
-// except a broken one). The recorded timeline must follow the runbook's order.
+// command, the database activities (and preflight, which needs the database) are stand-ins
+// that log what they would do, and a tiny HTTP server plays the service (ready and reporting
+// whatever release the env file names, except a broken one). The recorded timeline must follow the runbook's order.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { checksActivities } from '../src/activities/checks';
+import { checksActivities, type CheckSetInput } from '../src/activities/checks';
 import { healthActivities } from '../src/activities/health';
 import { releaseFileActivities } from '../src/activities/release-files';
 import { runtimeActivities } from '../src/activities/runtime-activities';
@@ -80,6 +80,12 @@ function standInDatabaseActivities() {
     async swapInRestoredDatabase() {
       timeline.push(['<swap in restored database>']);
       return { alreadyDone: false };
+    },
+    // Preflight's built-in checks connect to the database; the other check sets are real.
+    async runDeploymentChecks(input: CheckSetInput) {
+      if (!('set' in input && input.set === 'preflight')) return checksActivities({ config, logger }).runDeploymentChecks(input);
+      timeline.push(['<preflight checks>']);
+      return [];
     },
   };
 }
@@ -180,6 +186,7 @@ describe('compose adapter: the upgrade workflow\'s full sequence (argv only, no 
       ['dc', 'run', '--rm', '-e', 'DATABASE_URL', 'api', 'migrate', '(APP_VERSION=1.2.1)'],
       ['dc', 'stop', 'api', 'worker'],
       ['dc', 'up', '-d', '--wait', '--wait-timeout', '120'],
+      ['<preflight checks>'],
     ]);
     assert.equal(timeline[2]!.at(-1), 'preUpgradeVersion=1.2.0');
     assert.equal(appVersion(), '1.2.1', 'the restart interpolates the new tag from the env file');
