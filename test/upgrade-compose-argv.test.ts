@@ -2,7 +2,8 @@
 // adapter — argv only, no Docker engine: a recording runner answers every `docker …`
 // command, the database activities (and preflight, which needs the database) are stand-ins
 // that log what they would do, and a tiny HTTP server plays the service (ready and reporting
-// whatever release the env file names, except a broken one). The recorded timeline must follow the runbook's order.
+// whatever release the env file names, except a broken one). The recorded timeline must
+// follow the runbook's order.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
