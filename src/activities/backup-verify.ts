@@ -6,12 +6,17 @@ import { assertBareFileName, manifestNameFor } from '../domain/backup-names';
 import type { DeploymentConfig } from '../domain/config-schema';
 import { BackupInvalidError, BadInputError } from '../domain/errors';
 import type { BackupManifest } from '../domain/types';
-import { inspectArchive } from './backup-archive';
+import { inspectArchive, type ArchiveContents } from './backup-archive';
 import { backupPaths, digestFile, readManifest } from './backup-files';
 
 const UNCHANGED = 'nothing was changed';
 
-export async function verifyBackupFile(d: DeploymentConfig, deployment: string, file: string, liveName: string): Promise<BackupManifest> {
+export async function verifyBackupFile(
+  d: DeploymentConfig,
+  deployment: string,
+  file: string,
+  liveName: string,
+): Promise<{ manifest: BackupManifest; contents: ArchiveContents }> {
   assertBareFileName(file);
   const dir = d.backup.dir;
   const paths = backupPaths(dir, file);
@@ -46,5 +51,5 @@ export async function verifyBackupFile(d: DeploymentConfig, deployment: string, 
   if (contents.tocEntries !== manifest.tocEntries) {
     throw invalid(`pg_restore --list shows ${contents.tocEntries} entries but its manifest says ${manifest.tocEntries}`);
   }
-  return manifest;
+  return { manifest, contents };
 }

@@ -4,6 +4,7 @@ import { processSettings } from '../config';
 import type { ActivityDeps } from './deps';
 import { checksActivities } from './checks';
 import { databaseActivities } from './database';
+import { drillActivities } from './dr-drill';
 import { healthActivities } from './health';
 import { withHeartbeat } from './heartbeat';
 import { releaseFileActivities } from './release-files';
@@ -14,6 +15,7 @@ import { testPauseHook, type PauseHook } from './test-pause';
 export function createActivities(deps: ActivityDeps) {
   const all = {
     ...databaseActivities(deps),
+    ...drillActivities(deps),
     ...runtimeActivities(deps),
     ...healthActivities(deps),
     ...checksActivities(deps),

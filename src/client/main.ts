@@ -10,6 +10,7 @@ import { registerCodecServerCommand } from './commands/codec-server';
 import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
 import { registerOperationCommands } from './commands/operations';
+import { registerDrillCommand } from './commands/drill';
 import { registerPreflightCommand } from './commands/preflight';
 import { registerProcessCommands } from './commands/processes';
 import { registerRotateCommands } from './commands/rotate';
@@ -32,6 +33,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   registerOperationCommands(program, context);
   registerBackupsCommand(program, context);
   registerPreflightCommand(program, context);
+  registerDrillCommand(program, context);
   registerScheduleCommands(program, context);
   registerRotateCommands(program, context);
   registerReleaseCommands(program, context);

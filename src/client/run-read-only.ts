@@ -1,6 +1,9 @@
 // Read-only workflows (listing backups, preflight) run under their own time-stamped id, so
 // they never wait for, or block, the operation that holds the deployment.
+import { TimeoutFailure } from '@temporalio/client';
 import type { CliContext } from './context';
+import { BAD_INPUT_TYPES, BadInputError } from '../domain/errors';
+import { deepestMessage, failureType } from '../domain/failure-chain';
 import { readOnlyWorkflowId } from '../domain/workflow-ids';
 
 export interface ReadOnlyRun {
@@ -31,8 +34,10 @@ export async function runReadOnly<T>(ctx: CliContext, run: ReadOnlyRun): Promise
     ctx.say(`  Web UI: ${ctx.uiLink(workflowId, handle.firstExecutionRunId)}`);
   }
   return (handle.result() as Promise<T>).catch((err: Error) => {
-    throw new Error(
-      `could not ${run.what}: ${err.message} — is a day2 worker running on task queue '${ctx.config.temporal.taskQueue}'?`,
-    );
+    // Bad input found by the worker (no such backup, say) is still bad input: exit 2.
+    if (BAD_INPUT_TYPES.includes(failureType(err) ?? '')) throw new BadInputError(`could not ${run.what}: ${deepestMessage(err)}`);
+    // Timed out without a word: most likely no worker serves the task queue.
+    const hint = err.cause instanceof TimeoutFailure ? ` — is a day2 worker running on task queue '${ctx.config.temporal.taskQueue}'?` : '';
+    throw new Error(`could not ${run.what}: ${deepestMessage(err)}${hint}`);
   });
 }

@@ -4,6 +4,14 @@ import { z } from 'zod';
 const url = z.url({ message: 'expected a URL' });
 const command = z.string().min(1, 'expected a shell command');
 
+const sqlCheckSchema = z.strictObject({
+  kind: z.literal('sql'),
+  name: z.string(),
+  query: z.string().min(1),
+  /** Expected value of the first column of the first row, as text. */
+  expect: z.string(),
+});
+
 /** A check run after a restore, before a gate is approved, or by preflight. */
 export const checkSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -14,13 +22,7 @@ export const checkSchema = z.discriminatedUnion('kind', [
     /** Dotted JSON path → expected value (compared as JSON). */
     expectJson: z.record(z.string(), z.unknown()).optional(),
   }),
-  z.strictObject({
-    kind: z.literal('sql'),
-    name: z.string(),
-    query: z.string().min(1),
-    /** Expected value of the first column of the first row, as text. */
-    expect: z.string(),
-  }),
+  sqlCheckSchema,
   z.strictObject({
     kind: z.literal('command'),
     name: z.string(),
@@ -115,6 +117,16 @@ export const deploymentSchema = z.strictObject({
   verify: z.array(checkSchema).default([]),
   /** Checks of `day2 preflight` and of the upgrade's preflight step. */
   preflight: z.array(checkSchema).default([]),
+  /** What `day2 drill` checks in the scratch copy of a backup, beyond every table being back. */
+  drill: z
+    .strictObject({
+      minTables: z.number().int().positive().optional(),
+      /** Tables (`name` or `schema.name`) that must have rows. */
+      requireRows: z.array(z.string()).default([]),
+      /** Run against the restored copy: SQL only (the service is not running there). */
+      checks: z.array(sqlCheckSchema).default([]),
+    })
+    .default({ requireRows: [], checks: [] }),
   /** Env file with every required variable (preflight compares against it). */
   envExample: z.string().optional(),
   upgrade: z

@@ -1,6 +1,6 @@
 // Types shared by workflows, activities and the client. Pure data: safe in workflows.
 
-export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight';
+export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight' | 'drill';
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
 
@@ -97,6 +97,21 @@ export interface RestoreInput {
 export interface PreflightResult {
   ok: boolean;
   checks: CheckResult[];
+}
+
+export interface DrillInput {
+  deployment: string;
+  /** The backup to drill; default: the newest. */
+  file?: string;
+}
+
+export interface DrillResult {
+  file: string;
+  ok: boolean;
+  checks: CheckResult[];
+  /** `schema.table` → rows, as restored into the scratch cluster. */
+  tables: Record<string, number>;
+  restoreSeconds: number;
 }
 
 export interface RestoreResult {

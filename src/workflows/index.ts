@@ -8,3 +8,4 @@ export { upgrade } from './upgrade';
 export { listBackups } from './list-backups';
 export { scheduledBackup } from './scheduled-backup';
 export { preflight } from './preflight';
+export { drill } from './dr-drill';

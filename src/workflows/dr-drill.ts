@@ -1,0 +1,39 @@
+// dr-test.sh as a read-only workflow: choose a backup (the newest, or the one named),
+// restore it into a scratch cluster and check it there. Production is never touched, so it
+// runs under its own id beside any operation; each check is a line of the Web UI checklist.
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import type { DrillInput, DrillResult } from '../domain/types';
+import { long, quick } from './activity-proxies';
+import { beginOperation } from './operation';
+
+const CHOOSE = 'Choose backup';
+const RESTORE = 'Restore into a scratch cluster and check it';
+
+export async function drill(input: DrillInput): Promise<DrillResult> {
+  const { deployment } = input;
+  const { progress } = beginOperation('drill', deployment, [CHOOSE, RESTORE]);
+  const file = await progress.step(CHOOSE, () => chooseBackup(input), (f) => (input.file ? `${f} (given)` : `${f} (the newest)`));
+  const result = await progress.step(RESTORE, () =>
+    long.drillBackup.executeWithOptions({ summary: `Restore ${file} into a scratch PostgreSQL cluster and check it` }, [
+      { deployment, file, runId: workflowInfo().runId },
+    ]),
+  );
+  const failed = result.checks.filter((c) => !c.ok);
+  progress.mark(RESTORE, failed.length ? 'failed' : 'done', `${result.checks.length - failed.length} of ${result.checks.length} checks passed`);
+  for (const check of result.checks) progress.mark(check.name, check.ok ? 'done' : 'failed', check.detail);
+  progress.finish(failed.length ? `${file} failed the drill: ${failed.map((c) => c.name).join(', ')}` : `${file} restores: all ${result.checks.length} checks passed`);
+  return result;
+}
+
+async function chooseBackup(input: DrillInput): Promise<string> {
+  if (input.file) return input.file;
+  const [newest] = await quick.listBackups.executeWithOptions({ summary: `Find ${input.deployment}'s newest backup` }, [{ deployment: input.deployment }]);
+  if (!newest) {
+    throw ApplicationFailure.create({
+      type: 'BadInputError',
+      nonRetryable: true,
+      message: `${input.deployment} has no backups to drill: take one with day2 backup --deployment ${input.deployment}`,
+    });
+  }
+  return newest.file;
+}
