@@ -199,6 +199,15 @@ const ROWS: Row[] = [
   row('restore', 'database unreachable (closed port)', () => ['restore', goodFile, '--yes'], 2, /cannot reach the database bi@127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => (u.port = String(closedPort))))(t))),
   row('restore', 'wrong credentials', () => ['restore', goodFile, '--yes'], 2, /refused day2 \(login refused: role "intruder" does not exist\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => ((u.username = 'intruder'), (u.password = WRONG_PASSWORD))))(t))),
 
+  // drill (verified like a restore's archive before any scratch cluster starts)
+  row('drill', 'path traversal', ['drill', '--backup', '../../etc/passwd'], 2, /backup name '\.\.\/\.\.\/etc\/passwd' is not a bare file name/, local),
+  row('drill', 'missing file', ['drill', '--backup', `bi-${D}-000000.dump`], 2, /backup bi-2001-01-01-000000\.dump not found/),
+  row('drill', 'tampered (one byte flipped)', () => ['drill', '--backup', backupCopy(`bi-${D}-000012.dump`, flipByte)], 2, /its SHA-256 checksum is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered on disk\)/),
+  row('drill', 'foreign archive, truthful manifest', async () => ['drill', '--backup', await foreignArchive(`bi-${D}-000013.dump`, false)], 2, /it is a dump of database 'bi_foreign', but bi's database is 'bi'/),
+
+  // preflight
+  row('preflight', 'unknown deployment', ['preflight', '--deployment', 'nope'], 2, /unknown deployment 'nope'/, local),
+
   // status
   row('status', 'unknown workflow id', ['status', 'day2-nope'], 2, /no workflow 'day2-nope'/, local),
 
