@@ -1,6 +1,6 @@
 // `npm run demo`: the whole story on this machine, end to end, with real parts (see
-// demo-stack.ts): backup → change the data → restore (its confirmation gate approved
-// through the CLI) → check every table is back → rotate the API-key secret (its gates
+// demo-stack.ts): preflight → backup → DR drill of that backup → change the data →
+// restore (its confirmation gate approved through the CLI) → check every table is back → rotate the API-key secret (its gates
 // decided by the automated approver). Prints each workflow's Web UI link. `--keep`
 // leaves everything running to explore the UI.
 import { must } from '../examples/ledger-deployment';
@@ -42,6 +42,9 @@ runDemo(
     const file = /backed up to (\S+)/.exec(backup.stdout)?.[1];
     if (!file) throw new Error('backup did not report its file');
     const atBackup = await tableChecksums(deployment.databaseUrl);
+
+    say('DR drill: does that backup restore? (into a scratch PostgreSQL cluster; production untouched)');
+    expectExit(await day2('drill'), 0, 'drill');
 
     say('Change the data (10 more entries) — this is what the restore will undo');
     await must(deployment.ctl('seed', '--entries', '10'), 'seed');
