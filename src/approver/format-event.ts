@@ -1,4 +1,5 @@
 // One approver event as the lines a person reads in a terminal or a log file.
+import { renderCheck } from '../client/render-progress';
 import type { Logger } from '../logger';
 import type { ApproverEvent } from './approver';
 
@@ -14,7 +15,7 @@ const MARK: Record<ApproverEvent['kind'], string> = {
 export function formatApproverEvent(e: ApproverEvent, at = new Date()): string {
   const where = e.workflowId ? `${e.workflowId} gate '${e.gate}'` : 'approver';
   const lines = [`${at.toISOString()} ${MARK[e.kind]} ${e.kind.padEnd(8)} ${where}: ${e.message}`];
-  for (const r of e.evidence ?? []) lines.push(`    ${r.ok ? '✓' : '✗'} ${r.name} — ${r.detail}`);
+  for (const r of e.evidence ?? []) lines.push(renderCheck(r, '    '));
   return lines.join('\n');
 }
 

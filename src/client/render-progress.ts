@@ -1,6 +1,6 @@
 // Renders a workflow's progress for people (a checklist with elapsed times, the gate it
 // waits at with the commands that decide it) — pure, so tests can snapshot it.
-import type { GateState, Progress, Step } from '../domain/types';
+import type { CheckResult, GateState, Progress, Step } from '../domain/types';
 
 const MARK: Record<Step['status'], string> = {
   pending: '[ ]',
@@ -35,6 +35,9 @@ export function renderStep(step: Step, now: Date, opts: StepRenderOptions = {}):
   const detail = step.detail && !opts.brief ? ` — ${step.detail}` : '';
   return `${MARK[step.status]} ${step.name}${time ? ` (${time})` : ''}${detail}`;
 }
+
+/** `  ✓ database reachable — ledger@db:5432: PostgreSQL 15.20, 7.5 MiB` */
+export const renderCheck = (c: CheckResult, indent = '  '): string => `${indent}${c.ok ? '✓' : '✗'} ${c.name} — ${c.detail}`;
 
 export const rejectCommand = (gate: GateState) => gate.approveCommand.replace(/^day2 approve /, 'day2 reject ');
 

@@ -18,9 +18,7 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
       { deployment, file, runId: workflowInfo().runId },
     ]),
   );
-  const failed = result.checks.filter((c) => !c.ok);
-  progress.mark(RESTORE, failed.length ? 'failed' : 'done', `${result.checks.length - failed.length} of ${result.checks.length} checks passed`);
-  for (const check of result.checks) progress.mark(check.name, check.ok ? 'done' : 'failed', check.detail);
+  const failed = progress.showChecks(RESTORE, result.checks);
   progress.finish(failed.length ? `${file} failed the drill: ${failed.map((c) => c.name).join(', ')}` : `${file} restores: all ${result.checks.length} checks passed`);
   return result;
 }

@@ -13,9 +13,7 @@ export async function preflight(input: { deployment: string }): Promise<Prefligh
   const checks = await progress.step(RUN, () =>
     quick.runDeploymentChecks.executeWithOptions({ summary: `Preflight checks of ${deployment}` }, [{ deployment, set: 'preflight' }]),
   );
-  const failed = checks.filter((c) => !c.ok);
-  progress.mark(RUN, failed.length ? 'failed' : 'done', `${checks.length - failed.length} of ${checks.length} passed`);
-  for (const check of checks) progress.mark(check.name, check.ok ? 'done' : 'failed', check.detail);
+  const failed = progress.showChecks(RUN, checks);
   progress.finish(failed.length ? `failed: ${failed.map((c) => c.name).join(', ')}` : `all ${checks.length} checks passed`);
   return { ok: failed.length === 0, checks };
 }

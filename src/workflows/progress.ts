@@ -3,7 +3,7 @@
 import { isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { progressQuery } from '../domain/messages';
 import { WAITING_GATE } from '../domain/search-attributes';
-import type { GateState, Operation, Progress, Step, StepStatus } from '../domain/types';
+import type { CheckResult, GateState, Operation, Progress, Step, StepStatus } from '../domain/types';
 
 const ICON: Record<StepStatus, string> = {
   pending: '☐',
@@ -55,6 +55,15 @@ export class ProgressTracker {
     step.status = status;
     if (detail !== undefined) step.detail = detail;
     this.publish();
+  }
+
+  /** Ends step `name` with a count of passed checks and lists each check as a line of its
+   * own below it (the Web UI checklist); returns the failed ones. */
+  showChecks(name: string, checks: readonly CheckResult[]): CheckResult[] {
+    const failed = checks.filter((c) => !c.ok);
+    this.mark(name, failed.length ? 'failed' : 'done', `${checks.length - failed.length} of ${checks.length} checks passed`);
+    for (const check of checks) this.mark(check.name, check.ok ? 'done' : 'failed', check.detail);
+    return failed;
   }
 
   skip(name: string, detail: string): void {

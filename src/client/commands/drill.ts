@@ -6,6 +6,7 @@ import { assertBareFileName } from '../../domain/backup-names';
 import { EXIT } from '../../domain/errors';
 import type { DrillInput, DrillResult } from '../../domain/types';
 import type { CliContext } from '../context';
+import { renderCheck } from '../render-progress';
 import { runReadOnly } from '../run-read-only';
 
 export function registerDrillCommand(program: Command, context: () => CliContext): void {
@@ -28,7 +29,7 @@ export function registerDrillCommand(program: Command, context: () => CliContext
         announce: true,
         timeout: '6 hours',
       });
-      for (const c of result.checks) ctx.say(`  ${c.ok ? '✓' : '✗'} ${c.name} — ${c.detail}`);
+      for (const c of result.checks) ctx.say(renderCheck(c));
       ctx.say(result.ok ? `drill passed: ${result.file} restores (pg_restore ${result.restoreSeconds.toFixed(1)} s)` : `drill FAILED: ${result.file}`);
       ctx.json(result);
       process.exitCode = result.ok ? 0 : EXIT.failed;

@@ -5,6 +5,7 @@ import { defaultDeployment } from '../../config';
 import { EXIT } from '../../domain/errors';
 import type { PreflightResult } from '../../domain/types';
 import type { CliContext } from '../context';
+import { renderCheck } from '../render-progress';
 import { runReadOnly } from '../run-read-only';
 
 export function registerPreflightCommand(program: Command, context: () => CliContext): void {
@@ -26,7 +27,7 @@ export function registerPreflightCommand(program: Command, context: () => CliCon
         // Configured command checks may take up to a minute each.
         timeout: '10 minutes',
       });
-      for (const c of result.checks) ctx.say(`  ${c.ok ? '✓' : '✗'} ${c.name} — ${c.detail}`);
+      for (const c of result.checks) ctx.say(renderCheck(c));
       const failed = result.checks.filter((c) => !c.ok).length;
       ctx.say(failed ? `preflight of ${deployment} failed: ${failed} of ${result.checks.length} checks` : `preflight of ${deployment} passed: ${result.checks.length} checks`);
       ctx.json(result);
