@@ -74,14 +74,14 @@ export async function drillBackup(d: DeploymentConfig, input: DrillRun): Promise
 
     beat({ drill: 'checking' });
     const tables = rowCounts(await tableChecksums(url));
+    const count = Object.keys(tables).length;
     const missing = contents.tables.filter((t) => !(t in tables));
     checks.push({
       name: 'every table of the archive restored',
       ok: missing.length === 0,
-      detail: missing.length ? `missing after the restore: ${missing.join(', ')}` : `${Object.keys(tables).length} tables, ${Object.values(tables).reduce((a, b) => a + b, 0)} rows`,
+      detail: missing.length ? `missing after the restore: ${missing.join(', ')}` : `${count} tables, ${Object.values(tables).reduce((a, b) => a + b, 0)} rows`,
     });
     const { minTables, requireRows } = d.drill;
-    const count = Object.keys(tables).length;
     if (minTables !== undefined) checks.push({ name: `at least ${minTables} tables`, ok: count >= minTables, detail: `${count} restored` });
     for (const table of requireRows) {
       const rows = tables[table.includes('.') ? table : `public.${table}`];
