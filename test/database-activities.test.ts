@@ -1,4 +1,5 @@
-// Database activities against a real, private PostgreSQL cluster (one for this file).
+// Database activities against a real PostgreSQL cluster: the suite's shared one under
+// `npm test` (other files run beside this one), else a private one for this file.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
@@ -32,8 +33,10 @@ async function sql(url: string, text: string, params: unknown[] = []): Promise<p
   }
 }
 
+/** The `ledger` deployment's databases: the live one and any staged or set aside beside it.
+ * Only these: test files running beside this one create and drop their own. */
 async function databases(): Promise<string[]> {
-  const { rows } = await sql(cluster.adminUrl, 'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1');
+  const { rows } = await sql(cluster.adminUrl, `SELECT datname FROM pg_database WHERE datname = 'ledger' OR datname LIKE 'ledger\\_%' ORDER BY 1`);
   return rows.map((r) => r.datname as string);
 }
 
