@@ -112,6 +112,9 @@ export async function setUpLedgerDeployment(opts: LedgerDeploymentOptions): Prom
           migrate: ctl('migrate {version}'),
           rehashKeys: ctl('rehash-keys'),
           version: ctl('version'),
+          status: ctl('status'),
+          // The ledger's ctl writes each service's output to run/<service>.log.
+          logFiles: { api: 'run/api.log', worker: 'run/worker.log' },
         },
         envFile: '.env',
         versionFile: 'VERSION',

@@ -63,6 +63,11 @@ function resolvePaths(d: DeploymentConfig, baseDir: string): void {
   if (d.envExample) d.envExample = abs(d.envExample);
   d.backup.dir = abs(d.backup.dir);
   d.runtime.cwd = abs(d.runtime.cwd ?? '.');
+  if (d.runtime.kind === 'commands') {
+    const { logFiles } = d.runtime;
+    for (const service of Object.keys(logFiles)) logFiles[service] = abs(logFiles[service]!);
+  }
+  if (d.supportBundle.dir) d.supportBundle.dir = abs(d.supportBundle.dir);
 }
 
 /** Key and certificate files, like every path in day2.yaml, are relative to the file. */

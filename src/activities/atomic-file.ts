@@ -43,8 +43,13 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
 }
 
 /** Makes a rename or a new directory entry durable (the entry lives in the directory). */
-export async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY);
+export const fsyncDirectory = (dir: string) => fsyncPath(dir);
+
+/** Makes a file written by someone else (pg_dump, tar) durable before it is published. */
+export const fsyncFile = (file: string) => fsyncPath(file);
+
+async function fsyncPath(target: string): Promise<void> {
+  const handle = await open(target, constants.O_RDONLY);
   try {
     await handle.sync();
   } finally {

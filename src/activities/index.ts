@@ -10,6 +10,7 @@ import { withHeartbeat } from './heartbeat';
 import { releaseFileActivities } from './release-files';
 import { runtimeActivities } from './runtime-activities';
 import { secretsActivities } from './secrets';
+import { supportBundleActivities } from './support-bundle';
 import { testPauseHook, type PauseHook } from './test-pause';
 
 export function createActivities(deps: ActivityDeps) {
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...checksActivities(deps),
     ...secretsActivities(deps),
     ...releaseFileActivities(deps),
+    ...supportBundleActivities(deps),
   };
   const settings = processSettings();
   return heartbeating(all, testPauseHook(settings.testPause, settings.testPauseSeconds, deps.logger));

@@ -16,6 +16,7 @@ import { registerProcessCommands } from './commands/processes';
 import { registerRotateCommands } from './commands/rotate';
 import { registerReleaseCommands } from './commands/releases';
 import { registerScheduleCommands } from './commands/schedules';
+import { registerSupportBundleCommand } from './commands/support-bundle';
 import { CliContext, type GlobalOptions } from './context';
 import { RefusedError } from './start-operation';
 
@@ -34,6 +35,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   registerBackupsCommand(program, context);
   registerPreflightCommand(program, context);
   registerDrillCommand(program, context);
+  registerSupportBundleCommand(program, context);
   registerScheduleCommands(program, context);
   registerRotateCommands(program, context);
   registerReleaseCommands(program, context);

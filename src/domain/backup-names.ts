@@ -14,13 +14,18 @@ export function assertBareFileName(name: string): string {
   return name;
 }
 
+/** `2026-11-22-110400` (UTC): the runbooks' stamp for file names. */
+export function utcStamp(at: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${at.getUTCFullYear()}-${p(at.getUTCMonth() + 1)}-${p(at.getUTCDate())}-` +
+    `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`
+  );
+}
+
 /** `ledger-2026-11-22-110400.dump`, from the workflow's start time (deterministic). */
 export function backupFileName(deployment: string, at: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  const stamp =
-    `${at.getUTCFullYear()}-${p(at.getUTCMonth() + 1)}-${p(at.getUTCDate())}-` +
-    `${p(at.getUTCHours())}${p(at.getUTCMinutes())}${p(at.getUTCSeconds())}`;
-  return `${deployment}-${stamp}.dump`;
+  return `${deployment}-${utcStamp(at)}.dump`;
 }
 
 export const manifestNameFor = (backupFile: string) => `${backupFile}.manifest.json`;

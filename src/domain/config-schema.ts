@@ -56,6 +56,10 @@ export const commandsRuntimeSchema = z.strictObject({
   rehashKeys: command.optional(),
   /** Prints the running release, when neither env file nor version file knows it. */
   version: command.optional(),
+  /** Prints the services' state (support bundle). */
+  status: command.optional(),
+  /** Service name → its log file, whose last lines go into a support bundle. */
+  logFiles: z.record(z.string(), z.string()).default({}),
 });
 
 /** `compose` runtime: the runbooks' docker compose sequence. */
@@ -146,6 +150,11 @@ export const deploymentSchema = z.strictObject({
       signingKeyVar: 'VAULT_SIGNING_KEY',
       signingKeyFormat: 'pkcs8-der-base64',
     }),
+  /** `day2 support-bundle`: where bundles go (default: `support-bundles` beside the env
+   * file) and how many of each service's last log lines they hold. */
+  supportBundle: z
+    .strictObject({ dir: z.string().optional(), logLines: z.number().int().positive().default(1000) })
+    .default({ logLines: 1000 }),
   /** Gate name → how the automated approver treats it. */
   gates: z.record(z.string(), gatePolicySchema).default({}),
 });

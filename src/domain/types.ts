@@ -1,6 +1,6 @@
 // Types shared by workflows, activities and the client. Pure data: safe in workflows.
 
-export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight' | 'drill';
+export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight' | 'drill' | 'support-bundle';
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
 
@@ -120,4 +120,33 @@ export interface RestoreResult {
   keptAs?: string;
   checks: CheckResult[];
   reason?: string;
+}
+
+export interface SupportBundleInput {
+  deployment: string;
+  /** `support-bundle-ledger-2026-12-01-183000.tar.gz`, from the workflow's start time. */
+  fileName: string;
+  workflowId: string;
+  runId: string;
+  createdAt: string;
+}
+
+/** Something the bundle leaves out on purpose, or could not get: an operator reading it
+ * must know what is missing and why, rather than guess. */
+export interface BundleOmission {
+  what: string;
+  why: string;
+}
+
+export interface SupportBundleResult {
+  file: string;
+  /** Absolute path on the worker's host. */
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** One line a section (env file, services, logs, database, checks, health, system). */
+  sections: CheckResult[];
+  omitted: BundleOmission[];
+  /** A retried activity found the bundle its first attempt finished. */
+  reused: boolean;
 }

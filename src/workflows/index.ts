@@ -9,3 +9,4 @@ export { listBackups } from './list-backups';
 export { scheduledBackup } from './scheduled-backup';
 export { preflight } from './preflight';
 export { drill } from './dr-drill';
+export { supportBundle } from './support-bundle';

@@ -22,6 +22,10 @@ export interface RuntimeAdapter {
   rehashKeys(): Promise<void>;
   /** The running release as the runtime sees it, or null when it cannot tell. */
   currentVersion(): Promise<string | null>;
+  /** The services' state as the runtime reports it, or null when it has no way to ask. */
+  serviceState(): Promise<string | null>;
+  /** The last `lines` log lines of each service it knows the logs of. */
+  serviceLogs(lines: number): Promise<Record<string, string>>;
 }
 
 export interface RunOptions {

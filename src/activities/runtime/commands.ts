@@ -3,6 +3,7 @@
 import { ConfigError } from '../../config';
 import type { RuntimeConfig } from '../../domain/config-schema';
 import type { Logger } from '../../logger';
+import { tailLines } from '../tail-lines';
 import {
   CommandFailedError,
   ReleaseUnavailableError,
@@ -82,6 +83,22 @@ export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger
       }
       const lines = result.stdout.trim().split(/\r?\n/);
       return lines[lines.length - 1]?.trim() || null;
+    },
+
+    async serviceState() {
+      if (!cfg.status) return null;
+      return (await runOrThrow(run, cfg.status, opts(), 'status command')).stdout;
+    },
+
+    async serviceLogs(lines) {
+      const logs: Record<string, string> = {};
+      for (const [service, file] of Object.entries(cfg.logFiles)) {
+        logs[service] = await tailLines(file, lines).then(
+          (tail) => tail.join('\n'),
+          (err: NodeJS.ErrnoException) => `(cannot read ${file}: ${err.code ?? err.message})`,
+        );
+      }
+      return logs;
     },
   };
 }

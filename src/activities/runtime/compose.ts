@@ -6,6 +6,7 @@ import type { Logger } from '../../logger';
 import { readEnvFile } from '../envfile';
 import {
   CommandFailedError,
+  outputTail,
   ReleaseUnavailableError,
   runOrThrow,
   type CommandRunner,
@@ -113,6 +114,20 @@ export function composeAdapter(cfg: ComposeRuntime, run: CommandRunner, logger: 
         if (fromEnv) return fromEnv;
       }
       return runningImageTag();
+    },
+
+    async serviceState() {
+      return (await runOrThrow(run, compose('ps', '--all'), plain)).stdout;
+    },
+
+    async serviceLogs(lines) {
+      const logs: Record<string, string> = {};
+      const services = [...appServices, ...(cfg.databaseService ? [cfg.databaseService] : [])];
+      for (const service of services) {
+        const result = await run(compose('logs', '--no-color', '--timestamps', '--tail', String(lines), service), plain);
+        logs[service] = result.exitCode === 0 ? result.stdout : `(docker compose logs failed, exit ${result.exitCode}: ${outputTail(result)})`;
+      }
+      return logs;
     },
   };
 
