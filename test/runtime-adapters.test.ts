@@ -55,6 +55,18 @@ describe('commands adapter (real shell commands)', () => {
     assert.equal(await a.currentVersion(), '2.0.1', 'last line of the version command');
   });
 
+  it('support bundle: status prints the state; logFiles are tailed, a missing one is named', async () => {
+    writeFileSync(path.join(dir, 'api.log'), Array.from({ length: 30 }, (_, i) => `api line ${i}`).join('\n') + '\n');
+    const a = adapter({ status: 'echo "api: running"', logFiles: { api: path.join(dir, 'api.log'), worker: path.join(dir, 'gone.log') } });
+    assert.equal((await a.serviceState())?.trim(), 'api: running');
+    const logs = await a.serviceLogs(3);
+    assert.equal(logs.api, 'api line 27\napi line 28\napi line 29');
+    assert.equal(logs.worker, `(cannot read ${path.join(dir, 'gone.log')}: ENOENT)`);
+    assert.equal(await adapter().serviceState(), null, 'no status command: nothing to ask');
+    assert.deepEqual(await adapter().serviceLogs(3), {});
+    await assert.rejects(adapter({ status: 'exit 3' }).serviceState(), /status command failed \(exit 3\)/);
+  });
+
   it('shell-quotes a hostile version so it cannot run commands', async () => {
     assert.equal(substituteVersion('echo {version}', '1.0.0'), 'echo 1.0.0');
     await adapter().pull('1.0; touch pwned');
@@ -249,6 +261,19 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
     const ext = recorder();
     await composeAdapter(external(), ext.run, logger, { imageVar: 'APP_VERSION', envFile }).stop('all');
     assert.deepEqual(ext.calls[0]!.argv.slice(-2), ['docker-compose.yml', 'stop'], 'external DB: stop everything');
+  });
+
+  it('support bundle: ps --all, then the last lines of each service (the bundled database too)', async () => {
+    const { calls, run } = recorder((argv) => (argv.at(-1) === 'db' ? { exitCode: 1, stdout: '', stderr: 'no such service: db' } : undefined));
+    const a = composeAdapter(bundled(), run, logger, { imageVar: 'APP_VERSION', envFile });
+    await a.serviceState();
+    const logs = await a.serviceLogs(1000);
+    assert.deepEqual(
+      calls.map((c) => c.argv.slice(10)),
+      [['ps', '--all'], ...['api', 'worker', 'db'].map((s) => ['logs', '--no-color', '--timestamps', '--tail', '1000', s])],
+    );
+    assert.deepEqual(Object.keys(logs), ['api', 'worker', 'db']);
+    assert.equal(logs.db, '(docker compose logs failed, exit 1: no such service: db)');
   });
 
   it('rehash runs the rehash command in a one-off api container', async () => {
