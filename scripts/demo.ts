@@ -1,7 +1,7 @@
 // `npm run demo`: the whole story on this machine, end to end, with real parts (see
 // demo-stack.ts): preflight → backup → DR drill of that backup → change the data →
 // restore (its confirmation gate approved through the CLI) → check every table is back → rotate the API-key secret (its gates
-// decided by the automated approver). Prints each workflow's Web UI link. `--keep`
+// decided by the automated approver) → a support bundle. Prints each workflow's Web UI link. `--keep`
 // leaves everything running to explore the UI.
 import { must } from '../examples/ledger-deployment';
 import { tableChecksums } from '../src/activities/table-checksums';
@@ -69,5 +69,8 @@ runDemo(
     expectExit(await day2('rotate', 'api-key-secret', '--detach'), 0, 'rotate (start)');
     expectExit(await day2('status', 'day2-ledger', '--follow'), 0, 'rotate');
     await must(deployment.ctl('scan'), 'vault chain scan');
+
+    say('Support bundle: what support would ask for, every secret redacted');
+    expectExit(await day2('support-bundle'), 0, 'support-bundle');
   },
 );

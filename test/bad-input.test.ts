@@ -208,6 +208,9 @@ const ROWS: Row[] = [
   // preflight
   row('preflight', 'unknown deployment', ['preflight', '--deployment', 'nope'], 2, /unknown deployment 'nope'/, local),
 
+  // support-bundle
+  row('support-bundle', 'unknown deployment', ['support-bundle', '--deployment', 'nope'], 2, /unknown deployment 'nope'/, local),
+
   // status
   row('status', 'unknown workflow id', ['status', 'day2-nope'], 2, /no workflow 'day2-nope'/, local),
 
