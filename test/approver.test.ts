@@ -132,24 +132,32 @@ describe('the automated approver', () => {
   });
 
   test('a person who decides while the checks run wins; the approver notes it and does nothing', async () => {
-    setGatePolicy({ policy: 'auto', stableRuns: 3, stableIntervalSeconds: 2, checks: [readyCheck()] });
+    // The check passes only once the person has decided, however slow the machine is.
+    const decided = path.join(e2e.dir, 'person-decided');
+    const waitForPerson = { kind: 'command', name: 'held until the person decides', command: `until [ -f '${decided}' ]; do sleep 0.1; done` };
+    setGatePolicy({ policy: 'auto', stableRuns: 2, stableIntervalSeconds: 0, checks: [readyCheck(), waitForPerson] });
     await restoreWaitingAtGate();
     const approver = spawnApprover('--once');
     await approver.waitFor(/checking/);
     const rejected = await e2e.cli('reject', e2e.workflowId, '--reason', 'changed my mind');
     assert.equal(rejected.exitCode, 0, rejected.stderr);
+    writeFileSync(decided, '');
     await approver.child;
     assert.match(approver.output(), /noop .*decided while its checks ran/);
     assert.deepEqual((await decisions()).map((d) => d.decision.by), ['test-operator']);
   });
 
   test('killed and restarted while a gate waits: exactly one approval', async () => {
-    setGatePolicy({ policy: 'auto', stableRuns: 3, stableIntervalSeconds: 1, checks: [readyCheck()] });
+    // The first approver is held inside its checks, so it is killed before it can decide.
+    const released = path.join(e2e.dir, 'approver-released');
+    const hold = { kind: 'command', name: 'held until released', command: `until [ -f '${released}' ]; do sleep 0.1; done` };
+    setGatePolicy({ policy: 'auto', stableRuns: 3, stableIntervalSeconds: 1, checks: [readyCheck(), hold] });
     await restoreWaitingAtGate();
     const first = spawnApprover('--interval', '1');
     await first.waitFor(/checking/);
     first.child.kill('SIGKILL');
     await first.child;
+    writeFileSync(released, '');
     // Two at once after the restart: they race for the same gate; the validator lets one win.
     const second = spawnApprover('--interval', '1');
     const third = spawnApprover('--interval', '1');

@@ -17,7 +17,8 @@ let e2e: E2E;
 const NAME = 'drill';
 const ENTRIES = 12;
 const scratchDirs = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith(`day2-drill-${NAME}-`));
-const databases = async () => (await execa(pgTool('psql'), [e2e.pg.adminUrl, '-Atc', 'select datname from pg_database order by 1'])).stdout;
+/** The drill deployment's databases on its server (other test files create their own there). */
+const databases = async () => (await execa(pgTool('psql'), [e2e.pg.adminUrl, '-Atc', "select datname from pg_database where datname like 'drill%' order by 1"])).stdout;
 const scratchPostmasters = async () => (await execa('pgrep', ['-f', `day2-drill-${NAME}-`], { reject: false })).stdout.trim();
 
 before(async () => {
