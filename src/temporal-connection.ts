@@ -1,8 +1,8 @@
 // Connection options shared by the client, the worker and the approver: address,
-// namespace, TLS / mTLS and API key from day2.yaml.
+// namespace, TLS / mTLS and API key from day2.yaml. The worker's native connection is made
+// in worker.ts, so the CLI never loads @temporalio/worker to talk to the server.
 import { readFileSync } from 'node:fs';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { temporalApiKey, type Day2Config } from './config';
 
 function tlsOptions(config: Day2Config) {
@@ -16,7 +16,8 @@ function tlsOptions(config: Day2Config) {
   };
 }
 
-function commonOptions(config: Day2Config) {
+/** Address, TLS and API key: the same for a client and a worker connection. */
+export function connectionOptions(config: Day2Config) {
   const apiKey = temporalApiKey(config);
   const tls = tlsOptions(config) ?? (apiKey ? true : undefined);
   return { address: config.temporal.address, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) };
@@ -24,14 +25,10 @@ function commonOptions(config: Day2Config) {
 
 export async function connectClient(config: Day2Config): Promise<Connection> {
   try {
-    return await Connection.connect({ ...commonOptions(config), connectTimeout: '5 seconds' } as ConnectionOptions);
+    return await Connection.connect({ ...connectionOptions(config), connectTimeout: '5 seconds' } as ConnectionOptions);
   } catch (err) {
     throw new Error(
       `cannot reach the Temporal server at ${config.temporal.address}: ${(err as Error).message} — start one with \`day2 dev\` or set temporal.address in day2.yaml`,
     );
   }
-}
-
-export async function connectWorker(config: Day2Config): Promise<NativeConnection> {
-  return NativeConnection.connect(commonOptions(config) as NativeConnectionOptions);
 }

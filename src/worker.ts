@@ -3,12 +3,12 @@
 // in-flight work on SIGTERM/SIGINT before exiting.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type NativeConnectionOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { payloadCodecsOf } from './codec/data-converter';
 import { processSettings, type Day2Config } from './config';
 import { createLogger } from './logger';
-import { connectWorker } from './temporal-connection';
+import { connectionOptions } from './temporal-connection';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = path.join(here, 'workflows', 'index.ts');
@@ -32,7 +32,7 @@ export async function createWorker(config: Day2Config): Promise<Worker> {
   const settings = processSettings();
   installRuntime(settings.logLevel, settings.metricsAddress);
   const logger = createLogger('day2-worker', settings.logLevel);
-  const connection = await connectWorker(config);
+  const connection = await NativeConnection.connect(connectionOptions(config) as NativeConnectionOptions);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

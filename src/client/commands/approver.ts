@@ -1,7 +1,7 @@
 // `day2 approver`: the automated approver as a long-running process (or one pass with
 // --once). Events are printed one per line; with --json, one JSON object per line.
 import { InvalidArgumentError, type Command } from 'commander';
-import { Approver, approverIdentity, connectApproverClient, type ApproverEvent } from '../../approver/approver';
+import type { ApproverEvent } from '../../approver/approver';
 import { formatApproverEvent } from '../../approver/format-event';
 import { EXIT } from '../../domain/errors';
 import type { CliContext } from '../context';
@@ -21,7 +21,7 @@ export function registerApproverCommand(program: Command, context: () => CliCont
     )
     .option('--once', 'look once, decide what can be decided, then exit')
     .option('-i, --interval <seconds>', 'seconds between looks', parseSeconds, 5)
-    .option('--identity <name>', `recorded as who decided (default: ${approverIdentity()})`)
+    .option('--identity <name>', 'recorded as who decided (default: day2-approver@<this host>)')
     .addHelpText(
       'after',
       [
@@ -42,6 +42,8 @@ export function registerApproverCommand(program: Command, context: () => CliCont
     )
     .action(async (opts: ApproverCliOptions) => {
       const ctx = context();
+      // Loaded on use: the approver runs checks (pg, execa) no other command needs at start-up.
+      const { Approver, approverIdentity, connectApproverClient } = await import('../../approver/approver');
       const identity = opts.identity ?? approverIdentity();
       const client = await connectApproverClient(ctx.config, identity);
       let errors = 0;

@@ -1,13 +1,10 @@
-// `day2 dev` (a local Temporal dev server with the Web UI) and `day2 worker`.
+// `day2 dev` (a local Temporal dev server with the Web UI) and `day2 worker`. What they run
+// is imported when they run: the worker, the approver and the dev-server launcher pull in
+// the Temporal worker, pg, execa and every activity, which the other commands (and
+// `--help`) would otherwise load at every start.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ensureTemporalCli } from '../../../scripts/ensure-tools';
-import { startApprover } from '../../approver/approver';
-import { logApproverEvent } from '../../approver/format-event';
 import { configPath, loadConfig, processSettings } from '../../config';
-import { createLogger } from '../../logger';
-import { isServerRunning, registerSearchAttributes, startDevServer } from '../../dev-server';
-import { runWorker } from '../../worker';
 import type { CliContext } from '../context';
 
 export function registerProcessCommands(program: Command, context: () => CliContext): void {
@@ -19,6 +16,8 @@ export function registerProcessCommands(program: Command, context: () => CliCont
     .option('--db <file>', 'SQLite file', '.day2/temporal.sqlite')
     .addHelpText('after', '\nExample:\n  day2 dev            # then open http://127.0.0.1:8233')
     .action(async (opts: { port: number; uiPort: number; db: string }) => {
+      const { ensureTemporalCli } = await import('../../../scripts/ensure-tools');
+      const { isServerRunning, registerSearchAttributes, startDevServer } = await import('../../dev-server');
       const cliPath = await ensureTemporalCli();
       const address = `127.0.0.1:${opts.port}`;
       if (await isServerRunning(address)) {
@@ -51,6 +50,12 @@ export function registerProcessCommands(program: Command, context: () => CliCont
       const opts = program.opts<{ config?: string }>();
       void context;
       const config = loadConfig(configPath(opts.config));
+      const [{ startApprover }, { logApproverEvent }, { createLogger }, { runWorker }] = await Promise.all([
+        import('../../approver/approver'),
+        import('../../approver/format-event'),
+        import('../../logger'),
+        import('../../worker'),
+      ]);
       // Beside the worker, the approver logs its decisions as JSON lines like the worker does.
       const approver = cmd.withApprover
         ? await startApprover(config, { intervalSeconds: cmd.approverInterval, onEvent: logApproverEvent(createLogger('day2-approver', processSettings().logLevel)) })
