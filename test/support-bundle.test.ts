@@ -231,9 +231,13 @@ describe('day2 support-bundle', () => {
     const first = await acts.createSupportBundle(input);
     assert.equal(first.reused, false);
     assert.ok(!readdirSync(dir).some((f) => f.includes('.partial')), 'the crashed attempt is gone');
+    // As if the worker died after publishing, before removing its staging files.
+    mkdirSync(path.join(dir, `.${input.fileName}.run-1.partial`, 'junk'), { recursive: true });
+    writeFileSync(path.join(dir, `.${input.fileName}.run-1.partial.tar.gz`), 'half');
     const again = await acts.createSupportBundle(input);
     assert.deepEqual({ ...again, reused: false }, first);
     assert.equal(again.reused, true);
+    assert.ok(!readdirSync(dir).some((f) => f.includes('.partial')), 'the retry removes what the first attempt left');
     await assert.rejects(acts.createSupportBundle({ ...input, runId: 'run-2' }), { name: 'BadInput', message: /already exists and was not made by this run/ });
     await assert.rejects(acts.createSupportBundle({ ...input, fileName: '../x.tar.gz' }), { name: 'BadInput' });
     assert.equal(createHash('sha256').update(readFileSync(first.path)).digest('hex'), first.sha256, 'left as it was');

@@ -39,33 +39,40 @@ export function supportBundleActivities(deps: ActivityDeps) {
       const dir = supportBundleDir(d);
       await ensureBackupDir(dir);
       const final = path.join(dir, input.fileName);
-      if (await fileExists(final)) return reuse(final, input);
-
       const staging = path.join(dir, `.${input.fileName}.${input.runId}.partial`);
-      await rm(staging, { recursive: true, force: true });
-      const root = bundleRootOf(input.fileName);
-      await mkdir(path.join(staging, root), { recursive: true, mode: 0o700 });
-
-      const { manifest, files } = await gather(deps, input);
-      for (const file of files) await writeBundleFile(path.join(staging, root), file);
-      await writeBundleFile(path.join(staging, root), { path: MANIFEST, text: json(manifest) });
-
-      beat({ bundle: 'packing' });
       const packed = `${staging}.tar.gz`;
-      await tar.create({ gzip: true, file: packed, cwd: staging, portable: true }, [root]);
-      await chmod(packed, PRIVATE_FILE_MODE);
-      await fsyncFile(packed);
-      await link(packed, final).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err;
-      });
+      const reused = await fileExists(final);
+      if (!reused) await writeBundle(deps, input, staging, packed, final);
+      // This run's leftovers: a worker killed after publishing leaves them for the retry.
       await rm(packed, { force: true });
       await rm(staging, { recursive: true, force: true });
       await fsyncDirectory(dir);
-      const result = await describe(final, manifest, false);
-      deps.logger.info({ deployment: input.deployment, file: input.fileName, bytes: result.bytes }, 'support bundle written');
+      const manifest = await readBundleManifest(final).catch(() => undefined);
+      if (manifest?.runId !== input.runId) {
+        throw new BadInputError(`support bundle ${input.fileName} already exists and was not made by this run`, 'start day2 support-bundle again for a new one');
+      }
+      const result = await describe(final, manifest, reused);
+      deps.logger.info({ deployment: input.deployment, file: input.fileName, bytes: result.bytes, reused }, 'support bundle written');
       return result;
     },
   };
+}
+
+/** Gathers every section into `staging`, packs it, and publishes it as `final`. */
+async function writeBundle(deps: ActivityDeps, input: SupportBundleInput, staging: string, packed: string, final: string): Promise<void> {
+  await rm(staging, { recursive: true, force: true });
+  const root = path.join(staging, bundleRootOf(input.fileName));
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const { manifest, files } = await gather(deps, input);
+  for (const file of [...files, { path: MANIFEST, text: json(manifest) }]) await writeBundleFile(root, file);
+  beat({ bundle: 'packing' });
+  await tar.create({ gzip: true, file: packed, cwd: staging, portable: true }, [path.basename(root)]);
+  await chmod(packed, PRIVATE_FILE_MODE);
+  await fsyncFile(packed);
+  // link, not rename: whatever already has the final name is never replaced.
+  await link(packed, final).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
 }
 
 /** `supportBundle.dir`, else `support-bundles` beside the env file. */
@@ -122,15 +129,6 @@ async function writeBundleFile(root: string, file: BundleFile): Promise<void> {
   const target = path.join(root, file.path);
   await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
   await writeFile(target, file.text, { mode: PRIVATE_FILE_MODE });
-}
-
-/** The finished bundle of this run, or a refusal: a bundle of another run is never replaced. */
-async function reuse(final: string, input: SupportBundleInput): Promise<SupportBundleResult> {
-  const manifest = await readBundleManifest(final).catch(() => undefined);
-  if (manifest?.runId !== input.runId) {
-    throw new BadInputError(`support bundle ${input.fileName} already exists and was not made by this run`, 'start day2 support-bundle again for a new one');
-  }
-  return describe(final, manifest, true);
 }
 
 /** The manifest inside a bundle, read without unpacking the rest. */
