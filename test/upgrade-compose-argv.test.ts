@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { checksActivities, type CheckSetInput } from '../src/activities/checks';
 import { healthActivities } from '../src/activities/health';
+import { notifyActivities } from '../src/activities/notify';
 import { releaseFileActivities } from '../src/activities/release-files';
 import { runtimeActivities } from '../src/activities/runtime-activities';
 import type { CommandRunner } from '../src/activities/runtime/adapter';
@@ -116,6 +117,7 @@ async function runWorkflow(type: 'upgrade', args: unknown[], fn: () => Promise<v
       ...healthActivities({ config, logger }),
       ...runtimeActivities({ config, logger }, runner),
       ...releaseFileActivities({ config, logger }),
+      ...notifyActivities({ config, logger }),
       ...standInDatabaseActivities(),
     },
   });

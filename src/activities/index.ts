@@ -7,6 +7,7 @@ import { databaseActivities } from './database';
 import { drillActivities } from './dr-drill';
 import { healthActivities } from './health';
 import { withHeartbeat } from './heartbeat';
+import { notifyActivities } from './notify';
 import { releaseFileActivities } from './release-files';
 import { runtimeActivities } from './runtime-activities';
 import { secretsActivities } from './secrets';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...secretsActivities(deps),
     ...releaseFileActivities(deps),
     ...supportBundleActivities(deps),
+    ...notifyActivities(deps),
   };
   const settings = processSettings();
   return heartbeating(all, testPauseHook(settings.testPause, settings.testPauseSeconds, deps.logger));

@@ -155,6 +155,17 @@ export const deploymentSchema = z.strictObject({
   supportBundle: z
     .strictObject({ dir: z.string().optional(), logLines: z.number().int().positive().default(1000) })
     .default({ logLines: 1000 }),
+  /** Where backups and DR drills report how they ended (the runbooks' webhook). The URL
+   * often embeds a token, so it may instead be read from an env-file variable. */
+  notify: z
+    .strictObject({
+      webhookUrl: url.optional(),
+      /** Name of the env-file variable holding the webhook URL. */
+      webhookUrlVar: z.string().optional(),
+      on: z.array(z.enum(['succeeded', 'failed'])).default(['succeeded', 'failed']),
+    })
+    .refine((n) => !(n.webhookUrl && n.webhookUrlVar), { message: 'set at most one of webhookUrl and webhookUrlVar' })
+    .default({ on: ['succeeded', 'failed'] }),
   /** Gate name → how the automated approver treats it. */
   gates: z.record(z.string(), gatePolicySchema).default({}),
 });

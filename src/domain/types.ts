@@ -150,3 +150,20 @@ export interface SupportBundleResult {
   /** A retried activity found the bundle its first attempt finished. */
   reused: boolean;
 }
+
+/** How an operation ended, as a webhook receives it. Secret-free: it is in history. */
+export interface OperationEvent {
+  deployment: string;
+  operation: Operation;
+  outcome: 'succeeded' | 'failed';
+  workflowId: string;
+  runId: string;
+  detail: string;
+  at: string;
+}
+
+export interface NotifyResult {
+  sent: boolean;
+  /** `200 from hooks.example.com`, or why nothing was sent. */
+  detail: string;
+}

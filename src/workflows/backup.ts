@@ -5,6 +5,7 @@ import { backupFileName } from '../domain/backup-names';
 import type { BackupInput, BackupResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
 import { endCleanlyOnCancel } from './cancellation';
+import { reportOutcome } from './notify';
 import { beginOperation } from './operation';
 import type { ProgressTracker } from './progress';
 
@@ -14,7 +15,12 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
   const { progress } = beginOperation('backup', input.deployment, [...BACKUP_STEPS]);
   // A backup never changes the database; a dump stopped half-way is only a hidden
   // `.<file>.<runId>.partial`, never published under a backup's name.
-  return endCleanlyOnCancel(progress, () => backupSteps(input, progress), () => 'the database is untouched');
+  return reportOutcome(
+    'backup',
+    input.deployment,
+    () => endCleanlyOnCancel(progress, () => backupSteps(input, progress), () => 'the database is untouched'),
+    (r) => ({ ok: true, detail: `backed up to ${r.file} (${r.manifest.sizeBytes} bytes, sha256 ${r.manifest.sha256.slice(0, 12)})` }),
+  );
 }
 
 async function backupSteps(input: BackupInput, progress: ProgressTracker): Promise<BackupResult> {

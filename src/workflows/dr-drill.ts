@@ -4,7 +4,9 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { DrillInput, DrillResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
+import { reportOutcome } from './notify';
 import { beginOperation } from './operation';
+import type { ProgressTracker } from './progress';
 
 const CHOOSE = 'Choose backup';
 const RESTORE = 'Restore into a scratch cluster and check it';
@@ -12,6 +14,11 @@ const RESTORE = 'Restore into a scratch cluster and check it';
 export async function drill(input: DrillInput): Promise<DrillResult> {
   const { deployment } = input;
   const { progress } = beginOperation('drill', deployment, [CHOOSE, RESTORE]);
+  return reportOutcome('drill', deployment, () => drillSteps(input, progress), (r) => ({ ok: r.ok, detail: progress.snapshot.outcome ?? '' }));
+}
+
+async function drillSteps(input: DrillInput, progress: ProgressTracker): Promise<DrillResult> {
+  const { deployment } = input;
   const file = await progress.step(CHOOSE, () => chooseBackup(input), (f) => (input.file ? `${f} (given)` : `${f} (the newest)`));
   const result = await progress.step(RESTORE, () =>
     long.drillBackup.executeWithOptions({ summary: `Restore ${file} into a scratch PostgreSQL cluster and check it` }, [
