@@ -40,7 +40,8 @@ export async function envSection(d: DeploymentConfig): Promise<Section & { secre
     return { result: { name, ok: false, detail: `cannot read ${d.envFile}: ${(err as NodeJS.ErrnoException).code}` }, files: [], secrets: [] };
   }
   const { secrets: s } = d;
-  const named = [d.databaseUrlVar, d.migrationUrlVar, s.apiKeySecretVar, s.apiKeySecretPreviousVar, s.signingKeyVar];
+  // A webhook URL often embeds its token: it is a secret too.
+  const named = [d.databaseUrlVar, d.migrationUrlVar, s.apiKeySecretVar, s.apiKeySecretPreviousVar, s.signingKeyVar, ...(d.notify.webhookUrlVar ? [d.notify.webhookUrlVar] : [])];
   const env = redactEnvFile(text, named);
   const files: BundleFile[] = [{ path: `env/${path.basename(d.envFile)}`, text: env.text }];
   if (d.versionFile) {
