@@ -111,6 +111,14 @@ describe('webhook notifications', () => {
     assert.match(received[0]!.event.detail, /restores: all \d+ checks passed/);
   });
 
+  test("a support bundle redacts the webhook's variable (its URL holds a token)", async () => {
+    const r = await e2e.cli('--json', 'support-bundle');
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const { sections } = JSON.parse(r.stdout) as { sections: Array<{ name: string; detail: string }> };
+    assert.match(sections[0]!.detail, /values redacted: .*NOTIFY_WEBHOOK_URL/);
+    assert.ok(!r.stdout.includes(token));
+  });
+
   test('day2.yaml takes one webhook source at most', () => {
     const raw = (notify: unknown) => ({
       deployments: { x: { runtime: { kind: 'commands', start: 'a', stop: 'b' }, envFile: '.env', health: { ready: 'http://h/r' }, backup: { dir: 'b' }, notify } },
