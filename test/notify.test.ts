@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../src/config';
 import type { OperationEvent } from '../src/domain/types';
 import { startE2E, type E2E } from './harness/e2e';
+import { freePort } from './harness/free-port';
 import { recordTestSecrets } from './harness/secret-scan';
 
 interface Received {
@@ -109,6 +110,17 @@ describe('webhook notifications', () => {
     assert.equal(received[0]!.event.operation, 'drill');
     assert.equal(received[0]!.event.outcome, 'succeeded');
     assert.match(received[0]!.event.detail, /restores: all \d+ checks passed/);
+  });
+
+  test("the worker's Prometheus endpoint has each operation's last outcome (the runbooks' backup_success)", async () => {
+    const metricsPort = await freePort();
+    await e2e.worker!.stop();
+    await e2e.startWorker({ DAY2_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
+    assert.equal((await backupRun()).exitCode, 0);
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const sample = (name: string, labels: RegExp) => text.split('\n').find((l) => l.startsWith(name) && labels.test(l));
+    assert.match(sample('day2_operation_success', /operation="backup"/) ?? text, /deployment="notify".* 1$/);
+    assert.match(sample('day2_operations', /outcome="succeeded"/) ?? text, /operation="backup".* 1$/);
   });
 
   test("a support bundle redacts the webhook's variable (its URL holds a token)", async () => {

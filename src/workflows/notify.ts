@@ -1,7 +1,7 @@
-// Tells the deployment's webhook how an operation ended, as backup.sh and dr-test.sh did.
-// The notification never changes the operation's outcome: a webhook that stays down shows
+// Tells the deployment's webhook (and the worker's metrics) how an operation ended, as
+// backup.sh and dr-test.sh did. The notification never changes the operation's outcome: a webhook that stays down shows
 // as a failed activity in the Web UI, and the operation ends as it would have.
-import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, metricMeter, patched, workflowInfo } from '@temporalio/workflow';
 import { deepestMessage } from '../domain/failure-chain';
 import type { Operation, OperationEvent } from '../domain/types';
 import { quick } from './activity-proxies';
@@ -28,10 +28,20 @@ export async function reportOutcome<T>(
 }
 
 async function notify(event: Pick<OperationEvent, 'operation' | 'deployment' | 'outcome' | 'detail'>): Promise<void> {
+  recordOutcome(event);
   const { workflowId, runId } = workflowInfo();
   const full: OperationEvent = { ...event, workflowId, runId, at: new Date().toISOString() };
   // A cancelled operation still reports how it ended.
   await CancellationScope.nonCancellable(() =>
     quick.notifyWebhook.executeWithOptions({ summary: `Tell ${event.deployment}'s webhook: ${event.operation} ${event.outcome}` }, [full]),
   ).catch(() => undefined);
+}
+
+/** The runbooks' `backup_success` metric, for every reported operation, on the worker's
+ * Prometheus endpoint (DAY2_METRICS_ADDRESS): alert on `day2_operation_success == 0`.
+ * The SDK emits workflow metrics once, not again on replay. */
+function recordOutcome(event: Pick<OperationEvent, 'operation' | 'deployment' | 'outcome'>): void {
+  const tags = { deployment: event.deployment, operation: event.operation };
+  metricMeter.createGauge('day2_operation_success', 'int', '', 'Whether the last run of the operation succeeded (1) or failed (0)').withTags(tags).set(event.outcome === 'succeeded' ? 1 : 0);
+  metricMeter.createCounter('day2_operations', '', 'Operations ended, by outcome').withTags({ ...tags, outcome: event.outcome }).add(1);
 }
