@@ -85,7 +85,7 @@ export async function servicesSections(d: DeploymentConfig, logger: Logger, logL
   return [state, logSection];
 }
 
-/** Schema (no data), the row count of every table, and the server's facts. */
+/** The schema (no data) and the row count of every table. */
 export async function databaseSection(d: DeploymentConfig, secrets: string[]): Promise<Section> {
   const name = 'database schema and row counts';
   const omitted = [{ what: 'table contents', why: 'a support bundle never holds data: the schema and row counts only' }];
