@@ -1,6 +1,7 @@
 // Tells the deployment's webhook (and the worker's metrics) how an operation ended, as
-// backup.sh and dr-test.sh did. The notification never changes the operation's outcome: a webhook that stays down shows
-// as a failed activity in the Web UI, and the operation ends as it would have.
+// backup.sh and dr-test.sh did. The notification never changes the operation's outcome: a
+// webhook that stays down shows as a failed activity in the Web UI, and the operation ends
+// as it would have.
 import { CancellationScope, metricMeter, patched, workflowInfo } from '@temporalio/workflow';
 import { deepestMessage } from '../domain/failure-chain';
 import type { Operation, OperationEvent } from '../domain/types';
