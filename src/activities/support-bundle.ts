@@ -2,7 +2,6 @@
 // folder named by the workflow run, packed into a `.partial` tarball, and linked to its
 // final bare name (link, not rename: a bundle already there is never replaced). A retry
 // that finds the finished bundle of its own run reports it instead of gathering again.
-import { createHash } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tar from 'tar';
@@ -16,6 +15,7 @@ import { checksActivities } from './checks';
 import type { ActivityDeps } from './deps';
 import { beat } from './heartbeat';
 import { scrubSecrets } from './redact';
+import { sha256Hex } from './secret-fingerprint';
 import { databaseSection, envSection, healthSection, json, servicesSections, systemSection, type BundleFile, type Section } from './support-bundle-sections';
 
 const MANIFEST = 'manifest.json';
@@ -42,7 +42,7 @@ export function supportBundleActivities(deps: ActivityDeps) {
       const staging = path.join(dir, `.${input.fileName}.${input.runId}.partial`);
       const packed = `${staging}.tar.gz`;
       const reused = await fileExists(final);
-      if (!reused) await writeBundle(deps, input, staging, packed, final);
+      if (!reused) await writeBundle(deps, d, input, staging, packed, final);
       // This run's leftovers: a worker killed after publishing leaves them for the retry.
       await rm(packed, { force: true });
       await rm(staging, { recursive: true, force: true });
@@ -59,11 +59,11 @@ export function supportBundleActivities(deps: ActivityDeps) {
 }
 
 /** Gathers every section into `staging`, packs it, and publishes it as `final`. */
-async function writeBundle(deps: ActivityDeps, input: SupportBundleInput, staging: string, packed: string, final: string): Promise<void> {
+async function writeBundle(deps: ActivityDeps, d: DeploymentConfig, input: SupportBundleInput, staging: string, packed: string, final: string): Promise<void> {
   await rm(staging, { recursive: true, force: true });
   const root = path.join(staging, bundleRootOf(input.fileName));
   await mkdir(root, { recursive: true, mode: 0o700 });
-  const { manifest, files } = await gather(deps, input);
+  const { manifest, files } = await gather(deps, d, input);
   for (const file of [...files, { path: MANIFEST, text: json(manifest) }]) await writeBundleFile(root, file);
   beat({ bundle: 'packing' });
   await tar.create({ gzip: true, file: packed, cwd: staging, portable: true }, [path.basename(root)]);
@@ -80,8 +80,7 @@ export function supportBundleDir(d: DeploymentConfig): string {
   return d.supportBundle.dir ?? path.join(path.dirname(d.envFile), 'support-bundles');
 }
 
-async function gather(deps: ActivityDeps, input: SupportBundleInput): Promise<{ manifest: BundleManifest; files: BundleFile[] }> {
-  const d = deploymentOf(deps.config, input.deployment);
+async function gather(deps: ActivityDeps, d: DeploymentConfig, input: SupportBundleInput): Promise<{ manifest: BundleManifest; files: BundleFile[] }> {
   const env = await envSection(d);
   const { secrets } = env;
   beat({ bundle: 'services' });
@@ -103,7 +102,7 @@ async function gather(deps: ActivityDeps, input: SupportBundleInput): Promise<{ 
     day2Version,
     sections: sections.map((s) => s.result),
     omitted: sections.flatMap((s) => s.omitted ?? []),
-    files: files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.text), sha256: createHash('sha256').update(f.text).digest('hex') })),
+    files: files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.text), sha256: sha256Hex(f.text) })),
   };
   return { manifest, files };
 }
@@ -132,7 +131,7 @@ async function writeBundleFile(root: string, file: BundleFile): Promise<void> {
 }
 
 /** The manifest inside a bundle, read without unpacking the rest. */
-export async function readBundleManifest(file: string): Promise<BundleManifest> {
+async function readBundleManifest(file: string): Promise<BundleManifest> {
   let text = '';
   await tar.list({
     file,
