@@ -39,7 +39,8 @@ export interface ApproverOptions {
 /** How long a decision may wait for a worker to accept it before this pass gives up. */
 const DECIDE_DEADLINE_MS = 30_000;
 
-export const approverIdentity = () => `day2-approver@${os.hostname()}`;
+/** Who the automated approver's decisions are recorded as, unless `--identity` names it. */
+export const approverIdentity = () => `day2-approver@${os.hostname() || 'localhost'}`;
 
 export class Approver {
   readonly identity: string;
@@ -48,7 +49,7 @@ export class Approver {
   private readonly notes = new Map<string, string>();
 
   constructor(private readonly opts: ApproverOptions) {
-    this.identity = opts.identity ?? approverIdentity();
+    this.identity = opts.identity?.trim() || approverIdentity();
   }
 
   /** One look: starts an evaluation for every waiting gate not already being evaluated. */

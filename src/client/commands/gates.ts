@@ -4,13 +4,13 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Command } from 'commander';
-import { processSettings } from '../../config';
 import { BadInputError } from '../../domain/errors';
 import { assertKnownGate } from '../../domain/gate-names';
 import { decideUpdate } from '../../domain/messages';
 import type { CheckResult, Progress } from '../../domain/types';
 import type { CliContext } from '../context';
 import { queryProgress } from '../follow';
+import { whoDecides } from '../operator-identity';
 import { rejectCommand } from '../render-progress';
 import { resolveWorkflowId } from '../resolve-target';
 import { RefusedError } from '../start-operation';
@@ -55,7 +55,7 @@ export async function decideGate(ctx: CliContext, target: string, approve: boole
   const decision = {
     gate,
     approve,
-    by: opts.by ?? processSettings().user,
+    by: whoDecides(opts.by),
     reason: opts.reason ?? (approve ? 'approved from the CLI' : 'rejected from the CLI'),
     evidence: opts.evidence,
   };
@@ -79,7 +79,7 @@ export function registerGateCommands(program: Command, context: () => CliContext
       )
       .option('-g, --gate <name>', 'the gate (default: the one it waits at); refused if it waits elsewhere')
       .option('-r, --reason <text>', 'why (kept in the audit trail)')
-      .option('--by <name>', 'who decides (default: $DAY2_USER or $USER)')
+      .option('--by <name>', 'who decides (default: $DAY2_USER, else your OS user name)')
       .addHelpText('after', `\nExample:\n  day2 ${verb} day2-ledger --gate confirm-restore --reason "checked with the team"\n  day2 ${verb} ledger --reason "incident 42"`)
       .action(async (target: string, opts: DecideOptions) => {
         const ctx = context();
