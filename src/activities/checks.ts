@@ -1,6 +1,5 @@
 // The checks a gate, a restore's verification and preflight run: http, sql, command,
 // metric. Every result is a short human detail; none echoes a URL, an env value or a DSN.
-import { isDeepStrictEqual } from 'node:util';
 import { execa } from 'execa';
 import pg from 'pg';
 import { deploymentOf } from '../config';
@@ -8,8 +7,8 @@ import type { Check } from '../domain/config-schema';
 import type { CheckResult } from '../domain/types';
 import type { ActivityDeps } from './deps';
 import { readEnvFile } from './envfile';
-import { bodySnippet, fetchErrorText, fetchWithTimeout, valueAtPath } from './health';
 import { beat } from './heartbeat';
+import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, readAnswer, type HttpAnswer } from './http-match';
 import { builtinPreflightChecks } from './preflight';
 import { redactCredentials } from './runtime/adapter';
 
@@ -60,35 +59,16 @@ function evaluate(check: Check, ctx: CheckContext): Promise<Outcome> {
   }
 }
 
-async function get(url: string): Promise<{ status: number; text: string }> {
+async function get(url: string): Promise<HttpAnswer> {
   try {
-    const res = await fetchWithTimeout(url, HTTP_TIMEOUT_MS);
-    return { status: res.status, text: await res.text() };
+    return await readAnswer(await fetchWithTimeout(url, HTTP_TIMEOUT_MS));
   } catch (err) {
     throw new Error(fetchErrorText(err));
   }
 }
 
 async function httpCheck(check: Extract<Check, { kind: 'http' }>): Promise<Outcome> {
-  const { status, text } = await get(check.url);
-  if (status !== check.expectStatus) {
-    return { ok: false, detail: `expected ${check.expectStatus}, got ${status} ${bodySnippet(text, 120)}`.trim() };
-  }
-  const expected = Object.entries(check.expectJson ?? {});
-  if (expected.length === 0) return { ok: true, detail: `${status}` };
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { ok: false, detail: `${status} but not JSON: ${bodySnippet(text, 120)}` };
-  }
-  for (const [path, want] of expected) {
-    const got = valueAtPath(body, path);
-    if (!isDeepStrictEqual(got, want)) {
-      return { ok: false, detail: `${path}: expected ${json(want)}, got ${got === undefined ? '(absent)' : json(got)}` };
-    }
-  }
-  return { ok: true, detail: `${status}, ${expected.map(([path, want]) => `${path} = ${json(want)}`).join(', ')}` };
+  return matchHttpAnswer(await get(check.url), check);
 }
 
 async function sqlCheck(check: Extract<Check, { kind: 'sql' }>, ctx: CheckContext): Promise<Outcome> {

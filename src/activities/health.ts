@@ -1,52 +1,89 @@
 // Readiness and version probes over HTTP. The runbooks alert on readiness, not liveness,
-// so waiting for a service means polling `health.ready` until it answers 2xx.
+// so waiting for a service means polling `health.ready` until it answers 2xx — or, with
+// `health.readyCheck`, until it answers what readiness really looks like (many services
+// answer 200 with an HTML page for any path). Probe headers may carry a token read from
+// the env file: it is scrubbed from every message, and never logged or returned.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import { deploymentOf } from '../config';
+import { deploymentOf, type DeploymentConfig } from '../config';
+import type { HealthProbe } from '../domain/config-schema';
 import type { ActivityDeps } from './deps';
+import { readEnvFile } from './envfile';
 import { beat } from './heartbeat';
+import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, parseJsonAnswer, readAnswer, valueAtPath } from './http-match';
 import { redactCredentials } from './runtime/adapter';
+
+export { bodySnippet, fetchErrorText, fetchWithTimeout, valueAtPath } from './http-match';
 
 const POLL_MS = 250;
 const REQUEST_TIMEOUT_MS = 2000;
+const VERSION_TIMEOUT_MS = 5000;
+/** Shorter values are not hunted for in messages (they would match by chance). */
+const MIN_SCRUB_LENGTH = 4;
 
-/** GET with a per-request timeout, so one hung connection cannot eat the whole wait. */
-export function fetchWithTimeout(url: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Response> {
-  return fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+export interface WaitForReadyInput {
+  deployment: string;
+  timeoutSeconds?: number;
+  /** What the operation has done by now, for the failure message: e.g. `The restored data
+   * is live; the previous data is kept as ledger_pre_restore_…`. No secrets. */
+  leftState?: string;
 }
 
-/** `connection refused` rather than undici's bare `fetch failed`. */
-export function fetchErrorText(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return 'no answer (request timed out)';
-  const code = e?.cause?.code;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code) return `${code}${e.cause?.message ? ` (${redactCredentials(e.cause.message)})` : ''}`;
-  return redactCredentials(e?.cause?.message ?? e?.message ?? String(err));
+/** The headers a probe sends, and the secret values among them (to scrub from messages). */
+interface ProbeRequest {
+  headers: Record<string, string>;
+  scrub: (text: string) => string;
 }
 
-/** A body reduced to one short line, credentials masked: fit for an error or a detail. */
-export function bodySnippet(text: string, maxChars = 160): string {
-  const line = redactCredentials(text.replace(/\s+/g, ' ').trim());
-  return line.length > maxChars ? `${line.slice(0, maxChars)}…` : line;
-}
-
-/** `a.b.0.c` into parsed JSON; undefined when any step is missing. */
-export function valueAtPath(value: unknown, dotted: string): unknown {
-  let current = value;
-  for (const key of dotted.split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
+/** Header values from the probe's config: literals as they are, `fromEnv` from the env file. */
+async function probeRequest(d: DeploymentConfig, key: 'readyCheck' | 'versionCheck', probe: HealthProbe | undefined): Promise<ProbeRequest> {
+  const entries = Object.entries(probe?.headers ?? {});
+  const headers: Record<string, string> = {};
+  const secrets: string[] = [];
+  const env = entries.some(([, v]) => typeof v !== 'string') ? await readEnvFile(d.envFile) : new Map<string, string>();
+  for (const [name, spec] of entries) {
+    if (typeof spec === 'string') {
+      headers[name] = spec;
+      continue;
+    }
+    const value = env.get(spec.fromEnv);
+    const where = `health.${key}.headers.${name}`;
+    if (!value) throw new HealthConfigError(`${where}: ${spec.fromEnv} is not set in ${d.envFile}`);
+    if (/[\r\n\0]/.test(value)) throw new HealthConfigError(`${where}: ${spec.fromEnv} in ${d.envFile} holds a line break, which no header value may`);
+    headers[name] = `${spec.prefix}${value}`;
+    secrets.push(value);
   }
-  return current;
+  const hunted = secrets.filter((s) => s.length >= MIN_SCRUB_LENGTH).sort((a, b) => b.length - a.length);
+  return { headers, scrub: (text) => hunted.reduce((t, secret) => t.replaceAll(secret, '[REDACTED]'), text) };
+}
+
+/** A probe that cannot be sent as configured: retrying cannot help. */
+class HealthConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** `GET <url>`, credentials masked, for messages. */
+function describeRequest(url: string): string {
+  return `GET ${redactCredentials(url)}`;
 }
 
 export function healthActivities(deps: ActivityDeps) {
   return {
-    /** Polls readiness until 2xx; fails (non-retryable: the timeout was the budget) with the
-     * last answer, e.g. `ledger not ready after 30 s: 503 {"reason":"database"}`. */
-    async waitForReady({ deployment, timeoutSeconds }: { deployment: string; timeoutSeconds?: number }): Promise<{ readyAfterMs: number }> {
+    /** Polls readiness until it answers 2xx (or matches `health.readyCheck`); fails
+     * (non-retryable: the timeout was the budget) naming the URL, the last answer and what
+     * the operation left, e.g. `ledger not ready after 30 s: 200 but an HTML page where
+     * JSON was expected: <!doctype html>… (last answer of GET http://…/ready). <leftState>` */
+    async waitForReady({ deployment, timeoutSeconds, leftState }: WaitForReadyInput): Promise<{ readyAfterMs: number }> {
       const d = deploymentOf(deps.config, deployment);
+      const url = d.health.ready;
+      const expect = d.health.readyCheck ?? {};
+      const left = leftState ? ` ${leftState}` : '';
+      let request: ProbeRequest;
+      try {
+        request = await probeRequest(d, 'readyCheck', d.health.readyCheck);
+      } catch (err) {
+        throw ApplicationFailure.create({ type: 'ConfigError', message: `${deployment}: ${(err as Error).message}.${left}`, nonRetryable: true });
+      }
       const budgetS = timeoutSeconds ?? d.health.timeoutSeconds;
       const started = Date.now();
       const deadline = started + budgetS * 1000;
@@ -55,15 +92,14 @@ export function healthActivities(deps: ActivityDeps) {
         beat({ attempt });
         try {
           // Never let the last request overrun the budget by more than one poll.
-          const requestMs = Math.max(POLL_MS, Math.min(REQUEST_TIMEOUT_MS, deadline - Date.now()));
-          const res = await fetchWithTimeout(d.health.ready, requestMs);
-          if (res.ok) {
-            await res.body?.cancel();
+          const timeoutMs = Math.max(POLL_MS, Math.min(REQUEST_TIMEOUT_MS, deadline - Date.now()));
+          const match = matchHttpAnswer(await readAnswer(await fetchWithTimeout(url, { timeoutMs, headers: request.headers })), expect, 160);
+          if (match.ok) {
             const readyAfterMs = Date.now() - started;
             deps.logger.info({ deployment, readyAfterMs }, 'service ready');
             return { readyAfterMs };
           }
-          last = `${res.status} ${bodySnippet(await res.text())}`.trim();
+          last = match.detail;
         } catch (err) {
           last = fetchErrorText(err);
         }
@@ -72,31 +108,31 @@ export function healthActivities(deps: ActivityDeps) {
       }
       throw ApplicationFailure.create({
         type: 'NotReady',
-        message: `${deployment} not ready after ${budgetS} s: ${last}`,
+        message: request.scrub(`${deployment} not ready after ${budgetS} s: ${last} (last answer of ${describeRequest(url)}).${left}`),
         nonRetryable: true,
       });
     },
 
-    /** The version the running service reports (`health.versionField` of `health.version`),
-     * or null when no version endpoint is configured or the field is absent. */
+    /** The version the running service reports (`health.versionField` of `health.version`,
+     * which must match `health.versionCheck` if set), or null when no version endpoint is
+     * configured or the field is absent. */
     async readServiceVersion({ deployment }: { deployment: string }): Promise<string | null> {
       const d = deploymentOf(deps.config, deployment);
-      if (!d.health.version) return null;
-      let res: Response;
+      const url = d.health.version;
+      if (!url) return null;
+      const request = await probeRequest(d, 'versionCheck', d.health.versionCheck);
+      const fail = (detail: string) => new Error(request.scrub(`version endpoint (${describeRequest(url)}): ${detail}`));
+      let answer;
       try {
-        res = await fetchWithTimeout(d.health.version, 5000);
+        answer = await readAnswer(await fetchWithTimeout(url, { timeoutMs: VERSION_TIMEOUT_MS, headers: request.headers }));
       } catch (err) {
-        throw new Error(`version endpoint: ${fetchErrorText(err)}`);
+        throw fail(fetchErrorText(err));
       }
-      const text = await res.text();
-      if (!res.ok) throw new Error(`version endpoint answered ${res.status} ${bodySnippet(text)}`);
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new Error(`version endpoint did not answer JSON: ${bodySnippet(text)}`);
-      }
-      const value = valueAtPath(body, d.health.versionField);
+      const match = matchHttpAnswer(answer, d.health.versionCheck ?? {});
+      if (!match.ok) throw fail(match.detail);
+      const parsed = parseJsonAnswer(answer);
+      if (!parsed.ok) throw fail(parsed.detail);
+      const value = valueAtPath(parsed.body, d.health.versionField);
       return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
     },
   };

@@ -96,6 +96,30 @@ export const gatePolicySchema = z.strictObject({
 });
 export type GatePolicy = z.infer<typeof gatePolicySchema>;
 
+/** A request header of a health probe: a literal (never a secret) or, for a token, the
+ * name of the env-file variable that holds it (`prefix` goes before it, e.g. `Bearer `). */
+const healthHeaderValueSchema = z.union([
+  z.string(),
+  z.strictObject({
+    fromEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an env-file variable name'),
+    prefix: z.string().default(''),
+  }),
+]);
+export type HealthHeaderValue = z.infer<typeof healthHeaderValueSchema>;
+
+/** What a health endpoint must answer, beyond answering: the http check's `expectStatus`
+ * and `expectJson`, a content type, and the request headers to send. */
+export const healthProbeSchema = z.strictObject({
+  /** Exact status; absent: any 2xx. */
+  expectStatus: z.number().int().min(100).max(599).optional(),
+  /** e.g. `application/json`; parameters such as charset are ignored. */
+  expectContentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'expected a media type such as application/json').optional(),
+  /** Dotted JSON path → expected value (compared as JSON), e.g. `{ status: ok }`. */
+  expectJson: z.record(z.string(), z.unknown()).optional(),
+  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), healthHeaderValueSchema).default({}),
+});
+export type HealthProbe = z.infer<typeof healthProbeSchema>;
+
 export const deploymentSchema = z.strictObject({
   runtime: runtimeSchema,
   envFile: z.string(),
@@ -105,14 +129,20 @@ export const deploymentSchema = z.strictObject({
   migrationUrlVar: z.string().default('DATABASE_URL_MIGRATE'),
   /** Variables that newer releases reject: commented out on upgrade. */
   deprecatedVars: z.array(z.string()).default([]),
-  health: z.strictObject({
-    live: url.optional(),
-    ready: url,
-    version: url.optional(),
-    /** Field of the version endpoint's JSON that holds the version. */
-    versionField: z.string().default('version'),
-    timeoutSeconds: z.number().positive().default(30),
-  }),
+  health: z
+    .strictObject({
+      live: url.optional(),
+      /** Polled until it answers 2xx, or until it matches `readyCheck` when that is set. */
+      ready: url,
+      readyCheck: healthProbeSchema.optional(),
+      version: url.optional(),
+      /** What the version endpoint must answer (it must be JSON in any case). */
+      versionCheck: healthProbeSchema.optional(),
+      /** Field of the version endpoint's JSON that holds the version. */
+      versionField: z.string().default('version'),
+      timeoutSeconds: z.number().positive().default(30),
+    })
+    .refine((h) => !h.versionCheck || h.version, { message: 'versionCheck needs version (the endpoint to ask)', path: ['versionCheck'] }),
   backup: z.strictObject({
     dir: z.string(),
     keep: z.number().int().positive().default(7),

@@ -129,7 +129,9 @@ async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gate
   });
   await progress.step(
     'Wait for readiness',
-    () => long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready` }, [{ deployment }]),
+    () => long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready` }, [
+      { deployment, leftState: `The restored data (${file}) is live; the previous data is kept as ${keptAs}.` },
+    ]),
     (r) => `ready after ${(r.readyAfterMs / 1000).toFixed(1)} s`,
   );
   const checks = await progress.step(

@@ -20,7 +20,9 @@ export async function restartAndVerify(deployment: string, why: string): Promise
   const { readyAfterMs } = await uninterruptible(async () => {
     await quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s services (${why})` }, [{ deployment, scope: 'all' }]);
     await quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services (${why})` }, [{ deployment }]);
-    return long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready (${why})` }, [{ deployment }]);
+    return long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready (${why})` }, [
+      { deployment, leftState: `The services were restarted (${why}) with the secrets as written.` },
+    ]);
   });
   const checks = await quick.runDeploymentChecks.executeWithOptions({ summary: `Run ${deployment}'s verify checks (${why})` }, [
     { deployment, set: 'verify' },

@@ -156,7 +156,10 @@ async function applyUpgrade(deployment: string, from: string, to: string, policy
   });
   await step(
     'Wait for readiness',
-    () => long.waitForReady.executeWithOptions({ summary: `Wait up to ${policy.readyTimeoutSeconds} s for ${deployment} to report ready` }, [{ deployment }]),
+    () =>
+      long.waitForReady.executeWithOptions({ summary: `Wait up to ${policy.readyTimeoutSeconds} s for ${deployment} to report ready` }, [
+        { deployment, leftState: `Release ${to} was started on the migrated database (it was ${from} before).` },
+      ]),
     (r) => `ready after ${(r.readyAfterMs / 1000).toFixed(1)} s`,
   );
   await step('Run preflight checks', () => runPreflight(deployment), (rs) => rs.map((c) => `✓ ${c.name}`).join(', ') || 'no checks configured');
