@@ -1,13 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npm link` / `npx day2` work without a build.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+// Runs the TypeScript CLI in this very process (tsx registered as a loader here, not a
+// second node): a supervisor's SIGTERM, systemd's stop or `kill -9` of this pid then reach
+// the real worker / dev server, which drains and exits itself, and nothing is orphaned.
+import { register } from 'tsx/esm/api';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const main = path.join(root, 'src', 'client', 'main.ts');
-const result = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  cwd: process.cwd(),
-});
-process.exit(result.status ?? 1);
+register();
+const { main } = await import('../src/client/main.ts');
+process.exit(await main(process.argv));

@@ -71,7 +71,7 @@ async function startStack(name: string, cleanups: Array<() => Promise<unknown>>,
   process.stdout.write(`ledger at ${deployment.baseUrl} with 25 signed vault entries; config ${deployment.configFile}\n`);
 
   say('A day2 worker');
-  const worker = await createWorker(loadConfig(deployment.configFile));
+  const worker = await createWorker(loadConfig(deployment.configFile), deployment.configFile);
   const workerRun = worker.run();
   cleanups.push(async () => {
     worker.shutdown();

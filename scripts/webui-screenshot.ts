@@ -69,7 +69,7 @@ export async function captureWebUi(opts: CaptureOptions): Promise<WebUiCapture> 
     await must(deployment.ctl('start'), 'start');
     await must(deployment.ctl('seed', '--entries', '10'), 'seed');
     log(`ledger service at ${deployment.baseUrl}`);
-    const worker = await createWorker(loadConfig(deployment.configFile));
+    const worker = await createWorker(loadConfig(deployment.configFile), deployment.configFile);
     const running = worker.run();
     cleanups.push(async () => {
       worker.shutdown();

@@ -2,7 +2,7 @@
 // the demo, with day2's search attributes registered, and stops it cleanly. A user who
 // already runs a server (another terminal, docker-compose.temporal.yml) keeps it: callers
 // check isServerRunning first and call registerSearchAttributes instead of starting one.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -61,7 +61,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     ...searchAttributeArgs(),
     ...(opts.namespace && opts.namespace !== 'default' ? ['--namespace', opts.namespace] : []),
   ];
-  const child = execa(opts.cliPath, args, { reject: false, stdin: 'ignore', all: true, buffer: false });
+  const [file, argv] = diesWithParent(opts.cliPath, args);
+  const child = execa(file, argv, { reject: false, stdin: 'ignore', all: true, buffer: false });
   const log = opts.log;
   // Always read the pipe: a server blocked on a full one would stop answering.
   if (child.all) readline.createInterface({ input: child.all }).on('line', (line) => line && log?.(line));
@@ -74,6 +75,15 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     throw err;
   }
   return { address, uiUrl: `http://127.0.0.1:${uiPort}`, stop, process: child };
+}
+
+/** On Linux, util-linux's `setpriv --pdeathsig` makes the kernel send the server SIGTERM
+ * when this process dies, even by SIGKILL, where no handler of ours can run: a killed
+ * `day2 dev` (or test run) never leaves an orphaned server holding its ports. setpriv
+ * execs the server, so the child's pid is the server's. Elsewhere the server runs as is. */
+function diesWithParent(file: string, args: string[]): [string, string[]] {
+  const setpriv = process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) : undefined;
+  return setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', file, ...args]] : [file, args];
 }
 
 /** Polls the gRPC port until the frontend answers; fails early if the process exits. */

@@ -28,7 +28,8 @@ function installRuntime(logLevel: string, metricsAddress?: string): void {
   });
 }
 
-export async function createWorker(config: Day2Config): Promise<Worker> {
+/** `configFile`: where `config` came from; the worker reloads it when it changes. */
+export async function createWorker(config: Day2Config, configFile?: string): Promise<Worker> {
   const settings = processSettings();
   installRuntime(settings.logLevel, settings.metricsAddress);
   const logger = createLogger('day2-worker', settings.logLevel);
@@ -38,7 +39,7 @@ export async function createWorker(config: Day2Config): Promise<Worker> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(settings.workflowBundle ? { workflowBundle: { codePath: settings.workflowBundle } } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ config, logger }),
+    activities: createActivities({ config, logger, configFile }),
     // The payload codec (temporal.codec) runs here, outside the sandbox: same bundle either way.
     dataConverter: { payloadCodecs: payloadCodecsOf(config) },
     // Let a running pg_dump finish on SIGTERM; anything longer resumes on the next worker.
@@ -51,8 +52,8 @@ export async function createWorker(config: Day2Config): Promise<Worker> {
 }
 
 /** Runs until SIGTERM/SIGINT (handled by the Temporal runtime), then drains. */
-export async function runWorker(config: Day2Config): Promise<void> {
-  const worker = await createWorker(config);
+export async function runWorker(config: Day2Config, configFile?: string): Promise<void> {
+  const worker = await createWorker(config, configFile);
   const logger = createLogger('day2-worker', processSettings().logLevel);
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
   await worker.run();

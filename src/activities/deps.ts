@@ -5,4 +5,7 @@ import type { Logger } from '../logger';
 export interface ActivityDeps {
   config: Day2Config;
   logger: Logger;
+  /** The file `config` was read from: a worker reloads it when it changes (tests that
+   * build a config in memory leave it out). */
+  configFile?: string;
 }

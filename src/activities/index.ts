@@ -3,6 +3,7 @@
 import { processSettings } from '../config';
 import type { ActivityDeps } from './deps';
 import { checksActivities } from './checks';
+import { configFreshness, type ConfigFreshness } from './config-freshness';
 import { databaseActivities } from './database';
 import { drillActivities } from './dr-drill';
 import { healthActivities } from './health';
@@ -27,24 +28,29 @@ export function createActivities(deps: ActivityDeps) {
     ...notifyActivities(deps),
   };
   const settings = processSettings();
-  return heartbeating(all, testPauseHook(settings.testPause, settings.testPauseSeconds, deps.logger));
+  const freshness = deps.configFile ? configFreshness(deps.config, deps.configFile, deps.logger) : undefined;
+  return heartbeating(all, testPauseHook(settings.testPause, settings.testPauseSeconds, deps.logger), freshness);
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function heartbeating<T extends Record<string, (...args: any[]) => Promise<any>>>(activities: T, pause?: PauseHook): T {
+function heartbeating<T extends Record<string, (...args: any[]) => Promise<any>>>(activities: T, pause?: PauseHook, freshness?: ConfigFreshness): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
+    const run = (...args: unknown[]) => {
+      freshness?.ensureFresh();
+      return fn(...args);
+    };
     wrapped[name] = pause
       ? (...args: unknown[]) =>
           withHeartbeat(async () => {
             await pause(name, 'start');
-            const result = await fn(...args);
+            const result = await run(...args);
             await pause(name, 'end');
             return result;
           })
-      : (...args: unknown[]) => withHeartbeat(() => fn(...args));
+      : (...args: unknown[]) => withHeartbeat(() => run(...args));
   }
   return wrapped as T;
 }

@@ -1,6 +1,10 @@
 // The `commands` runtime: every lifecycle action is a shell command the operator
 // configured (systemd units, a PaaS CLI, a script). `{version}` is substituted, quoted.
+// Each command runs in `runtime.cwd` with the deployment's env file in its environment,
+// read afresh for every command (a rotation's new secret is seen by the next restart), as
+// the runbooks' `set -a; . ./.env` did; day2's own variables (a migration's owner URL) win.
 import { ConfigError } from '../../config';
+import { readEnvFile } from '../envfile';
 import type { RuntimeConfig } from '../../domain/config-schema';
 import type { Logger } from '../../logger';
 import { tailLines } from '../tail-lines';
@@ -22,8 +26,11 @@ export function substituteVersion(command: string, version: string): string {
   return command.replaceAll('{version}', shellQuote(version));
 }
 
-export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger: Logger): RuntimeAdapter {
-  const opts = (env?: Record<string, string>): RunOptions => ({ cwd: cfg.cwd, env });
+export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger: Logger, envFile: string): RuntimeAdapter {
+  const opts = async (env?: Record<string, string>): Promise<RunOptions> => ({
+    cwd: cfg.cwd,
+    env: { ...Object.fromEntries(await readEnvFile(envFile)), ...env },
+  });
   const required = (key: 'migrate' | 'rehashKeys'): string => {
     const command = cfg[key];
     if (!command) {
@@ -37,11 +44,11 @@ export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger
       // Without a dedicated stopWorker, stopping everything is the safe way to make sure
       // no job runs during a migration.
       const command = scope === 'worker' ? (cfg.stopWorker ?? cfg.stop) : cfg.stop;
-      await runOrThrow(run, command, opts());
+      await runOrThrow(run, command, await opts());
     },
 
     async start() {
-      await runOrThrow(run, cfg.start, opts());
+      await runOrThrow(run, cfg.start, await opts());
     },
 
     async pull(version) {
@@ -50,7 +57,7 @@ export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger
         return;
       }
       try {
-        await runOrThrow(run, substituteVersion(cfg.pull, version), opts(), `pull of release ${version}`);
+        await runOrThrow(run, substituteVersion(cfg.pull, version), await opts(), `pull of release ${version}`);
       } catch (err) {
         if (err instanceof CommandFailedError) throw new ReleaseUnavailableError(err.message);
         throw err;
@@ -60,23 +67,23 @@ export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger
     async isPresent(version) {
       // No way to ask: assume present, as a runtime without pull has nothing to fetch.
       if (!cfg.present) return true;
-      const result = await run(substituteVersion(cfg.present, version), opts());
+      const result = await run(substituteVersion(cfg.present, version), await opts());
       return result.exitCode === 0;
     },
 
     async migrate(version, migrationUrl) {
       const command = substituteVersion(required('migrate'), version);
       // The owner-privileged URL reaches the command through its environment only.
-      await runOrThrow(run, command, opts(migrationUrl ? { DATABASE_URL: migrationUrl } : undefined), `migrations for ${version}`);
+      await runOrThrow(run, command, await opts(migrationUrl ? { DATABASE_URL: migrationUrl } : undefined), `migrations for ${version}`);
     },
 
     async rehashKeys() {
-      await runOrThrow(run, required('rehashKeys'), opts(), 'API key re-hash');
+      await runOrThrow(run, required('rehashKeys'), await opts(), 'API key re-hash');
     },
 
     async currentVersion() {
       if (!cfg.version) return null;
-      const result = await run(cfg.version, opts());
+      const result = await run(cfg.version, await opts());
       if (result.exitCode !== 0) {
         logger.warn({ exitCode: result.exitCode }, 'version command failed; running version unknown');
         return null;
@@ -87,7 +94,7 @@ export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger
 
     async serviceState() {
       if (!cfg.status) return null;
-      return (await runOrThrow(run, cfg.status, opts(), 'status command')).stdout;
+      return (await runOrThrow(run, cfg.status, await opts(), 'status command')).stdout;
     },
 
     async serviceLogs(lines) {

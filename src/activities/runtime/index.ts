@@ -11,6 +11,6 @@ export { CommandFailedError, ReleaseUnavailableError, execaRunner } from './adap
 
 export function runtimeFor(deployment: DeploymentConfig, logger: Logger, run: CommandRunner = execaRunner(logger)): RuntimeAdapter {
   const runtime = deployment.runtime;
-  if (runtime.kind === 'commands') return commandsAdapter(runtime, run, logger);
+  if (runtime.kind === 'commands') return commandsAdapter(runtime, run, logger, deployment.envFile);
   return composeAdapter(runtime, run, logger, { imageVar: deployment.versionVar, envFile: deployment.envFile });
 }

@@ -49,7 +49,8 @@ export function registerProcessCommands(program: Command, context: () => CliCont
     .action(async (cmd: { withApprover?: boolean; approverInterval: number }) => {
       const opts = program.opts<{ config?: string }>();
       void context;
-      const config = loadConfig(configPath(opts.config));
+      const file = configPath(opts.config);
+      const config = loadConfig(file);
       const [{ startApprover }, { logApproverEvent }, { createLogger }, { runWorker }] = await Promise.all([
         import('../../approver/approver'),
         import('../../approver/format-event'),
@@ -61,7 +62,7 @@ export function registerProcessCommands(program: Command, context: () => CliCont
         ? await startApprover(config, { intervalSeconds: cmd.approverInterval, onEvent: logApproverEvent(createLogger('day2-approver', processSettings().logLevel)) })
         : undefined;
       try {
-        await runWorker(config);
+        await runWorker(config, file);
       } finally {
         await approver?.stop();
       }
