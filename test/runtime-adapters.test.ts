@@ -37,8 +37,22 @@ describe('commands adapter (real shell commands)', () => {
       }),
       execaRunner(logger),
       logger,
+      envFile(),
     );
+  const envFile = () => {
+    const file = path.join(dir, '.env');
+    if (!existsSync(file)) writeFileSync(file, "APP_MODE=from-env-file\nDATABASE_URL='postgres://app@db/app'\n");
+    return file;
+  };
   const read = (name: string) => readFileSync(path.join(dir, name), 'utf8').trim();
+
+  it("every command gets the env file's variables; day2's own (the migration URL) win", async () => {
+    const a = adapter({ start: 'printf "%s %s" "$APP_MODE" "$DATABASE_URL" > start-env.txt' });
+    await a.start();
+    assert.equal(read('start-env.txt'), 'from-env-file postgres://app@db/app');
+    await a.migrate('1.0.0', 'postgres://owner@db/app');
+    assert.equal(read('migrated.txt'), '1.0.0 postgres://owner@db/app');
+  });
 
   it('runs start, stop, pull, migrate and rehash in the runtime cwd with {version} substituted', async () => {
     const a = adapter();
