@@ -1,9 +1,12 @@
 // Runs pg_dump / pg_restore for an activity: the password travels in PGPASSWORD, never
 // on argv; the activity heartbeats while the program runs; a cancelled activity kills
-// the program; a failure becomes an error that names the database, not the URL.
+// the program; a failure becomes an error that names the database, not the URL, and
+// shows the line that says what went wrong.
 import { Context } from '@temporalio/activity';
 import { execa, type ResultPromise } from 'execa';
+import { failureMessage, failureSummary, type OutputKeeper } from './failure-text';
 import { withHeartbeat } from './heartbeat';
+import { redactCredentials } from './mask-credentials';
 import { libpqArgs } from './pg-connection';
 import { pgTool, type PgTool } from './pg-tools';
 
@@ -14,6 +17,8 @@ export interface PgProgramRun {
   url?: string;
   /** `dump of ledger@db:5432`: used in error messages. */
   what: string;
+  /** Keeps the whole output of a failure (the message names the file). */
+  keepOutput?: OutputKeeper;
 }
 
 export async function runPgProgram(run: PgProgramRun): Promise<{ stdout: string; stderr: string }> {
@@ -27,11 +32,22 @@ export async function runPgProgram(run: PgProgramRun): Promise<{ stdout: string;
     maxBuffer: 64 * 1024 * 1024,
   });
   const result = await withHeartbeat(async () => child);
-  if (result.exitCode !== 0 || result.failed) {
-    const detail = lastLines(String(result.stderr ?? '')) || result.shortMessage || 'no message';
-    throw new Error(`${run.tool} failed (${run.what}, exit ${result.exitCode ?? result.signal ?? '?'}): ${detail}`);
-  }
+  if (result.exitCode !== 0 || result.failed) throw await pgProgramFailure(run.tool, run.what, result, run.keepOutput);
   return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+}
+
+/** `pg_dump failed (dump of ledger@db:5432, exit 1): pg_dump: error: … (full output: …)`. */
+export async function pgProgramFailure(
+  tool: string,
+  what: string,
+  result: { exitCode?: number; signal?: string; stdout?: unknown; stderr?: unknown; shortMessage?: string },
+  keep?: OutputKeeper,
+): Promise<Error> {
+  const exitCode = result.exitCode ?? result.signal ?? '?';
+  const output = { stdout: typeof result.stdout === 'string' ? result.stdout : '', stderr: String(result.stderr ?? '') };
+  const kept = await keep?.({ what: `${tool} (${what})`, exitCode, ...output });
+  const detail = failureSummary({ stdout: '', stderr: output.stderr }, kept?.mask) || (result.shortMessage && (kept?.mask ?? redactCredentials)(result.shortMessage)) || 'no message';
+  return new Error(failureMessage(`${tool} failed (${what}, exit ${exitCode})`, detail, kept));
 }
 
 /** Aborts with the activity's cancellation (undefined outside an activity). */
@@ -41,8 +57,4 @@ export function activityCancellationSignal(): AbortSignal | undefined {
   } catch {
     return undefined;
   }
-}
-
-function lastLines(text: string, count = 5): string {
-  return text.trim().split('\n').slice(-count).join(' | ');
 }

@@ -16,10 +16,12 @@ import type { Logger } from '../logger';
 import { inspectArchive } from './backup-archive';
 import { ensureBackup, type BackupOutcome, type BackupRun } from './backup-create';
 import { backupPaths } from './backup-files';
+import { failedOutputKeeper } from './failure-log';
+import type { OutputKeeper } from './failure-text';
 import { withHeartbeat } from './heartbeat';
 import type { DatabaseTarget } from './pg-connection';
 import { libpqArgs, quoteIdent, withClient } from './pg-connection';
-import { activityCancellationSignal, runPgProgram } from './pg-programs';
+import { activityCancellationSignal, pgProgramFailure, runPgProgram } from './pg-programs';
 import { pgTool } from './pg-tools';
 
 export interface InPlaceOutcome {
@@ -52,14 +54,15 @@ export async function restoreLiveInPlace(
   const later = (await userRelations(target.ownerLiveUrl)).filter((r) => !known.has(`${r.schema}.${r.name}`));
   const what = `restore of ${file} into ${target.label}`;
   const restoreArgs = ['--clean', '--if-exists', '--no-owner', '--no-acl'];
+  const keepOutput = failedOutputKeeper(d);
 
   if (!later.length) {
-    await runPgProgram({ tool: 'pg_restore', args: [...restoreArgs, '--single-transaction', '--exit-on-error', dumpPath], url: target.ownerLiveUrl, what });
+    await runPgProgram({ tool: 'pg_restore', args: [...restoreArgs, '--single-transaction', '--exit-on-error', dumpPath], url: target.ownerLiveUrl, what, keepOutput });
   } else {
     // Views first: a later view may read a later table.
     const order = (r: Relation) => (r.kind === 'table' ? 1 : 0);
     const drops = [...later].sort((a, b) => order(a) - order(b)).map((r) => `DROP ${r.kind.toUpperCase()} IF EXISTS ${quoteIdent(r.schema)}.${quoteIdent(r.name)} CASCADE;`);
-    await restoreAfter(drops.join('\n'), [...restoreArgs, dumpPath], target.ownerLiveUrl, what);
+    await restoreAfter(drops.join('\n'), [...restoreArgs, dumpPath], target.ownerLiveUrl, what, keepOutput);
   }
   const dropped = later.map((r) => `${r.schema}.${r.name} (${r.kind})`).sort();
   if (dropped.length) logger.warn({ database: target.label, dropped, safetyFile: safety.fileName }, 'relations the backup does not have were dropped (they are in the safety dump)');
@@ -69,7 +72,7 @@ export async function restoreLiveInPlace(
 /** `pg_restore --file=-` (the archive as SQL, no connection) piped into `psql
  * --single-transaction` after `sql`: one transaction for both. The password travels in
  * PGPASSWORD, never on argv. */
-async function restoreAfter(sql: string, restoreArgs: string[], url: string, what: string): Promise<void> {
+async function restoreAfter(sql: string, restoreArgs: string[], url: string, what: string, keepOutput: OutputKeeper): Promise<void> {
   const conn = libpqArgs(url);
   const cancelSignal = activityCancellationSignal();
   const script = execa(pgTool('pg_restore'), ['--file=-', ...restoreArgs], { reject: false, stdin: 'ignore', buffer: { stdout: false }, cancelSignal });
@@ -83,10 +86,7 @@ async function restoreAfter(sql: string, restoreArgs: string[], url: string, wha
   script.stdout!.pipe(apply.stdin!);
   const [produced, applied] = await withHeartbeat(() => Promise.all([script, apply]));
   for (const [tool, r] of [['psql', applied], ['pg_restore', produced]] as const) {
-    if (r.exitCode !== 0 || r.failed) {
-      const detail = String(r.stderr ?? '').trim().split('\n').slice(-5).join(' | ') || r.shortMessage || 'no message';
-      throw new Error(`${tool} failed (${what}, exit ${r.exitCode ?? r.signal ?? '?'}): ${detail}`);
-    }
+    if (r.exitCode !== 0 || r.failed) throw await pgProgramFailure(tool, what, r, keepOutput);
   }
 }
 

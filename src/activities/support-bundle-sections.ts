@@ -8,12 +8,15 @@ import path from 'node:path';
 import type { DeploymentConfig } from '../domain/config-schema';
 import type { BundleOmission, CheckResult } from '../domain/types';
 import type { Logger } from '../logger';
+import { secretVarNames } from './deployment-secrets';
+import { failureLogDir, newestFailureLogs } from './failure-log';
 import { bodySnippet, fetchErrorText, fetchWithTimeout } from './health';
 import { classifyConnectError, databaseTargetOf, quoteIdent, withClient } from './pg-connection';
 import { runPgProgram } from './pg-programs';
 import { redactEnvFile, scrubSecrets } from './redact';
 import { runtimeFor } from './runtime';
 import { userTables } from './table-checksums';
+import { tailLines } from './tail-lines';
 
 /** A file of the bundle: a path inside its folder, and its (already scrubbed) text. */
 export interface BundleFile {
@@ -39,10 +42,7 @@ export async function envSection(d: DeploymentConfig): Promise<Section & { secre
   } catch (err) {
     return { result: { name, ok: false, detail: `cannot read ${d.envFile}: ${(err as NodeJS.ErrnoException).code}` }, files: [], secrets: [] };
   }
-  const { secrets: s } = d;
-  // A webhook URL often embeds its token: it is a secret too.
-  const named = [d.databaseUrlVar, d.migrationUrlVar, s.apiKeySecretVar, s.apiKeySecretPreviousVar, s.signingKeyVar, ...(d.notify.webhookUrlVar ? [d.notify.webhookUrlVar] : [])];
-  const env = redactEnvFile(text, named);
+  const env = redactEnvFile(text, secretVarNames(d));
   const files: BundleFile[] = [{ path: `env/${path.basename(d.envFile)}`, text: env.text }];
   if (d.versionFile) {
     const version = await readFile(d.versionFile, 'utf8').catch((err: NodeJS.ErrnoException) => `(cannot read: ${err.code})\n`);
@@ -82,7 +82,22 @@ export async function servicesSections(d: DeploymentConfig, logger: Logger, logL
         files: [],
         omitted: [{ what: 'service logs', why: "the commands runtime names no 'logFiles' in day2.yaml" }],
       };
-  return [state, logSection];
+  return [state, logSection, await failedCommandsSection(d, logLines, secrets)];
+}
+
+const FAILED_OUTPUTS = 5;
+
+/** The whole output of the newest failed commands day2 ran (masked when kept; scrubbed
+ * again, as the env file may hold new secrets since), the last `logLines` lines of each. */
+async function failedCommandsSection(d: DeploymentConfig, logLines: number, secrets: string[]): Promise<Section> {
+  const name = 'failed command output';
+  const { total, files } = await newestFailureLogs(d, FAILED_OUTPUTS);
+  const texts = await Promise.all(files.map((file) => tailLines(file, logLines).then((lines) => lines.join('\n'), (err: NodeJS.ErrnoException) => `(cannot read: ${err.code})`)));
+  return {
+    result: { name, ok: true, detail: total ? `the ${files.length} newest of ${total} in ${failureLogDir(d)}` : `none kept in ${failureLogDir(d)}` },
+    files: files.map((file, i) => ({ path: `failures/${path.basename(file)}`, text: ensureNewline(scrubSecrets(texts[i]!, secrets)) })),
+    omitted: total > files.length ? [{ what: `${total - files.length} older failed command outputs`, why: `only the ${FAILED_OUTPUTS} newest are bundled` }] : [],
+  };
 }
 
 /** The schema (no data) and the row count of every table. */

@@ -5,7 +5,11 @@
 import { Context } from '@temporalio/activity';
 import { execa } from 'execa';
 import type { Logger } from '../../logger';
+import { failureMessage, failureSummary, type KeptOutput, type OutputKeeper } from '../failure-text';
 import { beat } from '../heartbeat';
+import { redactCredentials } from '../mask-credentials';
+
+export { redactCredentials } from '../mask-credentials';
 
 export interface RuntimeAdapter {
   /** 'worker' before migrations; 'all' before a restore (a bundled database stays up). */
@@ -46,18 +50,26 @@ export interface RunResult {
 /** A string is a shell command (configured by the operator); an array is an argv. */
 export type Command = string | readonly string[];
 
-/** Runs a command to completion and reports how it ended; it does not throw on exit codes. */
-export type CommandRunner = (command: Command, opts: RunOptions) => Promise<RunResult>;
+/** Runs a command to completion and reports how it ended; it does not throw on exit codes.
+ * `keepOutput`, when set, keeps the whole output of a command `runOrThrow` fails. */
+export type CommandRunner = ((command: Command, opts: RunOptions) => Promise<RunResult>) & { keepOutput?: OutputKeeper };
 
-/** A command exited non-zero. The message ends with the last lines it wrote to stderr. */
+/** `run`, keeping the whole output of failed commands with `keep`. */
+export function keepingFailedOutput(run: CommandRunner, keep: OutputKeeper): CommandRunner {
+  return Object.assign((command: Command, opts: RunOptions) => run(command, opts), { keepOutput: keep });
+}
+
+/** A command exited non-zero. The message shows the line that says what went wrong, then
+ * the last lines it wrote, and names the file that keeps its whole output. */
 export class CommandFailedError extends Error {
   override readonly name = 'CommandFailed';
   constructor(
     readonly label: string,
     readonly exitCode: number,
     readonly outputTail: string,
+    readonly kept?: Pick<KeptOutput, 'file' | 'problem'>,
   ) {
-    super(`${label} failed (exit ${exitCode})${outputTail ? `: ${outputTail}` : ''}`);
+    super(failureMessage(`${label} failed (exit ${exitCode})`, outputTail, kept));
   }
 }
 
@@ -73,23 +85,17 @@ export function commandLabel(command: Command): string {
 /** Runs `command` and throws CommandFailedError unless it exits 0. */
 export async function runOrThrow(run: CommandRunner, command: Command, opts: RunOptions, label = commandLabel(command)): Promise<RunResult> {
   const result = await run(command, opts);
-  if (result.exitCode !== 0) throw new CommandFailedError(label, result.exitCode, outputTail(result));
+  if (result.exitCode !== 0) {
+    const kept = await run.keepOutput?.({ what: label, command: redactCredentials(commandLabel(command)), ...result });
+    throw new CommandFailedError(label, result.exitCode, outputTail(result, kept?.mask), kept && { file: kept.file, problem: kept.problem });
+  }
   return result;
 }
 
-/** The last few lines a failed command wrote (stderr, else stdout), secrets masked. */
-export function outputTail(result: Pick<RunResult, 'stdout' | 'stderr'>, lines = 5, maxChars = 600): string {
-  const text = result.stderr.trim() || result.stdout.trim();
-  const tail = text.split(/\r?\n/).filter((l) => l.trim() !== '').slice(-lines).join(' | ');
-  const masked = redactCredentials(tail);
-  return masked.length > maxChars ? `…${masked.slice(-maxChars)}` : masked;
-}
-
-/** Masks `user:password@` in URLs and `password=…` pairs: tools like to print their DSN. */
-export function redactCredentials(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, '$1[REDACTED]@')
-    .replace(/\b(password|passwd|pwd|secret|token)=([^\s&'"]+)/gi, '$1=[REDACTED]');
+/** What a failed command wrote (stderr, else stdout): the error line first, then the last
+ * lines; credentials masked (and whatever else `mask` masks), bounded in length. */
+export function outputTail(result: Pick<RunResult, 'stdout' | 'stderr'>, mask: (text: string) => string = redactCredentials): string {
+  return failureSummary(result, mask);
 }
 
 /** Shell-quotes a value unless it is made of characters no shell treats specially. */
