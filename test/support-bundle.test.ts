@@ -84,6 +84,7 @@ describe('day2 support-bundle', () => {
   let e2e: E2E;
   let secrets: string[];
   const NAME = 'bundle';
+  const PRINTED_PASSWORD_LINE = `FATAL: password authentication failed for user "x" (retrying with password 'hunter2-not-in-env')`;
 
   before(async () => {
     e2e = await startE2E(NAME);
@@ -97,6 +98,8 @@ describe('day2 support-bundle', () => {
     secrets = [password, env.get('API_KEY_SECRET')!, env.get('VAULT_SIGNING_KEY')!, env.get('DATABASE_URL')!];
     await e2e.startService(7);
     appendFileSync(path.join(e2e.dir, 'run', 'api.log'), `debug: hmac key is ${env.get('API_KEY_SECRET')}\n`);
+    // A secret the env file never held, which only its shape gives away.
+    appendFileSync(path.join(e2e.dir, 'run', 'api.log'), `${PRINTED_PASSWORD_LINE}\n`);
     await e2e.startWorker();
   });
   after(async () => e2e?.teardown());
@@ -122,7 +125,6 @@ describe('day2 support-bundle', () => {
         ['env file (secrets redacted)', true],
         ['service state', true],
         ['service logs', true],
-        ['failed command output', true],
         ['database schema and row counts', true],
         ['preflight checks', true],
         ['health endpoints', true],
@@ -187,6 +189,26 @@ describe('day2 support-bundle', () => {
     }
     assert.ok(manifest.omitted.some((o) => o.what === 'table contents'));
     assert.ok(manifest.omitted.some((o) => /API_KEY_SECRET/.test(o.what)));
+    rmSync(path.dirname(root), { recursive: true, force: true });
+  });
+
+  test('its entries carry the time they were collected; a password the env file never held is masked by its shape', async () => {
+    const r = await e2e.cli('--json', 'support-bundle');
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const result = JSON.parse(r.stdout) as SupportBundleResult;
+    // Every entry, folders included, has a real mtime (as `tar tvzf` shows it), not 1970.
+    const entries: Array<{ path: string; mtime?: Date }> = [];
+    await tar.list({ file: result.path, onReadEntry: (e) => void entries.push({ path: e.path, mtime: e.mtime }) });
+    assert.ok(entries.some((e) => e.path.endsWith('/logs/')), 'folders are entries too');
+    for (const e of entries) {
+      const age = Date.now() - (e.mtime?.getTime() ?? 0);
+      assert.ok(age >= -60_000 && age < 3_600_000, `${e.path}: mtime ${e.mtime?.toISOString()} is not from the last hour`);
+    }
+
+    const root = unpack(result.path);
+    const apiLog = readFileSync(path.join(root, 'logs/api.log'), 'utf8');
+    assert.ok(!apiLog.includes('hunter2-not-in-env'), 'a password the env file does not hold is masked by its shape');
+    assert.ok(apiLog.includes(PRINTED_PASSWORD_LINE.replace('hunter2-not-in-env', '[REDACTED]')), 'the words around it stay');
     rmSync(path.dirname(root), { recursive: true, force: true });
   });
 

@@ -66,7 +66,10 @@ async function writeBundle(deps: ActivityDeps, d: DeploymentConfig, input: Suppo
   const { manifest, files } = await gather(deps, d, input);
   for (const file of [...files, { path: MANIFEST, text: json(manifest) }]) await writeBundleFile(root, file);
   beat({ bundle: 'packing' });
-  await tar.create({ gzip: true, file: packed, cwd: staging, portable: true }, [path.basename(root)]);
+  // portable: no uid, gid or user names. It would also leave folders without an mtime (1970
+  // in `tar tv`): every entry keeps the time it was written, that is, collected.
+  const keepMtime = (entry: tar.WriteEntry) => void (entry.noMtime = false);
+  await tar.create({ gzip: true, file: packed, cwd: staging, portable: true, onWriteEntry: keepMtime }, [path.basename(root)]);
   await chmod(packed, PRIVATE_FILE_MODE);
   await fsyncFile(packed);
   // link, not rename: whatever already has the final name is never replaced.
