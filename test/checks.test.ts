@@ -226,7 +226,7 @@ describe('checks', () => {
         assert.ok(err instanceof ApplicationFailure);
         assert.equal(err.type, 'NotReady');
         assert.equal(err.nonRetryable, true);
-        assert.equal(err.message, 'ledger not ready after 1 s: 503 {"reason": "database unreachable"}');
+        assert.equal(err.message, `ledger not ready after 1 s: 503 {"reason": "database unreachable"} (last answer of GET ${svc.base}/ready).`);
         return true;
       });
       const took = Date.now() - started;

@@ -73,6 +73,36 @@ describe('upgrade', () => {
     assert.deepEqual(await serviceState(e2e.deployment.baseUrl), { version: '1.0.0', ready: true });
   });
 
+  test('an env file that fails preflight refuses the upgrade before anything is pulled, backed up or stopped; --ask-on-failed-preflight asks at a gate', async () => {
+    const before = await everything();
+    const dumpsBefore = dumps();
+    const envFile = e2e.deployment.envFile;
+    const original = readFileSync(envFile, 'utf8');
+    writeFileSync(envFile, original.replace(/^PORT=.*$/m, ''));
+    try {
+      const r = await e2e.cli('upgrade', '1.1.0');
+      assert.equal(r.exitCode, 2, r.stdout + r.stderr);
+      assert.match(r.stdout + r.stderr, /preflight failed before the upgrade changed anything: .*PORT/);
+      assert.match(r.stdout + r.stderr, /--ask-on-failed-preflight/);
+
+      const asked = await e2e.cli('upgrade', '1.1.0', '--ask-on-failed-preflight');
+      assert.equal(asked.exitCode, 4, `waits at the gate: ${asked.stdout}${asked.stderr}`);
+      assert.match(asked.stdout, /proceed-despite-preflight/);
+      const rejected = await e2e.cli('reject', e2e.workflowId, '--gate', 'proceed-despite-preflight', '--reason', 'fix the env file first');
+      assert.equal(rejected.exitCode, 0, rejected.stdout + rejected.stderr);
+      const status = await e2e.cli('--json', 'status', e2e.workflowId);
+      const shown = JSON.parse(status.stdout) as { status: string; error: string };
+      assert.equal(shown.status, 'REJECTED');
+      assert.match(shown.error, /was not started — preflight failed .*PORT.*Nothing was changed/);
+    } finally {
+      writeFileSync(envFile, original);
+    }
+    assert.deepEqual(await everything(), before, 'no row changed');
+    assert.deepEqual(dumps(), dumpsBefore, 'no backup taken');
+    assert.deepEqual(fileVersions(e2e), { env: '1.0.0', file: '1.0.0' });
+    assert.deepEqual(await serviceState(e2e.deployment.baseUrl), { version: '1.0.0', ready: true }, 'never stopped');
+  });
+
   test('1.0.0 → 1.1.0: pre-upgrade backup records the version; data kept; new version reported', async () => {
     const before = await fingerprint();
     const r = await e2e.cli('--json', 'upgrade', '1.1.0');
@@ -149,6 +179,13 @@ describe('upgrade', () => {
     assert.match(out.result.reason, new RegExp(`Wait for readiness failed: upg not ready after ${READY_TIMEOUT_S} s`));
     assert.match(out.error, /failed and was rolled back to 1\.2\.0/);
     assert.equal(out.result.rollback.version, '1.2.0');
+
+    // Later views say what the starting command said, not Temporal's COMPLETED.
+    const status = await e2e.cli('status', e2e.workflowId);
+    assert.match(status.stdout, / — ROLLED_BACK in /);
+    assert.ok(status.stdout.includes(`error: ${out.error}`), `status repeats the verdict: ${status.stdout}`);
+    const list = JSON.parse((await e2e.cli('--json', 'list', '--deployment', 'upg', '--limit', '1')).stdout) as Array<{ status: string }>;
+    assert.equal(list[0]?.status, 'ROLLED_BACK');
 
     const manifest = JSON.parse(readFileSync(path.join(e2e.deployment.backupDir, `${out.result.backup}.manifest.json`), 'utf8'));
     assert.equal(manifest.preUpgradeVersion, '1.2.0');

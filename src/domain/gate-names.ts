@@ -10,6 +10,7 @@ export const GATE_NAMES: readonly string[] = [
   'confirm-restore', // restore
   'confirm-rollback', // rollback
   'rollback-failed-upgrade', // upgrade
+  'proceed-despite-preflight', // upgrade, only with --ask-on-failed-preflight
   'verify-dual-secret', // API-key secret rotation
   'commit-rotation', // API-key secret rotation
 ];

@@ -3,6 +3,9 @@ import type { CheckResult } from './types';
 
 /** Gate after a failed upgrade step: approve = roll back (also the outcome on timeout). */
 export const ROLLBACK_FAILED_UPGRADE_GATE = 'rollback-failed-upgrade';
+/** Gate of an upgrade whose pre-upgrade preflight failed, opened only when the operator
+ * asked to be asked (`--ask-on-failed-preflight`): approve = upgrade anyway. */
+export const PROCEED_DESPITE_PREFLIGHT_GATE = 'proceed-despite-preflight';
 /** Gate of `day2 rollback`: approve = restore the backup (everything since it is lost). */
 export const CONFIRM_ROLLBACK_GATE = 'confirm-rollback';
 
@@ -18,10 +21,13 @@ export interface UpgradeInput {
   yes?: boolean;
   /** Overrides the rollback gate's timeout (default: the gate's policy, else 30 min). */
   gateTimeoutSeconds?: number;
+  /** A failing pre-upgrade preflight waits at a gate instead of refusing the upgrade. */
+  askOnFailedPreflight?: boolean;
 }
 
 export interface UpgradeResult {
-  outcome: 'upgraded' | 'rolled-back' | 'failed';
+  /** 'rejected': the proceed-despite-preflight gate was rejected; nothing was changed. */
+  outcome: 'upgraded' | 'rolled-back' | 'failed' | 'rejected';
   from: string;
   to: string;
   /** Why the upgrade did not end as 'upgraded': the failed step and its error, and what followed. */

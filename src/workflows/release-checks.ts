@@ -4,16 +4,27 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { CheckResult } from '../domain/types';
 import { quick } from './activity-proxies';
 
+/** The deployment's preflight checks (built-in and configured), failed or not. */
+export function preflightChecks(deployment: string, summary = `Preflight checks of ${deployment}`): Promise<CheckResult[]> {
+  return quick.runDeploymentChecks.executeWithOptions({ summary }, [{ deployment, set: 'preflight' }]);
+}
+
+/** `name: detail; …` of the failed checks, for a refusal or a gate's question. */
+export function failedChecksText(results: CheckResult[]): string {
+  return results
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name}: ${c.detail}`)
+    .join('; ');
+}
+
 /** The deployment's preflight checks; fails unless every one passes. */
 export async function runPreflight(deployment: string): Promise<CheckResult[]> {
-  const results = await quick.runDeploymentChecks.executeWithOptions({ summary: `Preflight checks of ${deployment}` }, [
-    { deployment, set: 'preflight' },
-  ]);
+  const results = await preflightChecks(deployment);
   const failed = results.filter((c) => !c.ok);
   if (failed.length) {
     throw ApplicationFailure.create({
       type: 'PreflightFailed',
-      message: `preflight failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
+      message: `preflight failed: ${failedChecksText(results)}`,
       nonRetryable: true,
     });
   }

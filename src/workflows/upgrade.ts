@@ -2,8 +2,9 @@
 // that fails leaves the service untouched); the pre-upgrade backup is the backup workflow
 // as a child; and a failure from the first stop on is answered by a rollback — after a
 // gate whose default on timeout is to roll back, or at once with `autoRollback: true`.
-import { ApplicationFailure, executeChild, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import {
+  PROCEED_DESPITE_PREFLIGHT_GATE,
   ROLLBACK_FAILED_UPGRADE_GATE,
   type RollbackResult,
   type UpgradeInput,
@@ -20,11 +21,12 @@ import { deepestMessage, humanDuration, refuse } from './failures';
 import { beginOperation } from './operation';
 import type { Gates } from './gate';
 import type { ProgressTracker } from './progress';
-import { runPreflight, verifyServiceVersion } from './release-checks';
+import { failedChecksText, preflightChecks, runPreflight, verifyServiceVersion } from './release-checks';
 import { rollback } from './rollback';
 
 export const UPGRADE_STEPS = [
   'Check versions',
+  'Pre-upgrade preflight',
   'Pull release',
   'Pre-upgrade backup',
   'Stop worker',
@@ -42,6 +44,9 @@ type UpgradeStep = (typeof UPGRADE_STEPS)[number];
 const DECIDE_STEP = 'Decide rollback';
 const ROLLBACK_STEP = 'Roll back';
 const DEFAULT_ROLLBACK_GATE_TIMEOUT_S = 30 * 60;
+const DEFAULT_PREFLIGHT_GATE_TIMEOUT_S = 30 * 60;
+/** Runs started before the pre-upgrade preflight existed replay without it. */
+const PRE_UPGRADE_PREFLIGHT_PATCH = 'pre-upgrade-preflight';
 
 export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
   const { progress, gates } = beginOperation('upgrade', input.deployment, [...UPGRADE_STEPS], input.version);
@@ -61,6 +66,15 @@ async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gate
 
   // Steps 1–3 change nothing on the service: a failure here simply fails the upgrade.
   const { from, policy } = await progress.step('Check versions', () => checkVersions(input), (r) => `${r.from} → ${to}`);
+  if (patched(PRE_UPGRADE_PREFLIGHT_PATCH)) {
+    const proceed = await preUpgradePreflight(input, progress, gates);
+    if (!proceed.ok) {
+      progress.finish(`rejected by ${proceed.by}: nothing was changed`);
+      return { outcome: 'rejected', from, to, reason: proceed.reason };
+    }
+  } else {
+    progress.skip('Pre-upgrade preflight', 'started before day2 checked before upgrading');
+  }
   await progress.step(
     'Pull release',
     () => long.pullRelease.executeWithOptions({ summary: `Pull release ${to} (before anything is stopped)` }, [{ deployment, version: to }]),
@@ -123,6 +137,31 @@ async function checkVersions(input: UpgradeInput): Promise<{ from: string; polic
   }
   const policy = await quick.readUpgradePolicy.executeWithOptions({ summary: `Read ${deployment}'s upgrade policy` }, [{ deployment }]);
   return { from, policy };
+}
+
+/** The runbook's preflight, before anything is pulled, backed up or stopped: an env file
+ * or database that fails it would fail the upgrade half-way. Failing checks refuse the
+ * upgrade (exit 2, each check named), or, when the operator asked, wait at a gate whose
+ * default is to refuse. The same checks run again after the restart. */
+async function preUpgradePreflight(input: UpgradeInput, progress: ProgressTracker, gates: Gates): Promise<{ ok: true } | { ok: false; by: string; reason: string }> {
+  const { deployment, version: to } = input;
+  const STEP = 'Pre-upgrade preflight';
+  const checks = await progress.step(STEP, () => preflightChecks(deployment, `Preflight of ${deployment} before upgrading to ${to}`));
+  if (!progress.showChecks(STEP, checks).length) return { ok: true };
+  const list = failedChecksText(checks);
+  if (!input.askOnFailedPreflight) {
+    refuse(
+      `preflight failed before the upgrade changed anything: ${list}. Fix these and start the upgrade again ` +
+        `(day2 preflight shows them), or pass --ask-on-failed-preflight to decide at a gate.`,
+    );
+  }
+  const decision = await gates.wait(STEP, {
+    name: PROCEED_DESPITE_PREFLIGHT_GATE,
+    question: `Preflight of ${deployment} failed before upgrading to ${to}: ${list}. Upgrade anyway? Reject to change nothing.`,
+    timeoutSeconds: input.gateTimeoutSeconds ?? DEFAULT_PREFLIGHT_GATE_TIMEOUT_S,
+    defaultOutcome: 'reject',
+  });
+  return decision.approve ? { ok: true } : { ok: false, by: decision.by, reason: `preflight failed (${list}); ${decision.reason}` };
 }
 
 type StepRunner = <T>(name: UpgradeStep, fn: () => Promise<T>, describe?: (r: T) => string | undefined) => Promise<T>;

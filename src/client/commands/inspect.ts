@@ -1,5 +1,5 @@
 // `day2 status`, `day2 list`, `day2 cancel`: read-only views and a clean cancel.
-import { WorkflowFailedError, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { InvalidArgumentError, type Command } from 'commander';
 import { BadInputError, EXIT } from '../../domain/errors';
@@ -8,6 +8,7 @@ import { mutatingWorkflowId } from '../../domain/workflow-ids';
 import type { CliContext } from '../context';
 import { deepestMessage } from '../../domain/failure-chain';
 import { describeAll, follow, printOutcome, queryProgress } from '../follow';
+import { verdictOf, type Verdict } from '../operation-verdict';
 import { duration, renderStatus, type WorkflowSummary } from '../render-progress';
 import { resolveWorkflowId } from '../resolve-target';
 import { RefusedError } from '../start-operation';
@@ -24,29 +25,33 @@ async function describeOrExplain(ctx: CliContext, workflowId: string, target?: s
   }
 }
 
-/** Why a closed workflow did not complete (undefined when it did, or still runs). */
-async function failureOf(handle: { result(): Promise<unknown> }, status: string): Promise<string | undefined> {
-  if (status === 'RUNNING' || status === 'COMPLETED' || status === 'CANCELLED') return undefined;
+/** What a workflow's end says beyond Temporal's status: why a closed workflow failed, or
+ * that a COMPLETED upgrade ended rolled back (see operation-verdict.ts). */
+async function verdictOfRun(handle: { result(): Promise<unknown> }, type: string, deployment: string, status: string): Promise<Verdict> {
+  if (status === 'RUNNING' || status === 'CANCELLED') return { status };
   try {
-    await handle.result();
-    return undefined;
+    return verdictOf(type, deployment, status, await handle.result());
   } catch (err) {
-    return err instanceof WorkflowFailedError ? deepestMessage(err) : (err as Error).message;
+    return { status, error: err instanceof WorkflowFailedError ? deepestMessage(err) : (err as Error).message };
   }
 }
+
+const deploymentOfRun = (wf: Pick<WorkflowExecutionInfo, 'typedSearchAttributes' | 'workflowId'>) =>
+  wf.typedSearchAttributes.get(DEPLOYMENT) ?? wf.workflowId.replace(/^day2-/, '');
 
 async function showStatus(ctx: CliContext, target: string | undefined): Promise<void> {
   const workflowId = resolveWorkflowId(ctx, target);
   const { handle, desc } = await describeOrExplain(ctx, workflowId, target);
   const progress = await queryProgress(handle);
+  const verdict = await verdictOfRun(handle, desc.type, deploymentOfRun(desc), desc.status.name);
   const summary: WorkflowSummary = {
     workflowId: desc.workflowId,
     runId: desc.runId,
     type: desc.type,
-    status: desc.status.name,
+    status: verdict.status,
     startTime: desc.startTime,
     closeTime: desc.closeTime,
-    error: await failureOf(handle, desc.status.name),
+    error: verdict.error,
   };
   const webUi = ctx.uiLink(desc.workflowId, desc.runId);
   ctx.say(renderStatus(summary, progress));
@@ -62,22 +67,24 @@ async function showAllDeployments(ctx: CliContext): Promise<void> {
     const handle = client.workflow.getHandle(mutatingWorkflowId(deployment));
     const desc = await handle.describe().catch(() => undefined);
     const gate = desc?.typedSearchAttributes.get(WAITING_GATE);
-    const state = !desc ? 'no operation yet' : `${desc.type} ${desc.status.name}${gate ? ` — waiting at gate '${gate}'` : ''}`;
+    const status = desc && (await verdictOfRun(handle, desc.type, deployment, desc.status.name)).status;
+    const state = !desc ? 'no operation yet' : `${desc.type} ${status}${gate ? ` — waiting at gate '${gate}'` : ''}`;
     ctx.say(`${deployment.padEnd(16)} ${state}`);
-    rows.push({ deployment, workflowId: desc?.workflowId, runId: desc?.runId, type: desc?.type, status: desc?.status.name, gate: gate || undefined });
+    rows.push({ deployment, workflowId: desc?.workflowId, runId: desc?.runId, type: desc?.type, status, gate: gate || undefined });
   }
   ctx.json(rows);
 }
 
-function listRow(wf: WorkflowExecutionInfo, now: Date) {
+async function listRow(client: Client, wf: WorkflowExecutionInfo, now: Date) {
   const gate = wf.typedSearchAttributes.get(WAITING_GATE) || undefined;
   const end = wf.closeTime ?? now;
+  const verdict = await verdictOfRun(client.workflow.getHandle(wf.workflowId, wf.runId), wf.type, deploymentOfRun(wf), wf.status.name);
   return {
     workflowId: wf.workflowId,
     runId: wf.runId,
     operation: wf.typedSearchAttributes.get(OPERATION) ?? wf.type,
     deployment: wf.typedSearchAttributes.get(DEPLOYMENT) ?? '',
-    status: wf.status.name,
+    status: verdict.status,
     startTime: wf.startTime,
     closeTime: wf.closeTime,
     gate,
@@ -85,7 +92,7 @@ function listRow(wf: WorkflowExecutionInfo, now: Date) {
   };
 }
 
-function printTable(ctx: CliContext, rows: Array<ReturnType<typeof listRow>>): void {
+function printTable(ctx: CliContext, rows: Array<Awaited<ReturnType<typeof listRow>>>): void {
   const cells = rows.map((r) => [
     r.startTime.toISOString().replace(/\.\d+Z$/, 'Z'),
     r.status,
@@ -158,7 +165,7 @@ export function registerInspectCommands(program: Command, context: () => CliCont
       if (opts.deployment) clauses.push(`Day2Deployment = '${opts.deployment.replace(/'/g, '')}'`);
       if (opts.running) clauses.push(`ExecutionStatus = 'Running'`);
       const now = new Date();
-      const rows = (await describeAll(client, clauses.join(' AND '), opts.limit)).map((wf) => listRow(wf, now));
+      const rows = await Promise.all((await describeAll(client, clauses.join(' AND '), opts.limit)).map((wf) => listRow(client, wf, now)));
       if (rows.length) printTable(ctx, rows);
       else ctx.say(`no day2 operations found${opts.deployment ? ` for ${opts.deployment}` : ''}${opts.running ? ' running' : ''}`);
       ctx.json(rows);

@@ -10,6 +10,7 @@ import type { Operation } from '../../domain/types';
 import { assertVersion } from '../../domain/version';
 import type { CliContext } from '../context';
 import { follow, printOutcome } from '../follow';
+import { verdictOf } from '../operation-verdict';
 import { startOperation } from '../start-operation';
 import { parseCount, type RunOptions } from './operations';
 
@@ -24,6 +25,7 @@ interface UpgradeOptions extends RunOptions {
   yes?: boolean;
   force?: boolean;
   gateTimeout?: number;
+  askOnFailedPreflight?: boolean;
 }
 
 interface RollbackOptions extends RunOptions {
@@ -42,6 +44,7 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
     .option('-y, --yes', 'if the upgrade fails, roll back without asking (as upgrade.autoRollback: true does)')
     .option('--force', 'allow a downgrade (usually `day2 rollback` is what you want)')
     .option('--gate-timeout <seconds>', 'roll back a failed upgrade if nobody decides within this time', parseCount)
+    .option('--ask-on-failed-preflight', 'if the preflight before the upgrade fails, wait at the proceed-despite-preflight gate instead of refusing')
     .option('--detach', 'return once started')
     .addHelpText('after', '\nExamples:\n  day2 upgrade 1.2.0\n  day2 approve day2-ledger --gate rollback-failed-upgrade --reason "readiness never came back"')
     .action(async (version: string, opts: UpgradeOptions) => {
@@ -56,6 +59,7 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
         force: opts.force,
         yes: opts.yes,
         gateTimeoutSeconds: opts.gateTimeout,
+        askOnFailedPreflight: opts.askOnFailedPreflight,
       };
       process.exitCode = await runReleaseOperation(ctx, 'upgrade', deployment, input, opts, version);
     });
@@ -100,20 +104,11 @@ async function runReleaseOperation(
   const outcome = await follow(ctx, handle);
   const result = outcome.result as UpgradeResult | undefined;
   if (operation === 'upgrade' && result && result.outcome !== 'upgraded') {
-    outcome.exitCode = EXIT.failed;
-    outcome.status = result.outcome === 'rolled-back' ? 'ROLLED_BACK' : 'FAILED';
-    outcome.error = upgradeVerdict(deployment, result);
+    // A rejected gate keeps follow's exit code 5; any other end but 'upgraded' is a failure.
+    if (result.outcome !== 'rejected') outcome.exitCode = EXIT.failed;
+    Object.assign(outcome, verdictOf(operation, deployment, outcome.status, result));
   }
   await printOutcome(ctx, handle, outcome);
   return outcome.exitCode;
 }
 
-export function upgradeVerdict(deployment: string, r: UpgradeResult): string {
-  if (r.outcome === 'rolled-back' && r.rollback) {
-    return (
-      `the upgrade of ${deployment} to ${r.to} failed and was rolled back to ${r.from} — ${r.reason}. ` +
-      `Data restored from ${r.rollback.backup}; the failed database is kept as ${r.rollback.keptAs}.`
-    );
-  }
-  return `the upgrade of ${deployment} to ${r.to} failed — ${r.reason}`;
-}
