@@ -125,6 +125,7 @@ describe('day2 support-bundle', () => {
         ['env file (secrets redacted)', true],
         ['service state', true],
         ['service logs', true],
+        ['failed command output', true],
         ['database schema and row counts', true],
         ['preflight checks', true],
         ['health endpoints', true],
