@@ -84,6 +84,7 @@ describe('backup and restore', () => {
     assert.equal(scan.exitCode, 0, scan.stdout);
     assert.equal((await fetch(`${e2e.deployment.baseUrl}/health/ready`)).status, 200);
     assert.ok((await databases()).some((d) => d.startsWith('br_pre_restore_')), 'the previous database is kept');
+    assert.match(done.stdout, /previous data kept as br_pre_restore_\w+; 1 kept copy of replaced data take [\d.]+ MiB in all/, 'the restore says how much is kept');
   });
 
   test('backup --wait-if-busy waits for the operation holding the deployment, then runs', async () => {

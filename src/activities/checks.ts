@@ -271,7 +271,7 @@ export function checksActivities(deps: ActivityDeps) {
       const d = deploymentOf(deps.config, input.deployment);
       const checks = 'gate' in input ? (d.gates[input.gate]?.checks ?? []) : d[input.set];
       // Preflight starts with the checks every deployment needs, then the configured ones.
-      const builtin = 'set' in input && input.set === 'preflight' ? await builtinPreflightChecks(d) : [];
+      const builtin = 'set' in input && input.set === 'preflight' ? await builtinPreflightChecks(d, input.deployment) : [];
       if (checks.length === 0 && builtin.length === 0) return [];
       // Only sql checks need the URL; an unreadable env file fails those checks, not all.
       let databaseUrl: string | undefined;

@@ -7,12 +7,13 @@ import { deploymentOf } from '../config';
 import { assertBareFileName } from '../domain/backup-names';
 import type { DeploymentConfig } from '../domain/config-schema';
 import { BadInputError, DatabaseLoginError } from '../domain/errors';
-import type { BackupManifest } from '../domain/types';
+import type { BackupManifest, KeptCopies } from '../domain/types';
 import { ensureBackup, type BackupOutcome, type BackupRun } from './backup-create';
 import { backupPaths, fileExists, listManifests, readPreUpgradeVersionFile, writePreUpgradeVersionFile } from './backup-files';
 import { applyRetentionInDir, type RetentionOutcome } from './backup-retention';
 import { verifyBackupFile } from './backup-verify';
 import type { ActivityDeps } from './deps';
+import { keptCopiesOf } from './kept-copies';
 import { databaseTargetOf, probeDatabase, type DatabaseTarget } from './pg-connection';
 import { restoreLiveInPlace, type InPlaceOutcome } from './restore-in-place';
 import { assertScratchDatabase, dropScratchDatabase, restoreIntoStaging, swapDatabases } from './restore-staging';
@@ -136,6 +137,11 @@ export function databaseActivities({ config, logger }: ActivityDeps) {
 
     async readPreUpgradeVersion(input: { deployment: string }): Promise<string | null> {
       return readPreUpgradeVersionFile(deploymentOf(config, input.deployment).backup.dir);
+    },
+
+    /** How many copies of replaced data restores have kept, and their size (read-only). */
+    async countKeptCopies(input: { deployment: string }): Promise<KeptCopies> {
+      return keptCopiesOf(deploymentOf(config, input.deployment), input.deployment);
     },
   };
 }

@@ -8,9 +8,11 @@ import { constants } from 'node:fs';
 import { access, readFile, stat, statfs } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { DeploymentConfig } from '../domain/config-schema';
+import { formatBytes } from '../domain/human-bytes';
 import type { CheckResult } from '../domain/types';
 import { PRIVATE_DIR_MODE } from './backup-files';
 import { parseEnvFile, readEnvFile } from './envfile';
+import { keptCopiesCheck } from './kept-copies';
 import { classifyConnectError, databaseTargetOf, withClient } from './pg-connection';
 import { pgTool } from './pg-tools';
 
@@ -21,12 +23,18 @@ interface ServerFacts {
 }
 
 /** Every built-in check, in an order where a later one can use what an earlier one learnt. */
-export async function builtinPreflightChecks(d: DeploymentConfig): Promise<CheckResult[]> {
+export async function builtinPreflightChecks(d: DeploymentConfig, deployment?: string): Promise<CheckResult[]> {
   const env = await readEnvFile(d.envFile).catch((err: Error) => err);
   const results: CheckResult[] = [await envVariablesCheck(d, env)];
   if (d.versionFile) results.push(await versionFileCheck(d, d.versionFile, env));
   const { result, server } = await databaseCheck(d);
   results.push(result, await pgDumpCheck(server), await backupDirCheck(d, server));
+  // Counting needs the server; a role that cannot look is a warning, never a failure.
+  if (server && deployment) {
+    results.push(
+      await keptCopiesCheck(d, deployment).catch((err: Error) => ({ name: 'kept copies of replaced data', ok: true, warning: true, detail: `cannot count them: ${err.message}` })),
+    );
+  }
   return results;
 }
 
@@ -134,13 +142,4 @@ async function backupDirCheck(d: DeploymentConfig, server: ServerFacts | undefin
   return { name, ok: true, detail: `${formatBytes(free)} free in ${dir}${modeNote}` };
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
+export { formatBytes };

@@ -37,7 +37,7 @@ export function renderStep(step: Step, now: Date, opts: StepRenderOptions = {}):
 }
 
 /** `  ✓ database reachable — ledger@db:5432: PostgreSQL 15.20, 7.5 MiB` */
-export const renderCheck = (c: CheckResult, indent = '  '): string => `${indent}${c.ok ? '✓' : '✗'} ${c.name} — ${c.detail}`;
+export const renderCheck = (c: CheckResult, indent = '  '): string => `${indent}${c.ok ? (c.warning ? '⚠' : '✓') : '✗'} ${c.name} — ${c.detail}`;
 
 export const rejectCommand = (gate: GateState) => gate.approveCommand.replace(/^day2 approve /, 'day2 reject ');
 

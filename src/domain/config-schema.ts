@@ -146,6 +146,8 @@ export const deploymentSchema = z.strictObject({
   backup: z.strictObject({
     dir: z.string(),
     keep: z.number().int().positive().default(7),
+    /** Preflight warns once restores have kept more copies of replaced data than this. */
+    warnKeptCopies: z.number().int().nonnegative().default(3),
   }),
   /** Checks run after a restore (and a rollback). */
   verify: z.array(checkSchema).default([]),

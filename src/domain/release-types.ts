@@ -1,5 +1,5 @@
 // Inputs and results of the upgrade and rollback workflows. Pure data: safe in workflows.
-import type { CheckResult } from './types';
+import type { CheckResult, KeptCopies } from './types';
 
 /** Gate after a failed upgrade step: approve = roll back (also the outcome on timeout). */
 export const ROLLBACK_FAILED_UPGRADE_GATE = 'rollback-failed-upgrade';
@@ -51,6 +51,8 @@ export interface RollbackInput {
   version?: string;
   /** Backup file name; default: the newest one that verifies. */
   backup?: string;
+  /** Roll back to an off-site copy (its file name, or `latest`), downloaded and verified first. */
+  remote?: string;
   /** Skip the confirmation gate (an upgrade's own gate already decided). */
   yes?: boolean;
   gateTimeoutSeconds?: number;
@@ -69,6 +71,8 @@ export interface RollbackResult {
   lostSeconds: number;
   /** Where the replaced database was kept. */
   keptAs?: string;
+  /** Every kept copy of replaced data after this rollback (from its restore). */
+  kept?: KeptCopies;
   /** e.g. the pull failed and the release already present was used. */
   warning?: string;
   checks?: CheckResult[];

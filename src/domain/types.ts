@@ -44,6 +44,21 @@ export interface CheckResult {
   name: string;
   ok: boolean;
   detail: string;
+  /** Passed, but wants attention (shown as ⚠; never fails an operation). */
+  warning?: boolean;
+}
+
+/** The data restores replaced and kept as their undo (see activities/kept-copies.ts). */
+export interface KeptCopy {
+  kind: 'database' | 'safety-dump';
+  name: string;
+  bytes: number;
+}
+
+export interface KeptCopies {
+  count: number;
+  bytes: number;
+  copies: KeptCopy[];
 }
 
 /** Written beside every backup as `<file>.manifest.json`. */
@@ -120,6 +135,8 @@ export interface RestoreResult {
   keptAs?: string;
   checks: CheckResult[];
   reason?: string;
+  /** Every kept copy of replaced data after this restore, this one's included. */
+  kept?: KeptCopies;
 }
 
 export interface SupportBundleInput {

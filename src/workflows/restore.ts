@@ -1,14 +1,18 @@
 // restore.sh as a workflow, safer: the archive is verified before anything destructive;
 // the backup is restored into a staging database while the service still runs; the swap
 // is one short step that keeps the live database as `<db>_pre_restore_<stamp>`.
-import { ActivityCancellationType, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import { failureType } from '../domain/failure-chain';
-import type { RestoreInput, RestoreResult } from '../domain/types';
+import { formatBytes } from '../domain/human-bytes';
+import type { KeptCopies, RestoreInput, RestoreResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
 import { endCleanlyOnCancel, uninterruptible } from './cancellation';
 import type { Gates } from './gate';
 import { beginOperation, compactStamp } from './operation';
 import type { ProgressTracker } from './progress';
+
+/** Runs started before restores counted their kept copies replay without the count. */
+const KEPT_COPIES_PATCH = 'count-kept-copies';
 
 export const RESTORE_STEPS = [
   'Verify backup',
@@ -151,6 +155,16 @@ async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gate
       nonRetryable: true,
     });
   }
-  progress.finish(`restored ${file}; previous data kept as ${keptAs}`);
-  return { outcome: 'restored', file, keptAs, checks };
+  // Every restore keeps its undo and nothing removes one: say how much is kept by now.
+  const kept = patched(KEPT_COPIES_PATCH)
+    ? await quick.countKeptCopies.executeWithOptions({ summary: `Count the copies of replaced data kept for ${deployment}` }, [{ deployment }])
+    : undefined;
+  progress.finish(`restored ${file}; previous data kept as ${keptAs}${keptCopiesNote(kept)}`);
+  return { outcome: 'restored', file, keptAs, checks, kept };
+}
+
+/** `; 3 kept copies of replaced data take 1.2 GiB in all`, or nothing when none is known. */
+export function keptCopiesNote(kept: KeptCopies | undefined): string {
+  if (!kept?.count) return '';
+  return `; ${kept.count} kept ${kept.count === 1 ? 'copy' : 'copies'} of replaced data take ${formatBytes(kept.bytes)} in all`;
 }

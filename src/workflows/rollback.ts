@@ -19,7 +19,7 @@ import type { Gates } from './gate';
 import { beginOperation } from './operation';
 import type { ProgressTracker } from './progress';
 import { verifyServiceVersion } from './release-checks';
-import { restore } from './restore';
+import { keptCopiesNote, restore } from './restore';
 
 export const ROLLBACK_STEPS = [
   'Locate backup',
@@ -102,13 +102,13 @@ async function rollbackSteps(input: RollbackInput, progress: ProgressTracker, ga
     return { lostSeconds, restored };
   });
 
-  const done = `rolled back to ${target} from ${manifest.file}; the ${humanDuration(lostSeconds)} of changes since it are gone (kept as ${restored.keptAs})`;
+  const done = `rolled back to ${target} from ${manifest.file}; the ${humanDuration(lostSeconds)} of changes since it are gone (kept as ${restored.keptAs}${keptCopiesNote(restored.kept)})`;
   if (cancel.requested) {
     leaves.state = `the rollback had begun changing ${deployment}, so it was finished first: ${done}`;
     throw cancel.requested;
   }
   progress.finish(done);
-  return { ...base, lostSeconds, outcome: 'rolled-back', keptAs: restored.keptAs, warning: pulled.warning, checks: restored.checks, reason: input.reason };
+  return { ...base, lostSeconds, outcome: 'rolled-back', keptAs: restored.keptAs, kept: restored.kept, warning: pulled.warning, checks: restored.checks, reason: input.reason };
 }
 
 /** The backup named, verified; else the newest that verifies. */
