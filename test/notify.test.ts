@@ -137,6 +137,6 @@ describe('webhook notifications', () => {
     });
     assert.throws(() => parseConfig(raw({ webhookUrl: 'https://hooks.example/x', webhookUrlVar: 'URL' }), '/tmp'), /deployments\.x\.notify: set at most one of webhookUrl and webhookUrlVar/);
     assert.throws(() => parseConfig(raw({ webhookUrl: 'not a url' }), '/tmp'), /deployments\.x\.notify\.webhookUrl: expected a URL/);
-    assert.deepEqual(parseConfig(raw(undefined), '/tmp').deployments.x!.notify, { on: ['succeeded', 'failed'] });
+    assert.deepEqual(parseConfig(raw(undefined), '/tmp').deployments.x!.notify, { on: ['succeeded', 'failed', 'skipped'] });
   });
 });

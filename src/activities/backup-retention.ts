@@ -1,6 +1,6 @@
-// Keeps the newest N backups and deletes the rest, but never the newest one that still
-// verifies (if every newer one is damaged, that one is the real safety net) nor any the
-// caller protects. Also sweeps work-in-progress files abandoned by crashed runs.
+// Keeps the newest N backups (and, with `keepDays`, every backup younger than that) and
+// deletes the rest, but never the newest one that still verifies (if every newer one is
+// damaged, that one is the real safety net) nor any the caller protects. Also sweeps work-in-progress files abandoned by crashed runs.
 // Idempotent: a second run finds nothing more to delete.
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,17 +19,30 @@ export interface RetentionOutcome {
   sweptLeftovers: string[];
 }
 
+const DAY_MS = 86_400_000;
+
+export interface RetentionPolicy {
+  /** The newest this many are always kept. */
+  keep: number;
+  /** Every backup created less than this many days ago is kept too (backup.keepDays). */
+  keepDays?: number;
+}
+
 export async function applyRetentionInDir(
   dir: string,
-  keep: number,
+  policy: RetentionPolicy,
   protect: string[],
   logger: Logger,
   now = Date.now(),
 ): Promise<RetentionOutcome> {
+  const { keep, keepDays } = policy;
   if (!Number.isInteger(keep) || keep < 1) throw new BadInputError(`keep must be a whole number ≥ 1 (got ${keep})`);
+  if (keepDays !== undefined && !(keepDays > 0)) throw new BadInputError(`keepDays must be a positive number of days (got ${keepDays})`);
   const backups = await listManifests(dir, (file, why) => logger.warn({ file, why }, 'backup manifest skipped by retention'));
 
-  const kept = new Set([...backups.slice(0, keep).map((m) => m.file), ...protect]);
+  // The manifest's createdAt is the backup's age (the file name's stamp says the same).
+  const young = keepDays === undefined ? [] : backups.filter((m) => now - Date.parse(m.createdAt) < keepDays * DAY_MS);
+  const kept = new Set([...backups.slice(0, keep).map((m) => m.file), ...young.map((m) => m.file), ...protect]);
   const newestVerified = await findNewestVerified(dir, backups);
   if (newestVerified) kept.add(newestVerified.file);
 

@@ -69,7 +69,8 @@ export function databaseActivities({ config, logger }: ActivityDeps) {
      * that verifies, and every `protect`ed name; sweeps stale `.partial` files. */
     async applyRetention(input: { deployment: string; keep?: number; protect?: string[] }): Promise<RetentionOutcome> {
       const d = deploymentOf(config, input.deployment);
-      return applyRetentionInDir(d.backup.dir, input.keep ?? d.backup.keep, input.protect ?? [], logger.child({ deployment: input.deployment }));
+      const policy = { keep: input.keep ?? d.backup.keep, keepDays: d.backup.keepDays };
+      return applyRetentionInDir(d.backup.dir, policy, input.protect ?? [], logger.child({ deployment: input.deployment }));
     },
 
     /** (Re)creates `stagingDb` and restores `file` into it. Throws type 'NoCreateDb' when

@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps';
 import { checksActivities } from './checks';
 import { configFreshness, type ConfigFreshness } from './config-freshness';
 import { databaseActivities } from './database';
+import { deploymentLockActivities } from './deployment-lock';
 import { drillActivities } from './dr-drill';
 import { healthActivities } from './health';
 import { withHeartbeat } from './heartbeat';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...releaseFileActivities(deps),
     ...supportBundleActivities(deps),
     ...notifyActivities(deps),
+    ...deploymentLockActivities(),
   };
   const settings = processSettings();
   const freshness = deps.configFile ? configFreshness(deps.config, deps.configFile, deps.logger) : undefined;

@@ -146,6 +146,10 @@ export const deploymentSchema = z.strictObject({
   backup: z.strictObject({
     dir: z.string(),
     keep: z.number().int().positive().default(7),
+    /** Also keep every backup younger than this many days (the runbooks' RETENTION_DAYS):
+     * a backup is deleted only when it is both outside the newest `keep` and older than
+     * this. Unset: `keep` alone decides. */
+    keepDays: z.number().positive().optional(),
     /** Preflight warns once restores have kept more copies of replaced data than this. */
     warnKeptCopies: z.number().int().nonnegative().default(3),
   }),
@@ -194,10 +198,11 @@ export const deploymentSchema = z.strictObject({
       webhookUrl: url.optional(),
       /** Name of the env-file variable holding the webhook URL. */
       webhookUrlVar: z.string().optional(),
-      on: z.array(z.enum(['succeeded', 'failed'])).default(['succeeded', 'failed']),
+      /** `skipped`: a scheduled run found another operation holding the deployment. */
+      on: z.array(z.enum(['succeeded', 'failed', 'skipped'])).default(['succeeded', 'failed', 'skipped']),
     })
     .refine((n) => !(n.webhookUrl && n.webhookUrlVar), { message: 'set at most one of webhookUrl and webhookUrlVar' })
-    .default({ on: ['succeeded', 'failed'] }),
+    .default({ on: ['succeeded', 'failed', 'skipped'] }),
   /** Gate name → how the automated approver treats it. */
   gates: z.record(z.string(), gatePolicySchema).default({}),
 });

@@ -90,9 +90,25 @@ export interface BackupInput {
 export interface ScheduledBackupInput {
   deployment: string;
   keep?: number;
+  /** The schedule's name (`day2 schedule backup --name hourly`), for the skip notice. */
+  schedule?: string;
 }
 
 export type ScheduledBackupResult = { outcome: 'backed-up'; file: string } | { outcome: 'skipped'; reason: string };
+
+/** What a drill schedule starts (src/workflows/scheduled-drill.ts). */
+export interface ScheduledDrillInput {
+  deployment: string;
+  schedule?: string;
+  /** Passed to the drill workflow as is (its `deployment` is the schedule's). The hook for
+   * "drill the newest off-site copy when there is one": once DrillInput can name a remote
+   * copy, `day2 schedule drill` sets it here; today it is `{}` (the newest local backup). */
+  drill?: Omit<DrillInput, 'deployment'>;
+}
+
+export type ScheduledDrillResult =
+  | { outcome: 'drilled'; workflowId: string; file: string; ok: boolean }
+  | { outcome: 'skipped'; reason: string };
 
 export interface BackupResult {
   file: string;
@@ -172,7 +188,8 @@ export interface SupportBundleResult {
 export interface OperationEvent {
   deployment: string;
   operation: Operation;
-  outcome: 'succeeded' | 'failed';
+  /** `skipped`: a scheduled run found another operation holding the deployment. */
+  outcome: 'succeeded' | 'failed' | 'skipped';
   workflowId: string;
   runId: string;
   detail: string;

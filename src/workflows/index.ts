@@ -7,6 +7,7 @@ export { rotateSigningKey } from './rotate-signing-key';
 export { upgrade } from './upgrade';
 export { listBackups } from './list-backups';
 export { scheduledBackup } from './scheduled-backup';
+export { scheduledDrill } from './scheduled-drill';
 export { preflight } from './preflight';
 export { drill } from './dr-drill';
 export { supportBundle } from './support-bundle';

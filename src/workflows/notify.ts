@@ -4,6 +4,7 @@
 // as it would have.
 import { CancellationScope, metricMeter, patched, workflowInfo } from '@temporalio/workflow';
 import { deepestMessage } from '../domain/failure-chain';
+import { LAST_SUCCESS_GAUGE, lastSuccessSeconds } from '../domain/staleness';
 import type { Operation, OperationEvent } from '../domain/types';
 import { quick } from './activity-proxies';
 
@@ -28,6 +29,12 @@ export async function reportOutcome<T>(
   return result;
 }
 
+/** Tells the webhook a scheduled run was skipped (another operation held the deployment):
+ * repeated skips must not go unnoticed. Not a success, not a failure: no gauge moves. */
+export async function notifySkipped(operation: Operation, deployment: string, reason: string): Promise<void> {
+  await notify({ operation, deployment, outcome: 'skipped', detail: reason });
+}
+
 async function notify(event: Pick<OperationEvent, 'operation' | 'deployment' | 'outcome' | 'detail'>): Promise<void> {
   recordOutcome(event);
   const { workflowId, runId } = workflowInfo();
@@ -43,6 +50,22 @@ async function notify(event: Pick<OperationEvent, 'operation' | 'deployment' | '
  * The SDK emits workflow metrics once, not again on replay. */
 function recordOutcome(event: Pick<OperationEvent, 'operation' | 'deployment' | 'outcome'>): void {
   const tags = { deployment: event.deployment, operation: event.operation };
+  if (event.outcome === 'skipped') {
+    metricMeter.createCounter('day2_operations', '', 'Operations ended, by outcome').withTags({ ...tags, outcome: event.outcome }).add(1);
+    return;
+  }
+  if (event.outcome === 'succeeded') recordLastSuccess(event.deployment, event.operation);
   metricMeter.createGauge('day2_operation_success', 'int', '', 'Whether the last run of the operation succeeded (1) or failed (0)').withTags(tags).set(event.outcome === 'succeeded' ? 1 : 0);
   metricMeter.createCounter('day2_operations', '', 'Operations ended, by outcome').withTags({ ...tags, outcome: event.outcome }).add(1);
+}
+
+/** `day2_last_success_timestamp_seconds{deployment,operation}`: any operation name, so the
+ * off-site copy can report as 'offsite'. A worker that restarts recovers it from visibility
+ * (src/last-success-recovery.ts) with the same tags the SDK adds here (namespace,
+ * taskQueue, workflowType), so both land on one series. */
+export function recordLastSuccess(deployment: string, operation: string): void {
+  metricMeter
+    .createGauge(LAST_SUCCESS_GAUGE.name, 'int', '', LAST_SUCCESS_GAUGE.description)
+    .withTags({ deployment, operation })
+    .set(lastSuccessSeconds(workflowInfo().startTime));
 }

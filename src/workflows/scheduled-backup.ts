@@ -2,13 +2,14 @@
 // each run an id of their own, so the run does not hold the deployment itself: it starts
 // the backup workflow as a child under the deployment's single mutating id. When another
 // operation holds that id (an upgrade, a restore waiting at its gate), Temporal refuses the
-// child and this run is skipped, saying why; the next scheduled run tries again. An upgrade
-// takes its own pre-upgrade backup, so nothing is lost by skipping.
+// child and this run is skipped, saying why (and telling the webhook); the next scheduled
+// run tries again. An upgrade takes its own pre-upgrade backup, so nothing is lost by skipping.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { executeChild } from '@temporalio/workflow';
+import { executeChild, patched } from '@temporalio/workflow';
 import type { ScheduledBackupInput, ScheduledBackupResult } from '../domain/types';
 import { mutatingWorkflowId } from '../domain/workflow-ids';
 import { backup } from './backup';
+import { notifySkipped } from './notify';
 
 export async function scheduledBackup(input: ScheduledBackupInput): Promise<ScheduledBackupResult> {
   const { deployment } = input;
@@ -18,9 +19,11 @@ export async function scheduledBackup(input: ScheduledBackupInput): Promise<Sche
     return { outcome: 'backed-up', file: result.file };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    return {
-      outcome: 'skipped',
-      reason: `another operation holds ${deployment} (workflow ${workflowId}: see day2 status ${deployment}); the next scheduled run tries again`,
-    };
+    const reason = `another operation holds ${deployment} (workflow ${workflowId}: see day2 status ${deployment}); the next scheduled run tries again`;
+    // Runs skipped before skips were notified replay without the notice.
+    if (patched('notify-skipped-schedule')) await notifySkipped('backup', deployment, skipDetail(input.schedule, reason));
+    return { outcome: 'skipped', reason };
   }
 }
+
+export const skipDetail = (schedule: string | undefined, reason: string) => `scheduled run${schedule ? ` (${schedule})` : ''} skipped: ${reason}`;
