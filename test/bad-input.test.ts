@@ -208,6 +208,9 @@ const ROWS: Row[] = [
   // preflight
   row('preflight', 'unknown deployment', ['preflight', '--deployment', 'nope'], 2, /unknown deployment 'nope'/, local),
 
+  // upgrade (the release checks are in test/upgrade.test.ts; this is the one a config causes)
+  row('upgrade', 'env file fails preflight (a required variable missing): refused before anything is pulled or stopped', ['upgrade', '1.1.0'], 2, /preflight failed before the upgrade changed anything: env file has the required variables: .*PORT.*--ask-on-failed-preflight/, env(dropVar('PORT'))),
+
   // support-bundle
   row('support-bundle', 'unknown deployment', ['support-bundle', '--deployment', 'nope'], 2, /unknown deployment 'nope'/, local),
 

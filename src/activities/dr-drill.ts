@@ -14,6 +14,7 @@ import { runChecks } from './checks';
 import type { ActivityDeps } from './deps';
 import { beat } from './heartbeat';
 import { databaseTargetOf, quoteIdent, withClient, withDatabase } from './pg-connection';
+import { failedOutputKeeper } from './failure-log';
 import { runPgProgram } from './pg-programs';
 import { removeScratchCluster, startScratchCluster } from './scratch-cluster';
 import { tableChecksums } from './table-checksums';
@@ -64,6 +65,7 @@ export async function drillBackup(d: DeploymentConfig, input: DrillRun): Promise
       args: ['--no-owner', '--no-acl', '--exit-on-error', backupPaths(d.backup.dir, input.file).dump],
       url,
       what: `restore of ${input.file} into a scratch cluster`,
+      keepOutput: failedOutputKeeper(d),
     }).then(
       () => undefined,
       (err: Error) => err.message,
