@@ -128,12 +128,15 @@ export async function ensureChromium(): Promise<void> {
   throw new Error('Chromium is not installed: run `apt-get update && apt-get install -y chromium` (Debian), or set DAY2_CHROMIUM=/path/to/chrome');
 }
 
+// No top-level await: the built CLI (dist/cli.cjs, CommonJS) bundles this file for `day2 dev`.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    console.log(`temporal   ${await ensureTemporalCli()}`);
-    for (const [tool, file] of Object.entries(ensurePostgresTools())) console.log(`${tool.padEnd(10)} ${file}`);
-  } catch (err) {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  }
+  void (async () => {
+    try {
+      console.log(`temporal   ${await ensureTemporalCli()}`);
+      for (const [tool, file] of Object.entries(ensurePostgresTools())) console.log(`${tool.padEnd(10)} ${file}`);
+    } catch (err) {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    }
+  })();
 }

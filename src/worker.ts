@@ -1,17 +1,27 @@
 // The day2 worker: polls the task queue, runs workflows (sandboxed) and activities (with
 // the config), logs JSON through pino, exposes Prometheus metrics when asked, and drains
 // in-flight work on SIGTERM/SIGINT before exiting.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type NativeConnectionOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { payloadCodecsOf } from './codec/data-converter';
 import { processSettings, type Day2Config } from './config';
 import { createLogger } from './logger';
+import { packageRootOf, runsFromDist } from './package-root';
 import { connectionOptions } from './temporal-connection';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const WORKFLOWS_PATH = path.join(here, 'workflows', 'index.ts');
+const root = packageRootOf(import.meta.url);
+export const WORKFLOWS_PATH = path.join(root, 'src', 'workflows', 'index.ts');
+/** `npm run build`'s webpack bundle of src/workflows: the worker run from dist/ loads it
+ * instead of bundling the workflows at every start (seconds of CPU, and webpack's memory). */
+const PREBUILT_WORKFLOW_BUNDLE = path.join(root, 'dist', 'workflow-bundle.js');
+
+/** DAY2_WORKFLOW_BUNDLE, else the prebuilt bundle when running from dist/, else bundle now. */
+export function workflowSource(explicitBundle?: string): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const bundle = explicitBundle || (runsFromDist(import.meta.url) && existsSync(PREBUILT_WORKFLOW_BUNDLE) ? PREBUILT_WORKFLOW_BUNDLE : undefined);
+  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
+}
 
 let runtimeInstalled = false;
 
@@ -38,7 +48,7 @@ export async function createWorker(config: Day2Config, configFile?: string): Pro
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(settings.workflowBundle ? { workflowBundle: { codePath: settings.workflowBundle } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(settings.workflowBundle),
     activities: createActivities({ config, logger, configFile }),
     // The payload codec (temporal.codec) runs here, outside the sandbox: same bundle either way.
     dataConverter: { payloadCodecs: payloadCodecsOf(config) },

@@ -10,6 +10,7 @@ import { BadInputError } from '../domain/errors';
 import { bundleRootOf, isSupportBundleName } from '../domain/support-bundle-names';
 import type { BundleOmission, CheckResult, SupportBundleInput, SupportBundleResult } from '../domain/types';
 import { PRIVATE_FILE_MODE, fsyncDirectory, fsyncFile } from './atomic-file';
+import { packageRootOf } from '../package-root';
 import { digestFile, ensureBackupDir, fileExists } from './backup-files';
 import { checksActivities } from './checks';
 import type { ActivityDeps } from './deps';
@@ -154,6 +155,6 @@ async function describe(final: string, manifest: BundleManifest, reused: boolean
 
 let cachedVersion: string | undefined;
 async function day2PackageVersion(): Promise<string> {
-  cachedVersion ??= (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  cachedVersion ??= (JSON.parse(await readFile(path.join(packageRootOf(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
   return cachedVersion;
 }
