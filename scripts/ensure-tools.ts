@@ -85,6 +85,35 @@ async function buildTemporalCli(target: string, quiet: boolean): Promise<string>
   throw new Error(`Could not build the Temporal CLI with go install:\n  ${failures.join('\n  ')}`);
 }
 
+const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw';
+const VERSITYGW_TAG = 'v1.8.0';
+
+/**
+ * Path of versitygw, the S3-compatible server (Apache-2.0, posix backend) the off-site
+ * tests run against: $VERSITYGW, else the cached build, else `versitygw` on PATH, else
+ * build it with `go install …@v1.8.0` into the same cache as the Temporal CLI.
+ */
+export async function ensureVersitygw(opts: { quiet?: boolean } = {}): Promise<string> {
+  const fromEnv = process.env.VERSITYGW;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new Error(`VERSITYGW=${fromEnv} does not exist or is not executable. Unset it to let day2 find or build versitygw.`);
+    return fromEnv;
+  }
+  const cached = path.join(temporalCacheDir(), 'versitygw');
+  if (isExecutable(cached)) return cached;
+  const fromPath = onPath('versitygw');
+  if (fromPath) return fromPath;
+  const go = onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!go) throw new Error('versitygw was not found and Go is not installed to build it: install Go, or set VERSITYGW=/path/to/versitygw');
+  mkdirSync(path.dirname(cached), { recursive: true });
+  if (!opts.quiet) console.error(`day2: building versitygw ${VERSITYGW_TAG} with go install into ${path.dirname(cached)} (a few minutes, once)…`);
+  const result = await execa(go, ['install', `${VERSITYGW_MODULE}@${VERSITYGW_TAG}`], { env: { GOBIN: path.dirname(cached) }, reject: false, all: true });
+  if (result.exitCode !== 0 || !isExecutable(cached)) {
+    throw new Error(`Could not build versitygw with go install: ${String(result.all ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return cached;
+}
+
 const POSTGRES_TOOLS: PgTool[] = ['initdb', 'pg_ctl', 'pg_dump', 'pg_restore', 'psql'];
 
 /** Paths of the PostgreSQL programs day2 uses; one error naming all that are missing. */
@@ -133,6 +162,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   void (async () => {
     try {
       console.log(`temporal   ${await ensureTemporalCli()}`);
+      console.log(`versitygw  ${await ensureVersitygw()}`);
       for (const [tool, file] of Object.entries(ensurePostgresTools())) console.log(`${tool.padEnd(10)} ${file}`);
     } catch (err) {
       console.error(err instanceof Error ? err.message : err);

@@ -12,7 +12,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { registerSearchAttributes } from '../src/dev-server';
 import { startPostgres } from '../test/harness/postgres';
 import { startTemporal } from '../test/harness/temporal';
-import { ensureChromium, ensurePostgresTools, ensureTemporalCli } from './ensure-tools';
+import { ensureChromium, ensurePostgresTools, ensureTemporalCli, ensureVersitygw } from './ensure-tools';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** This run's files (logs, the workflow bundle, the secrets list): runs may overlap. */
@@ -122,6 +122,9 @@ function isAlive(pid: number): boolean {
 
 async function main(): Promise<number> {
   const cliPath = await ensureTemporalCli();
+  // The off-site tests' S3 server: built once here (minutes the first time), so no test
+  // file pays for it; they find it in $VERSITYGW.
+  process.env.VERSITYGW ??= await ensureVersitygw();
   ensurePostgresTools();
   await ensureChromium();
   const files = process.argv.length > 2 ? process.argv.slice(2) : findTestFiles(path.join(root, 'test'));

@@ -10,6 +10,7 @@ import { drillActivities } from './dr-drill';
 import { healthActivities } from './health';
 import { withHeartbeat } from './heartbeat';
 import { notifyActivities } from './notify';
+import { offsiteActivities } from './offsite';
 import { releaseFileActivities } from './release-files';
 import { runtimeActivities } from './runtime-activities';
 import { secretsActivities } from './secrets';
@@ -17,6 +18,8 @@ import { supportBundleActivities } from './support-bundle';
 import { testPauseHook, type PauseHook } from './test-pause';
 
 export function createActivities(deps: ActivityDeps) {
+  const settings = processSettings();
+  const pause = testPauseHook(settings.testPause, settings.testPauseSeconds, deps.logger);
   const all = {
     ...databaseActivities(deps),
     ...drillActivities(deps),
@@ -27,11 +30,11 @@ export function createActivities(deps: ActivityDeps) {
     ...releaseFileActivities(deps),
     ...supportBundleActivities(deps),
     ...notifyActivities(deps),
+    ...offsiteActivities(deps, pause),
     ...deploymentLockActivities(),
   };
-  const settings = processSettings();
   const freshness = deps.configFile ? configFreshness(deps.config, deps.configFile, deps.logger) : undefined;
-  return heartbeating(all, testPauseHook(settings.testPause, settings.testPauseSeconds, deps.logger), freshness);
+  return heartbeating(all, pause, freshness);
 }
 
 export type Activities = ReturnType<typeof createActivities>;

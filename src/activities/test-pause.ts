@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import type { Logger } from '../logger';
 
-export type PausePoint = 'start' | 'end';
+/** `mid`: a point inside an activity that offers one (copyOffsite, once a part is sent). */
+export type PausePoint = 'start' | 'mid' | 'end';
 export type PauseHook = (activity: string, at: PausePoint) => Promise<void>;
 
 interface Pause {
@@ -29,7 +30,7 @@ export function parseTestPause(spec: string | undefined): Pause[] {
     .map((item) => {
       const [point = '', seconds] = item.split(/\s+/);
       const [activity, at = 'start'] = point.split('@');
-      if (!activity || (at !== 'start' && at !== 'end') || (seconds !== undefined && !(Number(seconds) >= 0))) {
+      if (!activity || (at !== 'start' && at !== 'mid' && at !== 'end') || (seconds !== undefined && !(Number(seconds) >= 0))) {
         throw new Error(`DAY2_TEST_PAUSE: '${item}' is not <activity>@start or <activity>@end [seconds]`);
       }
       return { activity, at, seconds: seconds === undefined ? undefined : Number(seconds) };

@@ -1,5 +1,6 @@
 // The shape of day2.yaml. Pure zod: safe to import anywhere (no I/O).
 import { z } from 'zod';
+import { offsiteSchema } from './offsite';
 
 const url = z.url({ message: 'expected a URL' });
 const command = z.string().min(1, 'expected a shell command');
@@ -152,7 +153,15 @@ export const deploymentSchema = z.strictObject({
     keepDays: z.number().positive().optional(),
     /** Preflight warns once restores have kept more copies of replaced data than this. */
     warnKeptCopies: z.number().int().nonnegative().default(3),
+    /** A copy of every verified backup in an S3-compatible bucket (src/domain/offsite.ts). */
+    offsite: offsiteSchema.optional(),
   }),
+  /** The staging restore: `pg_restore -j jobs` (default: the worker's core count). */
+  restore: z
+    .strictObject({
+      jobs: z.number().int().positive().optional(),
+    })
+    .default({}),
   /** Checks run after a restore (and a rollback). */
   verify: z.array(checkSchema).default([]),
   /** Checks of `day2 preflight` and of the upgrade's preflight step. */

@@ -1,4 +1,5 @@
 // Types shared by workflows, activities and the client. Pure data: safe in workflows.
+import type { OffsiteOutcome } from './offsite';
 
 export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight' | 'drill' | 'support-bundle';
 
@@ -115,11 +116,19 @@ export interface BackupResult {
   manifest: BackupManifest;
   reused: boolean;
   deleted: string[];
+  /** `offsite-failed`: the local backup is good and kept, its off-site copy failed. */
+  outcome?: 'backed-up' | 'offsite-failed';
+  /** Absent when no `backup.offsite` is configured (or the run predates off-site copies). */
+  offsite?: OffsiteOutcome;
 }
 
 export interface RestoreInput {
   deployment: string;
-  file: string;
+  /** A backup in the backup directory; or see `remote`. */
+  file?: string;
+  /** Restore an off-site copy instead (its file name, or `latest`): it is downloaded into
+   * the backup directory and verified first. */
+  remote?: string;
   /** Skip the confirmation gate. */
   yes?: boolean;
   gateTimeoutSeconds?: number;
@@ -134,6 +143,8 @@ export interface DrillInput {
   deployment: string;
   /** The backup to drill; default: the newest. */
   file?: string;
+  /** Drill an off-site copy (its file name, or `latest`), downloaded and verified first. */
+  remote?: string;
 }
 
 export interface DrillResult {

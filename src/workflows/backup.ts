@@ -6,10 +6,11 @@ import type { BackupInput, BackupResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
 import { endCleanlyOnCancel } from './cancellation';
 import { reportOutcome } from './notify';
+import { COPY_OFFSITE_STEP, copyOffsiteStep } from './offsite';
 import { beginOperation } from './operation';
 import type { ProgressTracker } from './progress';
 
-export const BACKUP_STEPS = ['Detect running version', 'Dump and verify', 'Apply retention'] as const;
+export const BACKUP_STEPS = ['Detect running version', 'Dump and verify', 'Apply retention', COPY_OFFSITE_STEP] as const;
 
 export async function backup(input: BackupInput): Promise<BackupResult> {
   const { progress } = beginOperation('backup', input.deployment, [...BACKUP_STEPS]);
@@ -19,7 +20,11 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
     'backup',
     input.deployment,
     () => endCleanlyOnCancel(progress, () => backupSteps(input, progress), () => 'the database is untouched'),
-    (r) => ({ ok: true, detail: `backed up to ${r.file} (${r.manifest.sizeBytes} bytes, sha256 ${r.manifest.sha256.slice(0, 12)})` }),
+    (r) => ({
+      // Never a silent success: a backup without its off-site copy is reported as failed.
+      ok: r.offsite?.ok !== false,
+      detail: r.offsite?.ok === false ? offsiteFailedText(r.file, r.offsite.error) : `backed up to ${r.file} (${r.manifest.sizeBytes} bytes, sha256 ${r.manifest.sha256.slice(0, 12)})${r.offsite?.ok ? `; off-site copy ${r.offsite.key}` : ''}`,
+    }),
   );
 }
 
@@ -58,6 +63,14 @@ async function backupSteps(input: BackupInput, progress: ProgressTracker): Promi
       ]),
     (r) => (r.deleted.length ? `deleted ${r.deleted.join(', ')}` : 'nothing to delete'),
   );
-  progress.finish(`backed up to ${manifest.file}`);
-  return { file: manifest.file, manifest, reused, deleted };
+  const offsite = await copyOffsiteStep(progress, deployment, manifest.file);
+  if (offsite?.ok === false) {
+    progress.finish(offsiteFailedText(manifest.file, offsite.error));
+    return { file: manifest.file, manifest, reused, deleted, outcome: 'offsite-failed', offsite };
+  }
+  progress.finish(`backed up to ${manifest.file}${offsite?.ok ? `; off-site copy verified (${offsite.key})` : ''}`);
+  return { file: manifest.file, manifest, reused, deleted, ...(offsite ? { outcome: 'backed-up' as const, offsite } : {}) };
 }
+
+/** What the CLI, the webhook and the Web UI say when only the local backup succeeded. */
+export const offsiteFailedText = (file: string, why: string) => `backed up locally; off-site copy FAILED: ${why} (the local backup ${file} is kept and counts)`;

@@ -6,6 +6,7 @@ import type { DrillInput, DrillResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
 import { reportOutcome } from './notify';
 import { beginOperation } from './operation';
+import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
 
 const CHOOSE = 'Choose backup';
@@ -13,13 +14,16 @@ const RESTORE = 'Restore into a scratch cluster and check it';
 
 export async function drill(input: DrillInput): Promise<DrillResult> {
   const { deployment } = input;
-  const { progress } = beginOperation('drill', deployment, [CHOOSE, RESTORE]);
+  const { progress } = beginOperation('drill', deployment, input.remote ? [FETCH_OFFSITE_STEP, RESTORE] : [CHOOSE, RESTORE]);
   return reportOutcome('drill', deployment, () => drillSteps(input, progress), (r) => ({ ok: r.ok, detail: progress.snapshot.outcome ?? '' }));
 }
 
 async function drillSteps(input: DrillInput, progress: ProgressTracker): Promise<DrillResult> {
   const { deployment } = input;
-  const file = await progress.step(CHOOSE, () => chooseBackup(input), (f) => (input.file ? `${f} (given)` : `${f} (the newest)`));
+  // An off-site copy is downloaded and verified into the backup directory, then drilled as a local one.
+  const file = input.remote
+    ? await fetchOffsiteStep(progress, deployment, input.remote)
+    : await progress.step(CHOOSE, () => chooseBackup(input), (f) => (input.file ? `${f} (given)` : `${f} (the newest)`));
   const result = await progress.step(RESTORE, () =>
     long.drillBackup.executeWithOptions({ summary: `Restore ${file} into a scratch PostgreSQL cluster and check it` }, [
       { deployment, file, runId: workflowInfo().runId },

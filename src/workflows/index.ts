@@ -6,6 +6,7 @@ export { rotateApiKeySecret } from './rotate-api-key-secret';
 export { rotateSigningKey } from './rotate-signing-key';
 export { upgrade } from './upgrade';
 export { listBackups } from './list-backups';
+export { listOffsiteCopies } from './list-offsite-copies';
 export { scheduledBackup } from './scheduled-backup';
 export { scheduledDrill } from './scheduled-drill';
 export { preflight } from './preflight';

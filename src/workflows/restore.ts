@@ -9,6 +9,7 @@ import { long, quick } from './activity-proxies';
 import { endCleanlyOnCancel, uninterruptible } from './cancellation';
 import type { Gates } from './gate';
 import { beginOperation, compactStamp } from './operation';
+import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
 
 /** Runs started before restores counted their kept copies replay without the count. */
@@ -28,7 +29,8 @@ export const RESTORE_STEPS = [
 export const CONFIRM_RESTORE_GATE = 'confirm-restore';
 
 export async function restore(input: RestoreInput): Promise<RestoreResult> {
-  const { progress, gates } = beginOperation('restore', input.deployment, [...RESTORE_STEPS]);
+  const steps = input.remote ? [FETCH_OFFSITE_STEP, ...RESTORE_STEPS] : [...RESTORE_STEPS];
+  const { progress, gates } = beginOperation('restore', input.deployment, steps);
   // What a cancellation leaves: nothing changed until the restored database is swapped in.
   const swapped: { keptAs?: string } = {};
   return endCleanlyOnCancel(progress, () => restoreSteps(input, progress, gates, swapped), () =>
@@ -37,8 +39,11 @@ export async function restore(input: RestoreInput): Promise<RestoreResult> {
 }
 
 async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gates: Gates, swapped: { keptAs?: string }): Promise<RestoreResult> {
-  const { deployment, file } = input;
+  const { deployment } = input;
   const stamp = compactStamp(workflowInfo().startTime);
+  // From the bucket: downloaded and verified into the backup directory, then the same path.
+  const file = input.remote ? await fetchOffsiteStep(progress, deployment, input.remote) : input.file;
+  if (!file) throw ApplicationFailure.create({ type: 'BadInputError', nonRetryable: true, message: 'name the backup to restore, or an off-site copy (--remote)' });
 
   const manifest = await progress.step(
     'Verify backup',

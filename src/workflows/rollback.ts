@@ -17,6 +17,7 @@ import { endCleanlyOnCancel, uninterruptible, watchCancellation } from './cancel
 import { failedActivityOfChild, humanDuration, refuse } from './failures';
 import type { Gates } from './gate';
 import { beginOperation } from './operation';
+import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
 import { verifyServiceVersion } from './release-checks';
 import { keptCopiesNote, restore } from './restore';
@@ -35,7 +36,8 @@ export const ROLLBACK_STEPS = [
 const BEFORE_SWAP = new Set(['verifyBackup', 'stageRestore', 'dropDatabaseIfExists', 'stopServices']);
 
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
-  const { progress, gates } = beginOperation('rollback', input.deployment, [...ROLLBACK_STEPS], input.version);
+  const steps = input.remote ? [FETCH_OFFSITE_STEP, ...ROLLBACK_STEPS] : [...ROLLBACK_STEPS];
+  const { progress, gates } = beginOperation('rollback', input.deployment, steps, input.version);
   const leaves = { state: 'nothing was changed' };
   return endCleanlyOnCancel(progress, () => rollbackSteps(input, progress, gates, leaves), () => leaves.state);
 }
@@ -47,7 +49,9 @@ async function rollbackSteps(input: RollbackInput, progress: ProgressTracker, ga
   const { deployment } = input;
   const cancel = watchCancellation();
 
-  const manifest = await progress.step('Locate backup', () => locateBackup(input), (m) => `${m.file}, taken ${m.createdAt}`);
+  // From the bucket: downloaded and verified into the backup directory, then the same path.
+  const fetched = input.remote ? await fetchOffsiteStep(progress, deployment, input.remote) : undefined;
+  const manifest = await progress.step('Locate backup', () => locateBackup(fetched ? { ...input, backup: fetched } : input), (m) => `${m.file}, taken ${m.createdAt}`);
   const { from, target } = await progress.step(
     'Resolve target version',
     () => resolveTarget(input, manifest),

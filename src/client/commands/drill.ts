@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
 import { assertBareFileName } from '../../domain/backup-names';
-import { EXIT } from '../../domain/errors';
+import { BadInputError, EXIT } from '../../domain/errors';
 import type { DrillInput, DrillResult } from '../../domain/types';
 import type { CliContext } from '../context';
 import { renderCheck } from '../render-progress';
@@ -15,11 +15,14 @@ export function registerDrillCommand(program: Command, context: () => CliContext
     .description('DR drill: restore a backup (default: the newest) into a scratch PostgreSQL cluster and check it there; production is not touched')
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
     .option('--backup <file>', 'the backup to drill (a file name from day2 backups)')
-    .addHelpText('after', '\nExample:\n  day2 drill --deployment ledger\n  day2 drill --backup ledger-2026-11-22-020000.dump    # monthly, from cron')
-    .action(async (opts: { deployment?: string; backup?: string }) => {
+    .option('--remote <name|latest>', 'drill an off-site copy (the monthly test of the runbooks): downloaded and verified first')
+    .addHelpText('after', '\nExample:\n  day2 drill --deployment ledger\n  day2 drill --backup ledger-2026-11-22-020000.dump    # monthly, from cron\n  day2 drill --remote latest                            # the newest off-site copy')
+    .action(async (opts: { deployment?: string; backup?: string; remote?: string }) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const input: DrillInput = { deployment, file: opts.backup === undefined ? undefined : assertBareFileName(opts.backup) };
+      if (opts.backup !== undefined && opts.remote !== undefined) throw new BadInputError('give --backup or --remote, not both');
+      const remote = opts.remote === undefined || opts.remote === 'latest' ? opts.remote : assertBareFileName(opts.remote);
+      const input: DrillInput = { deployment, file: opts.backup === undefined ? undefined : assertBareFileName(opts.backup), ...(remote ? { remote } : {}) };
       const result = await runReadOnly<DrillResult>(ctx, {
         workflowType: 'drill',
         deployment,

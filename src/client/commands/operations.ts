@@ -58,19 +58,32 @@ export function registerOperationCommands(program: Command, context: () => CliCo
     });
 
   program
-    .command('restore <file>')
+    .command('restore [file]')
     .description('restore a backup: verify it, ask for confirmation, restore beside the live database, swap, verify')
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
+    .option('--remote <name|latest>', 'restore an off-site copy instead: downloaded into the backup directory and verified first (`day2 backups --remote` lists them)')
     .option('-y, --yes', 'skip the confirmation gate')
     .option('--gate-timeout <seconds>', 'reject the restore if nobody decides within this time', parseCount)
     .option('--detach', 'return once started')
-    .addHelpText('after', '\nExample:\n  day2 restore ledger-2026-11-22-020000.dump\n  day2 approve day2-ledger --gate confirm-restore --reason "incident 42"')
-    .action(async (file: string, opts: RunOptions & { yes?: boolean; gateTimeout?: number }) => {
+    .addHelpText(
+      'after',
+      '\nExample:\n  day2 restore ledger-2026-11-22-020000.dump\n  day2 approve day2-ledger --gate confirm-restore --reason "incident 42"\n  day2 restore --remote latest --yes    # a fresh host: the newest off-site copy',
+    )
+    .action(async (file: string | undefined, opts: RunOptions & { yes?: boolean; gateTimeout?: number; remote?: string }) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const input: RestoreInput = { deployment, file: assertBareFileName(file), yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
+      const source = backupSource(file, opts.remote);
+      const input: RestoreInput = { deployment, ...source, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
       process.exitCode = await runOperation(ctx, 'restore', 'restore', deployment, input, opts);
     });
+}
+
+/** A local backup's name, or an off-site copy's (`--remote NAME|latest`): exactly one. */
+export function backupSource(file: string | undefined, remote: string | undefined): { file?: string; remote?: string } {
+  if (file !== undefined && remote !== undefined) throw new BadInputError('give a backup file or --remote, not both');
+  if (remote !== undefined) return { remote: remote === 'latest' ? remote : assertBareFileName(remote) };
+  if (file === undefined) throw new BadInputError('name the backup to restore', "'day2 backups' lists them; or --remote latest for the newest off-site copy");
+  return { file: assertBareFileName(file) };
 }
 
 export function parseCount(value: string): number {

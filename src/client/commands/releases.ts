@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
 import { assertBareFileName } from '../../domain/backup-names';
-import { EXIT } from '../../domain/errors';
+import { BadInputError, EXIT } from '../../domain/errors';
 import type { RollbackInput, UpgradeInput, UpgradeResult } from '../../domain/release-types';
 import type { Operation } from '../../domain/types';
 import { assertVersion } from '../../domain/version';
@@ -29,6 +29,7 @@ interface UpgradeOptions extends RunOptions {
 }
 
 interface RollbackOptions extends RunOptions {
+  remote?: string;
   version?: string;
   backup?: string;
   yes?: boolean;
@@ -70,6 +71,7 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
     .option('--version <version>', 'release to run (default: from the backup\'s manifest, then .pre-upgrade-version)')
     .option('--backup <file>', 'backup to restore (default: the newest that verifies)')
+    .option('--remote <name|latest>', 'roll back to an off-site copy: downloaded into the backup directory and verified first')
     .option('-y, --yes', 'skip the confirmation gate')
     .option('--gate-timeout <seconds>', 'reject the rollback if nobody decides within this time', parseCount)
     .option('--detach', 'return once started')
@@ -77,9 +79,11 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
     .action(async (opts: RollbackOptions) => {
       if (opts.version !== undefined) assertVersion(opts.version);
       if (opts.backup !== undefined) assertBareFileName(opts.backup);
+      if (opts.backup !== undefined && opts.remote !== undefined) throw new BadInputError('give --backup or --remote, not both');
+      if (opts.remote !== undefined && opts.remote !== 'latest') assertBareFileName(opts.remote);
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const input: RollbackInput = { deployment, version: opts.version, backup: opts.backup, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
+      const input: RollbackInput = { deployment, version: opts.version, backup: opts.backup, remote: opts.remote, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
       process.exitCode = await runReleaseOperation(ctx, 'rollback', deployment, input, opts, opts.version);
     });
 }

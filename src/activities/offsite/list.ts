@@ -1,0 +1,68 @@
+// The deployment's copies in the bucket, newest first: every `<file>.manifest.json` under
+// the prefix, checked against the object beside it (there, and of the recorded size).
+import { ListObjectsV2Command, type _Object } from '@aws-sdk/client-s3';
+import { REMOTE_MANIFEST_SUFFIX, remoteKeyringKey, type RemoteCopy, type RemoteManifest } from '../../domain/offsite';
+import { s3Call, type OffsiteTarget } from './s3-client';
+import { readRemoteManifest } from './upload';
+
+export interface ListedCopy {
+  copy: RemoteCopy;
+  manifest?: RemoteManifest;
+  manifestKey: string;
+  objectKey: string;
+}
+
+export async function listObjects(t: OffsiteTarget): Promise<Map<string, _Object>> {
+  const objects = new Map<string, _Object>();
+  let token: string | undefined;
+  do {
+    const page = await s3Call(t, `list ${t.where}`, () =>
+      t.s3.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: t.prefix, ContinuationToken: token })),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) objects.set(o.Key, o);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return objects;
+}
+
+export async function listRemoteCopies(t: OffsiteTarget, deployment: string): Promise<ListedCopy[]> {
+  const objects = await listObjects(t);
+  const listed: ListedCopy[] = [];
+  for (const key of objects.keys()) {
+    if (!key.endsWith(REMOTE_MANIFEST_SUFFIX) || key === remoteKeyringKey(t.prefix)) continue;
+    const objectKey = key.slice(0, -REMOTE_MANIFEST_SUFFIX.length);
+    const file = objectKey.slice(t.prefix.length);
+    if (!file || file.includes('/')) continue;
+    let manifest: RemoteManifest | undefined;
+    let problem: string | undefined;
+    try {
+      manifest = await readRemoteManifest(t, key);
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    const object = objects.get(objectKey);
+    if (manifest && !problem) {
+      if (manifest.backup.file !== file) problem = `its manifest describes ${manifest.backup.file}`;
+      else if (manifest.backup.deployment !== deployment) problem = `it belongs to deployment '${manifest.backup.deployment}'`;
+      else if (!object) problem = 'the object is missing';
+      else if (object.Size !== manifest.object.sizeBytes) problem = `the object has ${object.Size} bytes but its manifest says ${manifest.object.sizeBytes}`;
+    }
+    listed.push({
+      manifestKey: key,
+      objectKey,
+      manifest,
+      copy: {
+        file,
+        deployment: manifest?.backup.deployment ?? deployment,
+        createdAt: manifest?.backup.createdAt ?? object?.LastModified?.toISOString() ?? '',
+        sizeBytes: manifest?.backup.sizeBytes ?? object?.Size ?? 0,
+        appVersion: manifest?.backup.appVersion ?? null,
+        encrypted: manifest?.object.encrypted ?? false,
+        ...(manifest?.object.keyId ? { keyId: manifest.object.keyId } : {}),
+        verified: Boolean(manifest) && !problem,
+        ...(problem ? { problem } : {}),
+      },
+    });
+  }
+  return listed.sort((a, b) => Date.parse(b.copy.createdAt) - Date.parse(a.copy.createdAt) || b.copy.file.localeCompare(a.copy.file));
+}

@@ -1,0 +1,103 @@
+// A real S3-compatible server for the off-site tests: versitygw (posix backend) on a free
+// loopback port, its objects in a temporary directory (so a test can also look at, and
+// damage, the stored bytes), with root credentials generated here and recorded for the
+// suite's secret scan.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { execa, type ResultPromise } from 'execa';
+import { ensureVersitygw } from '../../scripts/ensure-tools';
+import { freePort } from './free-port';
+import { recordTestSecrets } from './secret-scan';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export interface TestS3 {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** The posix backend's root: `<root>/<bucket>/<key>` is an object's bytes. */
+  root: string;
+  client: S3Client;
+  createBucket(name: string): Promise<void>;
+  /** Keys under `prefix`, sorted. */
+  keys(bucket: string, prefix?: string): Promise<string[]>;
+  unfinishedUploads(bucket: string, prefix?: string): Promise<Array<{ key: string; uploadId: string }>>;
+  /** Where an object's bytes are on disk. */
+  objectPath(bucket: string, key: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startS3(): Promise<TestS3> {
+  const bin = await ensureVersitygw({ quiet: true });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'day2-s3-'));
+  const root = path.join(dir, 'root');
+  mkdirSync(root);
+  const port = await freePort();
+  const accessKeyId = `DAY2TEST${randomBytes(6).toString('hex').toUpperCase()}`;
+  const secretAccessKey = randomBytes(30).toString('base64url');
+  recordTestSecrets(accessKeyId, secretAccessKey);
+  const region = 'us-east-1';
+  const endpoint = `http://127.0.0.1:${port}`;
+  // Credentials through the environment, not argv: `ps` shows every process's arguments.
+  const child: ResultPromise = execa(bin, ['--port', `127.0.0.1:${port}`, '--region', region, '--quiet', 'posix', root], {
+    env: { ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
+    extendEnv: false,
+    reject: false,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const client = new S3Client({ endpoint, region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await client.send(new ListObjectsV2Command({ Bucket: 'day2-probe', MaxKeys: 1 }));
+      break;
+    } catch (err) {
+      // A NoSuchBucket answer means the server is up.
+      if ((err as { name?: string }).name === 'NoSuchBucket') break;
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`versitygw did not start on ${endpoint}: ${stderr.trim().slice(-500)}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    endpoint,
+    region,
+    accessKeyId,
+    secretAccessKey,
+    root,
+    client,
+    async createBucket(name) {
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+    },
+    async keys(bucket, prefix) {
+      const out: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        out.push(...(page.Contents ?? []).map((o) => o.Key!));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return out.sort();
+    },
+    async unfinishedUploads(bucket, prefix) {
+      const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+      return (page.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId! }));
+    },
+    objectPath: (bucket, key) => path.join(root, bucket, ...key.split('/')),
+    async stop() {
+      client.destroy();
+      child.kill('SIGTERM');
+      await child;
+      if (!process.env.DAY2_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
