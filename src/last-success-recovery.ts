@@ -26,7 +26,9 @@ export interface LastSuccessSource {
 }
 
 export const LAST_SUCCESS_SOURCES: LastSuccessSource[] = [
-  // A backup that completes is a verified backup: a failed one throws.
+  // A backup that completes is a verified local backup (a failed one throws), also when its
+  // off-site copy failed: backup.ts's judge must then say `succeeded: ['backup']` so the
+  // live gauge agrees (workflows/notify.ts, Verdict).
   { operation: 'backup', workflowType: 'backup', searchOperation: 'backup' },
   {
     operation: 'drill',

@@ -1,12 +1,14 @@
 // The day2 worker: polls the task queue, runs workflows (sandboxed) and activities (with
 // the config), logs JSON through pino, exposes Prometheus metrics when asked, and drains
-// in-flight work on SIGTERM/SIGINT before exiting.
+// in-flight work on SIGTERM/SIGINT before exiting. With metrics on, it first recovers each
+// deployment's last successful backup and drill from visibility (last-success-recovery.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type NativeConnectionOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { payloadCodecsOf } from './codec/data-converter';
 import { processSettings, type Day2Config } from './config';
+import { recoverLastSuccess } from './last-success-recovery';
 import { createLogger } from './logger';
 import { packageRootOf, runsFromDist } from './package-root';
 import { connectionOptions } from './temporal-connection';
@@ -64,7 +66,16 @@ export async function createWorker(config: Day2Config, configFile?: string): Pro
 /** Runs until SIGTERM/SIGINT (handled by the Temporal runtime), then drains. */
 export async function runWorker(config: Day2Config, configFile?: string): Promise<void> {
   const worker = await createWorker(config, configFile);
-  const logger = createLogger('day2-worker', processSettings().logLevel);
+  const settings = processSettings();
+  const logger = createLogger('day2-worker', settings.logLevel);
+  // Before polling, so no run this worker completes can be overwritten by an older value;
+  // bounded, so a slow visibility store never keeps the worker from working.
+  if (settings.metricsAddress) {
+    await Promise.race([
+      recoverLastSuccess(worker.client!, config, logger).catch((err: Error) => logger.warn({ err: err.message }, 'last-success recovery failed')),
+      new Promise((r) => setTimeout(r, 15_000).unref()),
+    ]);
+  }
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
   await worker.run();
   logger.info('worker stopped');

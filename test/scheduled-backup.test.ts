@@ -50,18 +50,20 @@ async function trigger<T>(name: string): Promise<T> {
   return e2e.temporal.client.workflow.getHandle(workflowId).result() as Promise<T>;
 }
 
-/** The staleness gauge's value for `operation`, once the worker's endpoint has it. */
-async function lastSuccess(operation: string): Promise<number> {
+/** The staleness gauge's sample line for `operation`, once the worker's endpoint has it. */
+async function lastSuccessLine(operation: string): Promise<string> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
     const lines = text.split('\n').filter((l) => l.startsWith('day2_last_success_timestamp_seconds{') && l.includes(`deployment="${NAME}"`) && l.includes(`operation="${operation}"`));
     assert.ok(lines.length <= 1, `one series per deployment and operation:\n${lines.join('\n')}`);
-    if (lines[0]) return Number(lines[0].split(' ').at(-1));
+    if (lines[0]) return lines[0];
     if (Date.now() > deadline) throw new Error(`no day2_last_success_timestamp_seconds for ${operation}:\n${text}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+const lastSuccess = async (operation: string) => Number((await lastSuccessLine(operation)).split(' ').at(-1));
 
 async function startWorkerWithMetrics(): Promise<void> {
   metricsPort = await freePort();
@@ -192,13 +194,15 @@ describe('schedules', () => {
     assert.equal(rejected.exitCode, 0, rejected.stderr);
   });
 
-  test('a restarted worker recovers the staleness gauge from visibility: same values', async () => {
-    const backupBefore = await lastSuccess('backup');
-    const drillBefore = await lastSuccess('drill');
+  test('a restarted worker recovers the staleness gauge from visibility: same series, same values', async () => {
+    const backupBefore = await lastSuccessLine('backup');
+    const drillBefore = await lastSuccessLine('drill');
     await e2e.worker!.stop();
     await startWorkerWithMetrics();
-    assert.equal(await lastSuccess('backup'), backupBefore);
-    assert.equal(await lastSuccess('drill'), drillBefore);
+    // Same labels too (namespace, taskQueue, workflowType as the SDK adds them): a later
+    // success overwrites the recovered value instead of starting a second series.
+    assert.equal(await lastSuccessLine('backup'), backupBefore);
+    assert.equal(await lastSuccessLine('drill'), drillBefore);
   });
 
   test('day2 schedule remove deletes each by name; again is bad input; the old unnamed backup schedule is listed and removed as "backup"', async () => {
@@ -210,6 +214,11 @@ describe('schedules', () => {
     const again = await e2e.cli('schedule', 'remove', NIGHTLY);
     assert.equal(again.exitCode, 2, again.stdout + again.stderr);
     assert.match(again.stderr, /sched has no schedule named 'nightly' \(it has none\)/);
+
+    const hourly = await e2e.cli('schedule', 'backup', '--every', '1h', '--name', 'hourly');
+    assert.match(hourly.stdout, /created schedule hourly: a backup of sched every 1h, next \d{4}-/);
+    assert.match((await e2e.cli('schedule', 'list')).stdout, /^hourly {2}backup of sched {2}every 1h {2}next \d{4}-/m);
+    assert.equal((await e2e.cli('schedule', 'remove', 'hourly')).exitCode, 0);
 
     // What `day2 schedule backup --every 6h` made before schedules had names.
     await e2e.temporal.client.schedule.create({

@@ -8,13 +8,17 @@ import { LAST_SUCCESS_GAUGE, lastSuccessSeconds } from '../domain/staleness';
 import type { Operation, OperationEvent } from '../domain/types';
 import { quick } from './activity-proxies';
 
+/** How a run ended. `succeeded`: the operations whose staleness gauge this run renews
+ * (default: `operation` when ok) — a backup whose off-site copy failed is not ok, yet its
+ * local backup is verified: `['backup']`. */
+export interface Verdict {
+  ok: boolean;
+  detail: string;
+  succeeded?: string[];
+}
+
 /** Runs `operation` and reports its end: `judge` says whether a result is a success. */
-export async function reportOutcome<T>(
-  operation: Operation,
-  deployment: string,
-  run: () => Promise<T>,
-  judge: (result: T) => { ok: boolean; detail: string },
-): Promise<T> {
+export async function reportOutcome<T>(operation: Operation, deployment: string, run: () => Promise<T>, judge: (result: T) => Verdict): Promise<T> {
   // Runs started before notifications existed replay without them.
   if (!patched('notify-webhook')) return run();
   let result: T;
@@ -24,7 +28,8 @@ export async function reportOutcome<T>(
     await notify({ operation, deployment, outcome: 'failed', detail: deepestMessage(err) });
     throw err;
   }
-  const { ok, detail } = judge(result);
+  const { ok, detail, succeeded = ok ? [operation] : [] } = judge(result);
+  for (const done of succeeded) recordLastSuccess(deployment, done);
   await notify({ operation, deployment, outcome: ok ? 'succeeded' : 'failed', detail });
   return result;
 }
@@ -54,7 +59,6 @@ function recordOutcome(event: Pick<OperationEvent, 'operation' | 'deployment' | 
     metricMeter.createCounter('day2_operations', '', 'Operations ended, by outcome').withTags({ ...tags, outcome: event.outcome }).add(1);
     return;
   }
-  if (event.outcome === 'succeeded') recordLastSuccess(event.deployment, event.operation);
   metricMeter.createGauge('day2_operation_success', 'int', '', 'Whether the last run of the operation succeeded (1) or failed (0)').withTags(tags).set(event.outcome === 'succeeded' ? 1 : 0);
   metricMeter.createCounter('day2_operations', '', 'Operations ended, by outcome').withTags({ ...tags, outcome: event.outcome }).add(1);
 }

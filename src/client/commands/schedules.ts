@@ -228,8 +228,10 @@ async function putSchedule(ctx: CliContext, options: ScheduleOptions): Promise<'
   }
 }
 
-/** gRPC INVALID_ARGUMENT (3), on the error or the one it wraps. */
+/** gRPC INVALID_ARGUMENT (3), on the error or the one it wraps; the SDK turns "Invalid
+ * schedule spec" answers into a TypeError carrying the server's words. */
 function isInvalidArgument(err: unknown): boolean {
+  if (err instanceof TypeError) return true;
   for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (e.code === 3) return true;
   }
