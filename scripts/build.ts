@@ -34,7 +34,7 @@ const LAZY = ['@temporalio/client', '@temporalio/common', '@temporalio/workflow'
 const lazyPackages: Plugin = {
   name: 'lazy-packages',
   setup(b) {
-    const filter = new RegExp(`^(${LAZY.map((n) => n.replace(/[/]/g, '\\/')).join('|')})$`);
+    const filter = new RegExp(`^(${LAZY.map((n) => n.replace(/[/]/g, '\\/')).join('|')})(\\/.*)?$`);
     // The stand-in's own require is of the real, external package.
     b.onResolve({ filter }, (args) => (args.namespace === 'lazy' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {

@@ -4,15 +4,17 @@
 // finished pair. A final-named dump is never overwritten.
 //
 //   1. pg_dump -Fc → .<file>.<runId>.partial           (crash: retry starts over)
-//   2. pg_restore --list, SHA-256 of the partial       (crash: retry starts over)
+//   2. pg_restore --list and SHA-256 of the partial,   (crash: retry starts over)
+//      side by side (the file is still in the page cache)
 //   3. manifest → .<file>.<runId>.manifest.partial     (crash: retry starts over)
 //   4. link partial dump → <file> (fails if it exists) (crash: retry sees <file> plus its
 //                                                        own partial manifest, finishes)
 //   5. rename partial manifest → <file>.manifest.json  (done: retry reuses)
-import { link, open, rename, rm } from 'node:fs/promises';
+import { link, open, rename, rm, stat } from 'node:fs/promises';
 import { assertBareFileName } from '../domain/backup-names';
 import type { DeploymentConfig } from '../domain/config-schema';
 import { BackupInvalidError, BadInputError } from '../domain/errors';
+import { transferProgress } from '../domain/transfer-progress';
 import type { BackupManifest } from '../domain/types';
 import { fsyncDirectory, PRIVATE_FILE_MODE } from './atomic-file';
 import { inspectArchive } from './backup-archive';
@@ -20,6 +22,7 @@ import {
   backupPaths,
   digestFile,
   ensureBackupDir,
+  rememberDigest,
   fileExists,
   matchesManifest,
   partialPaths,
@@ -97,9 +100,9 @@ async function resumeExisting(dir: string, run: BackupRun): Promise<BackupOutcom
 async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun): Promise<BackupManifest> {
   const final = backupPaths(dir, run.fileName);
   const partial = partialPaths(dir, run.fileName, run.runId);
-  const serverVersion = await withClient(target.ownerLiveUrl, async (c) => {
-    const { rows } = await c.query<{ server_version: string }>('SHOW server_version');
-    return rows[0]?.server_version ?? 'unknown';
+  const { serverVersion, databaseBytes } = await withClient(target.ownerLiveUrl, async (c) => {
+    const { rows } = await c.query<{ server_version: string; size: string }>(`SELECT current_setting('server_version') AS server_version, pg_database_size(current_database())::text AS size`);
+    return { serverVersion: rows[0]?.server_version ?? 'unknown', databaseBytes: Number(rows[0]?.size ?? 0) };
   });
 
   // pg_dump truncates and fills the file we create: it is 0600 from its first byte.
@@ -107,7 +110,13 @@ async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun): P
   await (await open(partial.dump, 'w', PRIVATE_FILE_MODE)).close();
   let manifest: BackupManifest;
   try {
-    await runPgProgram({ tool: 'pg_dump', args: ['--format=custom', `--file=${partial.dump}`], url: target.ownerLiveUrl, what: `dump of ${target.label}` });
+    await runPgProgram({
+      tool: 'pg_dump',
+      args: ['--format=custom', `--file=${partial.dump}`],
+      url: target.ownerLiveUrl,
+      what: `dump of ${target.label}`,
+      progress: dumpProgress(partial.dump, databaseBytes),
+    });
     manifest = await describeDump(partial.dump, target, run, serverVersion);
     await writeManifest(partial.manifest, manifest);
   } catch (err) {
@@ -118,16 +127,19 @@ async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun): P
   }
   await publishDump(partial.dump, final.dump, run.fileName);
   await publishManifest(dir, partial.manifest, final.manifest);
+  // Retention, moments later in this worker, need not read the file again (unless it changed).
+  await rememberDigest(final.dump, { sha256: manifest.sha256, sizeBytes: manifest.sizeBytes });
   return manifest;
 }
 
 /** Verifies the fresh dump reads back (pg_restore --list) and builds its manifest. */
 async function describeDump(dumpPath: string, target: DatabaseTarget, run: BackupRun, serverVersion: string): Promise<BackupManifest> {
-  const contents = await inspectArchive(dumpPath, run.fileName);
+  // pg_dump seeks back to rewrite the table of contents when it closes a custom archive,
+  // so the file can only be hashed once it is complete. Both reads run side by side.
+  const [contents, digest] = await Promise.all([inspectArchive(dumpPath, run.fileName), digestFile(dumpPath)]);
   if (contents.dbname !== target.liveName) {
     throw new BackupInvalidError(`the dump of ${target.label} says it is of database '${contents.dbname}'`);
   }
-  const digest = await digestFile(dumpPath);
   return {
     file: run.fileName,
     deployment: run.deployment,
@@ -141,6 +153,20 @@ async function describeDump(dumpPath: string, target: DatabaseTarget, run: Backu
     runId: run.runId,
     ...(run.preUpgradeVersion ? { preUpgradeVersion: run.preUpgradeVersion } : {}),
     tocEntries: contents.tocEntries,
+  };
+}
+
+/** Heartbeat details while pg_dump writes: bytes so far against the database's size (the
+ * estimate: a compressed dump is usually smaller, so the estimate errs long). */
+function dumpProgress(file: string, databaseBytes: number): () => unknown {
+  const started = Date.now();
+  let done = 0;
+  return () => {
+    void stat(file).then(
+      (st) => (done = st.size),
+      () => {},
+    );
+    return transferProgress({ phase: 'dump', unit: 'bytes', done, total: databaseBytes || undefined, elapsedMs: Date.now() - started });
   };
 }
 

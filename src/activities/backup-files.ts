@@ -102,10 +102,29 @@ export async function digestFile(file: string): Promise<FileDigest> {
   return { sha256: hash.digest('hex'), sizeBytes };
 }
 
-export async function matchesManifest(dumpPath: string, manifest: BackupManifest): Promise<boolean> {
-  const size = (await stat(dumpPath).catch(() => undefined))?.size;
-  if (size !== manifest.sizeBytes) return false;
-  return (await digestFile(dumpPath)).sha256 === manifest.sha256;
+export async function matchesManifest(dumpPath: string, manifest: BackupManifest, opts: { trustRecentDigest?: boolean } = {}): Promise<boolean> {
+  const st = await stat(dumpPath, { bigint: true }).catch(() => undefined);
+  if (!st || Number(st.size) !== manifest.sizeBytes) return false;
+  const recent = opts.trustRecentDigest ? recentDigests.get(fileIdentity(dumpPath, st)) : undefined;
+  return (recent ?? (await digestFile(dumpPath)).sha256) === manifest.sha256;
+}
+
+/** Digests this worker computed of files that have not changed since (same inode, size,
+ * modification and change times to the nanosecond: any write changes the change time, and
+ * no one can set it back). Lets retention skip re-reading the backup taken moments ago. */
+const recentDigests = new Map<string, string>();
+const RECENT_DIGESTS_KEPT = 64;
+
+function fileIdentity(file: string, st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
+  return `${file}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+/** Records a digest just computed by reading `file` (see matchesManifest). */
+export async function rememberDigest(file: string, digest: FileDigest): Promise<void> {
+  const st = await stat(file, { bigint: true }).catch(() => undefined);
+  if (!st || Number(st.size) !== digest.sizeBytes) return;
+  recentDigests.set(fileIdentity(file, st), digest.sha256);
+  while (recentDigests.size > RECENT_DIGESTS_KEPT) recentDigests.delete(recentDigests.keys().next().value!);
 }
 
 /** Every backup with a manifest and its dump, newest first. Unreadable manifests are

@@ -63,7 +63,8 @@ export async function applyRetentionInDir(
 
 async function findNewestVerified(dir: string, newestFirst: BackupManifest[]): Promise<BackupManifest | undefined> {
   for (const manifest of newestFirst) {
-    if (await matchesManifest(path.join(dir, manifest.file), manifest)) return manifest;
+    // A backup this worker just took and hashed is not read again (see matchesManifest).
+    if (await matchesManifest(path.join(dir, manifest.file), manifest, { trustRecentDigest: true })) return manifest;
   }
   return undefined;
 }

@@ -9,7 +9,7 @@ import type { DeploymentConfig } from '../domain/config-schema';
 import { BadInputError, DatabaseLoginError } from '../domain/errors';
 import type { BackupManifest, KeptCopies } from '../domain/types';
 import { ensureBackup, type BackupOutcome, type BackupRun } from './backup-create';
-import { backupPaths, fileExists, listManifests, readPreUpgradeVersionFile, writePreUpgradeVersionFile } from './backup-files';
+import { backupPaths, fileExists, listManifests, readManifest, readPreUpgradeVersionFile, writePreUpgradeVersionFile } from './backup-files';
 import { applyRetentionInDir, type RetentionOutcome } from './backup-retention';
 import { verifyBackupFile } from './backup-verify';
 import type { ActivityDeps } from './deps';
@@ -82,7 +82,8 @@ export function databaseActivities({ config, logger }: ActivityDeps) {
       const dumpPath = backupPaths(d.backup.dir, input.file).dump;
       if (!(await fileExists(dumpPath))) throw new BadInputError(`backup ${input.file} not found in ${d.backup.dir}`, '`day2 backups` lists them');
       const started = Date.now();
-      await restoreIntoStaging(target, dumpPath, input.file, input.stagingDb);
+      const manifest = await readManifest(backupPaths(d.backup.dir, input.file).manifest).catch(() => undefined);
+      await restoreIntoStaging(target, dumpPath, input.file, input.stagingDb, { jobs: d.restore.jobs, tocEntries: manifest?.tocEntries });
       logger.info({ deployment: input.deployment, database: target.label, stagingDb: input.stagingDb, ms: Date.now() - started }, 'backup restored into staging database');
       return { stagingDb: input.stagingDb };
     },

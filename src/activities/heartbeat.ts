@@ -15,10 +15,10 @@ export function beat(details?: unknown): void {
 }
 
 /** Heartbeats every `everyMs` while `fn` runs, so any activity survives a slow step and a
- * killed worker is noticed quickly. */
-export async function withHeartbeat<T>(fn: () => Promise<T>, everyMs = 2000): Promise<T> {
+ * killed worker is noticed quickly; `details` (progress) rides along when given. */
+export async function withHeartbeat<T>(fn: () => Promise<T>, everyMs = 2000, details?: () => unknown): Promise<T> {
   if (!current()) return fn();
-  const timer = setInterval(() => beat(), everyMs);
+  const timer = setInterval(() => beat(details?.()), everyMs);
   try {
     return await fn();
   } finally {

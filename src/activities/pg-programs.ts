@@ -19,6 +19,10 @@ export interface PgProgramRun {
   what: string;
   /** Keeps the whole output of a failure (the message names the file). */
   keepOutput?: OutputKeeper;
+  /** Heartbeat details, asked for every second while the program runs (progress). */
+  progress?: () => unknown;
+  /** Sees stderr as it comes (pg_restore --verbose names each item it finishes). */
+  onStderr?: (text: string) => void;
 }
 
 export async function runPgProgram(run: PgProgramRun): Promise<{ stdout: string; stderr: string }> {
@@ -31,7 +35,8 @@ export async function runPgProgram(run: PgProgramRun): Promise<{ stdout: string;
     cancelSignal: activityCancellationSignal(),
     maxBuffer: 64 * 1024 * 1024,
   });
-  const result = await withHeartbeat(async () => child);
+  if (run.onStderr) child.stderr?.on('data', (chunk: Buffer) => run.onStderr!(chunk.toString()));
+  const result = await withHeartbeat(async () => child, run.progress ? 1000 : undefined, run.progress);
   if (result.exitCode !== 0 || result.failed) throw await pgProgramFailure(run.tool, run.what, result, run.keepOutput);
   return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
 }

@@ -1,8 +1,11 @@
 // Restore by staging: the backup goes into a fresh database beside the live one while the
 // service still runs; then one short step renames live → keepAs and staging → live. The
 // previous data is never dropped here: it stays as keepAs until someone decides.
+import { open } from 'node:fs/promises';
+import os from 'node:os';
 import { ApplicationFailure } from '@temporalio/activity';
 import type pg from 'pg';
+import { transferProgress } from '../domain/transfer-progress';
 import { BadInputError } from '../domain/errors';
 import type { Logger } from '../logger';
 import type { DatabaseTarget } from './pg-connection';
@@ -19,16 +22,66 @@ export function assertScratchDatabase(target: DatabaseTarget, name: string, what
   return name;
 }
 
-/** Drops and creates `stagingDb`, then pg_restores `dumpPath` into it. Recreating makes a
- * retry start clean: the staging database is ours alone. */
-export async function restoreIntoStaging(target: DatabaseTarget, dumpPath: string, fileName: string, stagingDb: string): Promise<void> {
+export interface StagingRestoreOptions {
+  /** pg_restore -j: the deployment's restore.jobs, default the worker's core count. */
+  jobs?: number;
+  /** Entries of the archive's table of contents (its manifest's tocEntries), for progress. */
+  tocEntries?: number;
+}
+
+/** Drops and creates `stagingDb`, then pg_restores `dumpPath` into it, in parallel when the
+ * archive allows it. Recreating makes a retry start clean: the staging database is ours
+ * alone. Heartbeats say how many items of the table of contents are done. */
+export async function restoreIntoStaging(target: DatabaseTarget, dumpPath: string, fileName: string, stagingDb: string, opts: StagingRestoreOptions = {}): Promise<void> {
   await recreateDatabaseLike(target, stagingDb);
+  const jobs = (await isCustomArchiveFile(dumpPath)) ? (opts.jobs ?? os.availableParallelism()) : 1;
+  const items = new RestoreItemCounter();
+  const started = Date.now();
   await runPgProgram({
     tool: 'pg_restore',
-    args: ['--no-owner', '--no-acl', '--exit-on-error', dumpPath],
+    args: ['--no-owner', '--no-acl', '--exit-on-error', '--verbose', ...(jobs > 1 ? [`--jobs=${jobs}`] : []), dumpPath],
     url: withDatabase(target.adminUrl, stagingDb),
     what: `restore of ${fileName} into ${stagingDb}`,
+    onStderr: (text) => items.read(text),
+    progress: () => transferProgress({ phase: 'restore', unit: 'items', done: items.done, total: opts.tocEntries, elapsedMs: Date.now() - started }),
   });
+}
+
+/** pg_restore -j needs a custom-format archive in a regular file (a directory archive
+ * would do too; day2's backups are files). Custom archives start with "PGDMP". */
+async function isCustomArchiveFile(file: string): Promise<boolean> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const head = Buffer.alloc(5);
+    const { bytesRead } = await handle.read(head, 0, 5, 0);
+    return bytesRead === 5 && head.toString('latin1') === 'PGDMP' && (await handle.stat()).isFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Counts the items pg_restore --verbose reports done. Serially it names each item as it
+ * restores it ("creating …", "processing data …", "executing …"); in its parallel loop the
+ * workers say the same and the leader says "finished item …": only the latter counts there. */
+export class RestoreItemCounter {
+  done = 0;
+  private inParallelLoop = false;
+  private partial = '';
+
+  read(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.line(line);
+  }
+
+  private line(line: string): void {
+    if (!line.startsWith('pg_restore: ')) return;
+    const what = line.slice('pg_restore: '.length);
+    if (what.startsWith('entering main parallel loop')) this.inParallelLoop = true;
+    else if (what.startsWith('finished main parallel loop')) this.inParallelLoop = false;
+    else if (this.inParallelLoop ? what.startsWith('finished item ') : /^(creating|processing data|executing) /.test(what)) this.done++;
+  }
 }
 
 async function recreateDatabaseLike(target: DatabaseTarget, name: string): Promise<void> {

@@ -3,9 +3,11 @@
 // workflow finishes or pauses at a gate, and maps the result to an exit code. On a
 // terminal the running step ticks on a live line.
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { deepestMessage, failureType } from '../domain/failure-chain';
 import { BAD_INPUT_TYPES, EXIT } from '../domain/errors';
 import { progressQuery } from '../domain/messages';
+import { asTransferProgress, type TransferProgress } from '../domain/transfer-progress';
 import type { Progress } from '../domain/types';
 import type { CliContext } from './context';
 import { LiveLine } from './live-line';
@@ -35,6 +37,12 @@ export async function follow(ctx: CliContext, handle: WorkflowHandle, opts: Foll
     live.clear();
     ctx.say(line);
   };
+  // Settles the moment the workflow closes, so following never waits out a poll interval.
+  let closed = false;
+  const closing = handle.result().then(
+    () => (closed = true),
+    () => (closed = true),
+  );
   try {
     for (;;) {
       const desc = await handle.describe();
@@ -56,17 +64,36 @@ export async function follow(ctx: CliContext, handle: WorkflowHandle, opts: Foll
         }
         if (!progress.gate) lastGate = undefined;
         const running = progress.steps.find((s) => s.status === 'running' || s.status === 'waiting');
-        if (running) live.show(`  ${renderStep(running, new Date(), { brief: true })} …`);
+        if (running && live.enabled) {
+          const transfer = await transferOf(handle, desc.raw.pendingActivities);
+          live.show(`  ${renderStep(running, new Date(), { brief: true })} …${transfer ? ` ${transfer.text}` : ''}`);
+        }
       }
       if (desc.status.name !== 'RUNNING') {
         live.clear();
         return finished(handle, desc.status.name, progress);
       }
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 400));
+      if (!closed) await Promise.race([closing, new Promise((r) => setTimeout(r, opts.pollMs ?? 400))]);
     }
   } finally {
     live.clear();
   }
+}
+
+/** What a running dump or restore last heartbeated (bytes or items done, rate, time left). */
+async function transferOf(handle: WorkflowHandle, pending: Array<{ heartbeatDetails?: { payloads?: unknown[] | null } | null }> | null | undefined): Promise<TransferProgress | undefined> {
+  for (const activity of pending ?? []) {
+    const payloads = activity.heartbeatDetails?.payloads;
+    if (!payloads?.length) continue;
+    try {
+      const [details] = await decodeArrayFromPayloads(handle.client.options.loadedDataConverter, payloads as never);
+      const transfer = asTransferProgress(details);
+      if (transfer) return transfer;
+    } catch {
+      // undecodable details (another codec key?): show the step without them
+    }
+  }
+  return undefined;
 }
 
 /** The progress, or undefined when no worker answers in time (none running yet). */

@@ -2,6 +2,7 @@
 // --list, a manifest beside it, an atomic rename, then retention.
 import { workflowInfo } from '@temporalio/workflow';
 import { backupFileName } from '../domain/backup-names';
+import { formatBytes } from '../domain/human-bytes';
 import type { BackupInput, BackupResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
 import { endCleanlyOnCancel } from './cancellation';
@@ -53,7 +54,7 @@ async function backupSteps(input: BackupInput, progress: ProgressTracker): Promi
           preUpgradeVersion: input.preUpgradeVersion,
         },
       ]),
-    (r) => `${r.manifest.file}, ${r.manifest.sizeBytes} bytes, sha256 ${r.manifest.sha256.slice(0, 12)}${r.reused ? ' (reused)' : ''}`,
+    (r) => `${r.manifest.file}, ${formatBytes(r.manifest.sizeBytes)}, sha256 ${r.manifest.sha256.slice(0, 12)}${r.reused ? ' (reused)' : ''}`,
   );
   const { deleted } = await progress.step(
     'Apply retention',
