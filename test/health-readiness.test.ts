@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { healthActivities } from '../src/activities/health';
+import { healthSection } from '../src/activities/support-bundle-sections';
 import { parseConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { freePort } from './harness/free-port';
@@ -176,5 +177,22 @@ describe('health endpoints that answer but do not match', () => {
     assert.throws(() => activities({ ready: `${spa.base}/`, readyCheck: { expectJSON: {} } }), /health\.readyCheck: unknown key\(s\) 'expectJSON'/);
     assert.throws(() => activities({ ready: `${spa.base}/`, versionCheck: {} }), /health\.versionCheck: versionCheck needs version/);
     assert.throws(() => activities({ ready: `${spa.base}/`, readyCheck: { headers: { 'X-T': { fromEnv: 'not a name' } } } }), /health\.readyCheck\.headers\.X-T/);
+  });
+
+  it("the support bundle's health section sends the probes' headers: an endpoint behind a token answers there too, the token scrubbed", async () => {
+    const versionCheck = { headers: { Authorization: { fromEnv: 'VERSION_TOKEN', prefix: 'Bearer ' } } };
+    const config = parseConfig(
+      {
+        deployments: {
+          ledger: { runtime: { kind: 'commands', start: 'true', stop: 'true' }, envFile: '.env', backup: { dir: 'b' }, health: { ready: `${spa.base}/api/ready`, version: `${spa.base}/api/version`, versionField: 'build.version', versionCheck } },
+        },
+      },
+      dir,
+    );
+    const section = await healthSection(config.deployments.ledger!, []);
+    const answers = JSON.parse(section.files[0]!.text) as Record<string, { status: number; body: string }>;
+    assert.equal(answers.version!.status, 200, 'the token reached the version endpoint');
+    assert.match(answers.version!.body, /2\.4\.1/);
+    assert.ok(!section.files[0]!.text.includes(token), 'the token is not in the bundle');
   });
 });

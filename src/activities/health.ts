@@ -36,7 +36,7 @@ interface ProbeRequest {
 }
 
 /** Header values from the probe's config: literals as they are, `fromEnv` from the env file. */
-async function probeRequest(d: DeploymentConfig, key: 'readyCheck' | 'versionCheck', probe: HealthProbe | undefined): Promise<ProbeRequest> {
+export async function probeRequest(d: DeploymentConfig, key: 'readyCheck' | 'versionCheck', probe: HealthProbe | undefined): Promise<ProbeRequest> {
   const entries = Object.entries(probe?.headers ?? {});
   const headers: Record<string, string> = {};
   const secrets: string[] = [];
@@ -58,7 +58,7 @@ async function probeRequest(d: DeploymentConfig, key: 'readyCheck' | 'versionChe
 }
 
 /** A probe that cannot be sent as configured: retrying cannot help. */
-class HealthConfigError extends Error {
+export class HealthConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 

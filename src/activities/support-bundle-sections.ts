@@ -10,7 +10,7 @@ import type { BundleOmission, CheckResult } from '../domain/types';
 import type { Logger } from '../logger';
 import { secretVarNames } from './deployment-secrets';
 import { failureLogDir, newestFailureLogs } from './failure-log';
-import { bodySnippet, fetchErrorText, fetchWithTimeout } from './health';
+import { bodySnippet, fetchErrorText, fetchWithTimeout, HealthConfigError, probeRequest } from './health';
 import { classifyConnectError, databaseTargetOf, quoteIdent, withClient } from './pg-connection';
 import { runPgProgram } from './pg-programs';
 import { redactEnvFile, scrubSecrets } from './redact';
@@ -152,11 +152,17 @@ export async function healthSection(d: DeploymentConfig, secrets: string[]): Pro
     (e): e is [string, string] => Boolean(e[1]),
   );
   const answers: Record<string, unknown> = {};
+  // Sent as readiness and version probes send them: an endpoint behind a token answers here too.
+  const probes = { ready: ['readyCheck', d.health.readyCheck], version: ['versionCheck', d.health.versionCheck] } as const;
   for (const [kind, url] of endpoints) {
-    answers[kind] = await fetchWithTimeout(url).then(
-      async (res) => ({ url: scrubSecrets(url, secrets), status: res.status, body: scrubSecrets((await res.text()).slice(0, HEALTH_BODY_CHARS), secrets) }),
-      (err: unknown) => ({ url: scrubSecrets(url, secrets), error: fetchErrorText(err) }),
-    );
+    const probe = probes[kind as keyof typeof probes];
+    answers[kind] = await (probe ? probeRequest(d, probe[0], probe[1]) : Promise.resolve({ headers: {}, scrub: (t: string) => t }))
+      .then(async (request) => {
+        const res = await fetchWithTimeout(url, { headers: request.headers });
+        const body = request.scrub((await res.text()).slice(0, HEALTH_BODY_CHARS));
+        return { url: scrubSecrets(url, secrets), status: res.status, body: scrubSecrets(body, secrets) };
+      })
+      .catch((err: unknown) => ({ url: scrubSecrets(url, secrets), error: err instanceof HealthConfigError ? (err as Error).message : fetchErrorText(err) }));
   }
   const summary = Object.entries(answers)
     .map(([kind, a]) => `${kind} ${'status' in (a as object) ? (a as { status: number }).status : bodySnippet((a as { error: string }).error, 40)}`)
