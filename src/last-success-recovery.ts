@@ -9,12 +9,10 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import type { Day2Config } from './config';
 import { LAST_SUCCESS_GAUGE, lastSuccessSeconds } from './domain/staleness';
-import type { DrillResult, Operation } from './domain/types';
+import type { BackupResult, DrillResult, Operation } from './domain/types';
 import type { Logger } from './logger';
 
-/** How to find an operation's successful runs in visibility. The off-site copy adds its
- * own entry here (operation 'offsite', the backup workflow, a judge that reads whether the
- * run's result says the copy was made). */
+/** How to find an operation's successful runs in visibility. */
 export interface LastSuccessSource {
   operation: string;
   /** The workflow whose success sets the gauge (its type is the gauge's workflowType tag). */
@@ -30,6 +28,12 @@ export const LAST_SUCCESS_SOURCES: LastSuccessSource[] = [
   // off-site copy failed: backup.ts's judge must then say `succeeded: ['backup']` so the
   // live gauge agrees (workflows/notify.ts, Verdict).
   { operation: 'backup', workflowType: 'backup', searchOperation: 'backup' },
+  {
+    operation: 'offsite',
+    workflowType: 'backup',
+    searchOperation: 'backup',
+    succeeded: async (client, run) => (await client.workflow.getHandle<() => Promise<BackupResult>>(run.workflowId, run.runId).result()).offsite?.ok === true,
+  },
   {
     operation: 'drill',
     workflowType: 'drill',

@@ -24,6 +24,8 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
     (r) => ({
       // Never a silent success: a backup without its off-site copy is reported as failed.
       ok: r.offsite?.ok !== false,
+      // The local backup is verified either way: it renews 'backup'; a made copy renews 'offsite'.
+      succeeded: r.offsite?.ok ? ['backup', 'offsite'] : ['backup'],
       detail: r.offsite?.ok === false ? offsiteFailedText(r.file, r.offsite.error) : `backed up to ${r.file} (${r.manifest.sizeBytes} bytes, sha256 ${r.manifest.sha256.slice(0, 12)})${r.offsite?.ok ? `; off-site copy ${r.offsite.key}` : ''}`,
     }),
   );
