@@ -70,7 +70,8 @@ export async function startStack(opts: StackOptions): Promise<BenchStack> {
   let worker: ResultPromise | undefined;
   const logDir = path.join(opts.dir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const env = { DAY2_LOG_LEVEL: 'warn' };
+  // The build the bench just made, even if someone edits src/ meanwhile.
+  const env = { DAY2_LOG_LEVEL: 'warn', DAY2_FROM_DIST: '1' };
 
   const stack: BenchStack = {
     pg,
