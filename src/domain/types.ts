@@ -101,9 +101,9 @@ export type ScheduledBackupResult = { outcome: 'backed-up'; file: string } | { o
 export interface ScheduledDrillInput {
   deployment: string;
   schedule?: string;
-  /** Passed to the drill workflow as is (its `deployment` is the schedule's). The hook for
-   * "drill the newest off-site copy when there is one": once DrillInput can name a remote
-   * copy, `day2 schedule drill` sets it here; today it is `{}` (the newest local backup). */
+  /** Passed to the drill workflow as is (its `deployment` is the schedule's): `{ remote:
+   * 'latest' }` when the deployment has an off-site copy (unless `--local`), else `{}`, the
+   * newest local backup. */
   drill?: Omit<DrillInput, 'deployment'>;
 }
 

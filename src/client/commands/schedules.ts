@@ -285,10 +285,14 @@ export function registerScheduleCommands(program: Command, context: () => CliCon
       .command('drill')
       .description('DR-drill the newest backup on a schedule (the runbooks\' monthly restore test): each run restores it into a scratch cluster and checks it; production is not touched; skipped, saying why, while another operation holds the deployment'),
   )
+    .option('--local', 'drill the newest local backup even when backup.offsite is configured')
     .addHelpText('after', '\nExample:\n  day2 schedule drill --cron "0 3 1 * *" --name monthly --deployment ledger')
-    .action(async (opts: CreateOptions) => {
-      // `drill: {}` is the newest local backup; the hook for the newest off-site copy.
-      await createSchedule(context(), 'drill', opts, (deployment, name) => ({ deployment, schedule: name, drill: {} }));
+    .action(async (opts: CreateOptions & { local?: boolean }) => {
+      // With an off-site copy configured, the monthly drill proves what a lost host leaves:
+      // the newest copy in the bucket, downloaded and verified like `day2 drill --remote latest`.
+      const ctx = context();
+      const drillOf = (deployment: string) => (ctx.config.deployments[deployment]?.backup.offsite && !opts.local ? { remote: 'latest' } : {});
+      await createSchedule(ctx, 'drill', opts, (deployment, name) => ({ deployment, schedule: name, drill: drillOf(deployment) }));
     });
 
   schedule
