@@ -5,6 +5,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { day2ConfigSchema, type Day2Config, type DeploymentConfig } from './domain/config-schema';
+import { closeSpelling, knownKeysAt } from './domain/config-keys';
 import { BadInputError } from './domain/errors';
 
 export type { Day2Config, DeploymentConfig };
@@ -34,7 +35,7 @@ export function loadConfig(file = configPath()): Day2Config {
 /** Validates a parsed config; paths are resolved against `baseDir`. */
 export function parseConfig(raw: unknown, baseDir: string, source = 'config'): Day2Config {
   const parsed = day2ConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${source}: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`${source}: ${formatIssues(parsed.error, day2ConfigSchema)}`);
   const config = parsed.data;
   if (process.env.TEMPORAL_ADDRESS) config.temporal.address = process.env.TEMPORAL_ADDRESS;
   if (process.env.TEMPORAL_NAMESPACE) config.temporal.namespace = process.env.TEMPORAL_NAMESPACE;
@@ -44,14 +45,20 @@ export function parseConfig(raw: unknown, baseDir: string, source = 'config'): D
   return config;
 }
 
-/** `deployments.ledger.health.ready: expected a URL` — one line per problem. */
-export function formatIssues(error: z.ZodError): string {
+/** `deployments.ledger.health.ready: expected a URL` — one line per problem. An unknown
+ * key is named with its path, and with the key it was likely meant to be when `schema` (the
+ * one that refused it) knows one within two edits: `upgrade.autoRolback: unknown key — did
+ * you mean autoRollback?`. */
+export function formatIssues(error: z.ZodError, schema?: z.ZodType): string {
+  const at = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(top level)';
   return error.issues
-    .map((issue) => {
-      const where = issue.path.map(String).join('.') || '(top level)';
-      const message =
-        issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}` : issue.message;
-      return `${where}: ${message}`;
+    .flatMap((issue) => {
+      if (issue.code !== 'unrecognized_keys') return [`${at(issue.path)}: ${issue.message}`];
+      const known = schema ? knownKeysAt(schema, issue.path) : [];
+      return issue.keys.map((key) => {
+        const meant = closeSpelling(key, known);
+        return `${at([...issue.path, key])}: unknown key${meant ? ` — did you mean ${meant}?` : ''}`;
+      });
     })
     .join('; ');
 }

@@ -154,9 +154,17 @@ const ROWS: Row[] = [
   // day2.yaml itself (every command loads it first; shown with `backup` and `status`)
   row('config', 'config file missing', ['backup'], 2, /config file .*not found/, { ...local, config: () => path.join(e2e.dir, 'nope.yaml') }),
   row('config', 'malformed YAML', ['backup'], 2, /not valid YAML/, { ...local, config: () => configVariant('malformed', () => 'deployments:\n  bi: [unclosed\n') }),
-  row('config', 'unknown key in day2.yaml', ['status'], 2, /deployments\.bi: unknown key\(s\) 'backups'/, {
+  row('config', 'unknown key in a deployment (misspelt backup)', ['status'], 2, /deployments\.bi\.backups: unknown key — did you mean backup\?/, {
     ...local,
     config: () => configVariant('unknown-key', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, backups: { dir: 'x' } } } })),
+  }),
+  row('config', 'misspelt top-level key (temporl:)', ['status'], 2, /: temporl: unknown key — did you mean temporal\?/, {
+    ...local,
+    config: () => configVariant('unknown-top', (c) => ({ ...c, temporl: { address: '127.0.0.1:1' } })),
+  }),
+  row('config', 'misspelt key in upgrade (autoRolback)', ['status'], 2, /deployments\.bi\.upgrade\.autoRolback: unknown key — did you mean autoRollback\?/, {
+    ...local,
+    config: () => configVariant('unknown-upgrade', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, upgrade: { autoRolback: true } } } })),
   }),
   row('config', 'wrong type (a URL that is not one)', ['status'], 2, /deployments\.bi\.health\.ready: expected a URL/, {
     ...local,

@@ -174,7 +174,7 @@ describe('health endpoints that answer but do not match', () => {
   });
 
   it('config: readyCheck and versionCheck are strict; versionCheck needs version', () => {
-    assert.throws(() => activities({ ready: `${spa.base}/`, readyCheck: { expectJSON: {} } }), /health\.readyCheck: unknown key\(s\) 'expectJSON'/);
+    assert.throws(() => activities({ ready: `${spa.base}/`, readyCheck: { expectJSON: {} } }), /health\.readyCheck\.expectJSON: unknown key — did you mean expectJson\?/);
     assert.throws(() => activities({ ready: `${spa.base}/`, versionCheck: {} }), /health\.versionCheck: versionCheck needs version/);
     assert.throws(() => activities({ ready: `${spa.base}/`, readyCheck: { headers: { 'X-T': { fromEnv: 'not a name' } } } }), /health\.readyCheck\.headers\.X-T/);
   });

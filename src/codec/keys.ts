@@ -38,7 +38,7 @@ export function parseKeyring(text: string, source: string): CodecKeyring {
     raw = { current: trimmed.slice(0, colon), keys: { [trimmed.slice(0, colon)]: trimmed.slice(colon + 1) } };
   }
   const parsed = keyringSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${source}: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`${source}: ${formatIssues(parsed.error, keyringSchema)}`);
   const keys = new Map<string, Buffer>();
   for (const [id, encoded] of Object.entries(parsed.data.keys)) {
     const bytes = Buffer.from(encoded, 'base64');

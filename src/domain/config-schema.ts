@@ -179,10 +179,10 @@ export const deploymentSchema = z.strictObject({
   /** Env file with every required variable (preflight compares against it). */
   envExample: z.string().optional(),
   upgrade: z
-    .object({ autoRollback: z.boolean().default(false) })
+    .strictObject({ autoRollback: z.boolean().default(false) })
     .default({ autoRollback: false }),
   secrets: z
-    .object({
+    .strictObject({
       apiKeySecretVar: z.string().default('API_KEY_SECRET'),
       apiKeySecretPreviousVar: z.string().default('API_KEY_SECRET_PREVIOUS'),
       signingKeyVar: z.string().default('VAULT_SIGNING_KEY'),
@@ -224,7 +224,7 @@ export const temporalConnectionSchema = z.strictObject({
   /** Base URL of the Web UI, for links. */
   uiUrl: z.string().default('http://127.0.0.1:8233'),
   tls: z
-    .object({
+    .strictObject({
       serverName: z.string().optional(),
       caFile: z.string().optional(),
       certFile: z.string().optional(),
@@ -242,7 +242,7 @@ export const temporalConnectionSchema = z.strictObject({
 });
 
 export const day2ConfigSchema = z
-  .object({
+  .strictObject({
     temporal: temporalConnectionSchema.default({
       address: '127.0.0.1:7233',
       namespace: 'default',
