@@ -7,6 +7,7 @@ import { BadInputError, EXIT } from '../domain/errors';
 import { registerApproverCommand } from './commands/approver';
 import { registerBackupsCommand } from './commands/backups';
 import { registerCodecServerCommand } from './commands/codec-server';
+import { registerConfigCommands } from './commands/config';
 import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
 import { registerOperationCommands } from './commands/operations';
@@ -43,6 +44,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   registerInspectCommands(program, context);
   registerApproverCommand(program, context);
   registerCodecServerCommand(program, context);
+  registerConfigCommands(program);
   return { program, close: async () => ctx?.close() };
 }
 
