@@ -73,7 +73,7 @@ async function seed(url: string, scale: number): Promise<void> {
   await withClient(url, async (c) => {
     // pgbench_accounts' shape, with random filler (realistic compression, ≈ 3:1).
     await c.query(`CREATE TABLE accounts (aid bigint PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, filler text)`);
-    await c.query(`INSERT INTO accounts SELECT g, g % 100, (g * 7919) % 100000, md5(random()::text) || md5(random()::text) FROM generate_series(1, ${rows}) g`);
+    await c.query(`INSERT INTO accounts SELECT g, g % 100, (g::bigint * 7919) % 100000, md5(random()::text) || md5(random()::text) FROM generate_series(1, ${rows}) g`);
     await c.query(`CREATE TABLE branches AS SELECT g AS bid, md5(g::text) AS name FROM generate_series(1, 100) g`);
     await c.query(`CREATE INDEX accounts_bid ON accounts (bid)`);
     await c.query('ANALYZE');

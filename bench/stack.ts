@@ -58,13 +58,13 @@ export async function startStack(opts: StackOptions): Promise<BenchStack> {
       envFile: `${name}.env`,
       health: { ready: `http://127.0.0.1:${port}/health/ready`, timeoutSeconds: 30 },
       backup: { dir: `backups-${name}`, keep: 1000, ...opts.backup },
-      ...(opts.restore ? { restore: opts.restore } : {}),
+      ...(opts.restore ? { restore: { ...opts.restore } } : {}),
     };
   }
   const configFile = path.join(opts.dir, 'day2.yaml');
   writeFileSync(
     configFile,
-    stringify({ temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: `day2-bench-${process.pid}` }, deployments }),
+    stringify({ temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: `day2-bench-${process.pid}` }, deployments }, { aliasDuplicateObjects: false }),
   );
 
   let worker: ResultPromise | undefined;
@@ -87,8 +87,10 @@ export async function startStack(opts: StackOptions): Promise<BenchStack> {
     async startWorker() {
       const log = createWriteStream(path.join(logDir, `worker-${Date.now()}.log`));
       const child = execa(process.execPath, [BIN, '--config', configFile, 'worker'], { env: { ...env, DAY2_LOG_LEVEL: 'info' }, reject: false, buffer: false });
+      let stderr = '';
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);
+      child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the worker did not start within 90 s')), 90_000);
         child.stdout?.on('data', (chunk: Buffer) => {
@@ -97,7 +99,7 @@ export async function startStack(opts: StackOptions): Promise<BenchStack> {
             resolve();
           }
         });
-        void child.then((r) => reject(new Error(`the worker exited early (${r.exitCode})`)));
+        void child.then((r) => reject(new Error(`the worker exited early (${r.exitCode}): ${stderr.trim()}`)));
       });
       worker = child;
     },
