@@ -27,10 +27,17 @@
 // operation's `check` also says what its end state must be, for every case and the
 // reference: upgrade — 1.1.0 in the env file, VERSION and /conformance, ready, and
 // migration_log exactly [the 1.0.0 run, one 1.1.0 run applying 0004_audit_events],
-// .pre-upgrade-version 1.0.0; rollback — 1.0.0 everywhere, ready; rotation — the checks above.
+// .pre-upgrade-version 1.0.0; rollback — 1.0.0 everywhere, ready; rotation — the checks above;
+// backup — its off-site copy (backup.offsite, on a versitygw started with the fixture): the
+// bucket holds exactly the dump and its manifest, the object's SHA-256 is the manifest's,
+// and no multipart upload is left unfinished (so a retry never uploaded twice or orphaned
+// parts). The bucket is emptied before every backup case.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { AbortMultipartUploadCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import YAML from 'yaml';
 import { must } from '../../examples/ledger-deployment';
 import { readEnvFile } from '../../src/activities/envfile';
 import { quoteIdent, withClient } from '../../src/activities/pg-connection';
@@ -42,7 +49,8 @@ import type { BackupInput, RestoreInput } from '../../src/domain/types';
 import { CrashMatrix, maskEnvSecrets, type CrashOperation, type EndState, type KillPoint } from './crash-matrix';
 import { startE2E, type E2E } from './e2e';
 import { createKey, whoami } from './rotation';
-import { harvestEnvSecrets } from './secret-scan';
+import { startS3, type TestS3 } from './s3';
+import { harvestEnvSecrets, recordTestSecrets } from './secret-scan';
 
 /** The matrix's operations, in the order they run (test files name them before the
  * fixture exists). */
@@ -79,6 +87,11 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
   const d = e2e.deployment;
   const live = new URL(d.databaseUrl).pathname.slice(1);
   const snapshots: Snapshot[] = [];
+  const s3 = await startS3();
+  const bucket = `day2-crash-${name}`;
+  const prefix = `${name}/`;
+  await s3.createBucket(bucket);
+  configureOffsite(e2e, s3, bucket);
 
   await e2e.startService(20);
   await e2e.startWorker();
@@ -92,6 +105,31 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
 
   /** Backups every case keeps: the restore's source, and the rollback's (once taken). */
   const fixtureBackups = [source];
+
+  /** Empties the bucket (copies, and unfinished uploads of earlier cases). */
+  async function emptyBucket(): Promise<void> {
+    for (const u of await s3.unfinishedUploads(bucket)) {
+      await s3.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.uploadId }));
+    }
+    for (const key of await s3.keys(bucket)) await s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  /** The bucket as the backup's end state: keys (stamps normalised; the keyring left out, it
+   * follows the backup directory's), each dump's SHA-256 against its manifest, unfinished
+   * multipart uploads. */
+  async function bucketState(): Promise<Record<string, unknown>> {
+    const keys = (await s3.keys(bucket, prefix)).filter((k) => !k.endsWith('keyring.json'));
+    const copies = keys.filter((k) => k.endsWith('.dump')).map((k) => {
+      const m = JSON.parse(readFileSync(s3.objectPath(bucket, `${k}.manifest.json`), 'utf8')) as { object: { sha256: string } };
+      const sha = createHash('sha256').update(readFileSync(s3.objectPath(bucket, k))).digest('hex');
+      return { key: k.replace(/\d{4}-\d{2}-\d{2}-\d{6}/g, '<stamp>'), matchesManifest: sha === m.object.sha256 };
+    });
+    return {
+      bucketKeys: keys.map((k) => k.replace(/\d{4}-\d{2}-\d{2}-\d{6}/g, '<stamp>')),
+      bucketCopies: copies,
+      unfinishedUploads: (await s3.unfinishedUploads(bucket)).length,
+    };
+  }
 
   /** Removes backups other than the fixtures', and databases other than the live one
    * (kept-aside and staging databases of earlier cases). */
@@ -171,7 +209,19 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
       name: 'backup',
       workflowType: 'backup',
       input: (x): BackupInput => ({ deployment: x.deployment.name }),
-      prepare: resetLeftovers,
+      async prepare() {
+        await resetLeftovers();
+        await emptyBucket();
+      },
+      extraState: bucketState,
+      check: (s) => {
+        const stem = `${prefix}${name}-<stamp>.dump`;
+        const out: string[] = [];
+        if (JSON.stringify(s.extra.bucketKeys) !== JSON.stringify([stem, `${stem}.manifest.json`])) out.push(`the bucket holds ${JSON.stringify(s.extra.bucketKeys)}, expected one copy and its manifest`);
+        if (JSON.stringify(s.extra.bucketCopies) !== JSON.stringify([{ key: stem, matchesManifest: true }])) out.push(`off-site copies ${JSON.stringify(s.extra.bucketCopies)}: the object's SHA-256 must be its manifest's`);
+        if (s.extra.unfinishedUploads !== 0) out.push(`${String(s.extra.unfinishedUploads)} multipart uploads left unfinished`);
+        return out;
+      },
     },
     {
       name: 'restore',
@@ -267,7 +317,9 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
   const step = (s: string): KillPoint => ({ kind: 'step', step: s });
   const at = (activity: string, point: 'start' | 'end' = 'end'): KillPoint => ({ kind: 'activity', activity, at: point });
   const smoke: Record<(typeof CRASH_OPERATIONS)[number], KillPoint[]> = {
-    backup: [step('Dump and verify'), at('createBackup')],
+    // And the off-site copy uploaded and its manifest written, the result unreported: the
+    // retry must find it complete, not upload it twice.
+    backup: [step('Dump and verify'), at('createBackup'), at('copyOffsite')],
     restore: [step('Swap in restored database'), at('swapInRestoredDatabase')],
     // Between the migrations and the restart: the migrations must not run a second time.
     upgrade: [step('Restart services'), at('runMigrations')],
@@ -283,12 +335,34 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
     async teardown() {
       await matrix.stop();
       await e2e.teardown().catch(() => {});
+      await s3.stop().catch(() => {});
       // On a shared cluster (scripts/test.ts) the templates would outlive the run.
       await withClient(e2e.pg.adminUrl, async (c) => {
         for (const s of snapshots) await c.query(`drop database if exists ${quoteIdent(s.template)} with (force)`);
       }).catch(() => {});
     },
   };
+}
+
+/** backup.offsite of the fixture's deployment: its bucket on `s3`, encrypted, credentials
+ * and key in the env file (before the baseline snapshot, so every reset keeps them). */
+function configureOffsite(e2e: E2E, s3: TestS3, bucket: string): void {
+  const d = e2e.deployment;
+  const doc = YAML.parse(readFileSync(d.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
+  doc.deployments[d.name]!.backup.offsite = {
+    kind: 's3',
+    endpoint: s3.endpoint,
+    region: s3.region,
+    bucket,
+    forcePathStyle: true,
+    accessKeyIdVar: 'S3_ACCESS_KEY_ID',
+    secretAccessKeyVar: 'S3_SECRET_ACCESS_KEY',
+    encryptionKeyVar: 'OFFSITE_ENCRYPTION_KEY',
+  };
+  writeFileSync(d.configFile, YAML.stringify(doc));
+  const key = randomBytes(32).toString('hex');
+  recordTestSecrets(key);
+  appendFileSync(d.envFile, `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${key}\n`);
 }
 
 /** tableChecksums, except that `without` names tables to checksum without some columns
