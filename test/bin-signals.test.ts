@@ -16,7 +16,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'day2-bin-'));
 let e2e: E2E;
 
 before(async () => {
-  e2e = await startE2E('bin-signals');
+  e2e = await startE2E('launch-signals');
 });
 after(async () => {
   await e2e?.teardown();

@@ -192,7 +192,7 @@ describe('checks', () => {
     const preflight = await runDeploymentChecks({ deployment: 'ledger', set: 'preflight' });
     assert.deepEqual(
       preflight.map((r) => [r.name, r.ok]),
-      [['env file has the required variables', false], ['database reachable', true], ['pg_dump can dump the server', true], ['backup directory can take a backup', true]],
+      [['env file has the required variables', false], ['database reachable', true], ['pg_dump can dump the server', true], ['backup directory can take a backup', true], ['kept copies of replaced data', true]],
       JSON.stringify(preflight),
     );
     const gate = await runDeploymentChecks({ deployment: 'ledger', gate: 'post-upgrade' });

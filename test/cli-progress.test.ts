@@ -20,6 +20,7 @@ export function normalise(text: string): string {
     .replace(/127\.0\.0\.1:\d+/g, '<host>')
     .replace(/_\d{14}\b/g, '_<stamp>')
     .replace(/\d+ TOC entries/g, '<n> TOC entries')
+    .replace(/\d+(\.\d)? (B|KiB|MiB|GiB)\b/g, '<size>')
     .replace(/\/run\/[^/\s]+/g, '/run/<run>')
     .replace(/ +$/gm, '');
 }
@@ -88,7 +89,7 @@ ${WEB_UI}`,
   [x] Start services (<t>)
   [x] Wait for readiness (<t>) — ready after <t>
   [x] Verify restored data (<t>) — ✓ vault chain intact, ✓ service ready
-✓ restored <backup>; previous data kept as clip_pre_restore_<stamp> (took <t>)
+✓ restored <backup>; previous data kept as clip_pre_restore_<stamp>; 1 kept copy of replaced data take <size> in all (took <t>)
 ${WEB_UI}`,
     );
 

@@ -7,6 +7,7 @@ import { deepestMessage } from '../domain/failure-chain';
 import { LAST_SUCCESS_GAUGE, lastSuccessSeconds } from '../domain/staleness';
 import type { Operation, OperationEvent } from '../domain/types';
 import { quick } from './activity-proxies';
+import { PATCHES } from '../domain/patches';
 
 /** How a run ended. `succeeded`: the operations whose staleness gauge this run renews
  * (default: `operation` when ok) — a backup whose off-site copy failed is not ok, yet its
@@ -20,7 +21,7 @@ export interface Verdict {
 /** Runs `operation` and reports its end: `judge` says whether a result is a success. */
 export async function reportOutcome<T>(operation: Operation, deployment: string, run: () => Promise<T>, judge: (result: T) => Verdict): Promise<T> {
   // Runs started before notifications existed replay without them.
-  if (!patched('notify-webhook')) return run();
+  if (!patched(PATCHES.notifyWebhook)) return run();
   let result: T;
   try {
     result = await run();

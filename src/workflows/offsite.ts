@@ -4,19 +4,18 @@
 import { ApplicationFailure, isCancellation, metricMeter, patched, workflowInfo } from '@temporalio/workflow';
 import { deepestMessage } from '../domain/failure-chain';
 import type { OffsiteOutcome } from '../domain/offsite';
+import { PATCHES } from '../domain/patches';
 import { long, quick } from './activity-proxies';
 import type { ProgressTracker } from './progress';
 
 export const COPY_OFFSITE_STEP = 'Copy off-site';
 export const FETCH_OFFSITE_STEP = 'Fetch off-site copy';
-/** Backups started before off-site copies existed replay without them. */
-const OFFSITE_PATCH = 'offsite-copy';
 
 /** Uploads the backup, verifies it, applies remote retention. Never throws for a failed
  * copy (the local backup still counts): the outcome says why it failed. Undefined when no
  * `backup.offsite` is configured. */
 export async function copyOffsiteStep(progress: ProgressTracker, deployment: string, file: string): Promise<OffsiteOutcome | undefined> {
-  if (!patched(OFFSITE_PATCH)) {
+  if (!patched(PATCHES.offsiteCopy)) {
     progress.skip(COPY_OFFSITE_STEP, 'started before off-site copies existed');
     return undefined;
   }

@@ -11,9 +11,8 @@ import type { Gates } from './gate';
 import { beginOperation, compactStamp } from './operation';
 import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
+import { PATCHES } from '../domain/patches';
 
-/** Runs started before restores counted their kept copies replay without the count. */
-const KEPT_COPIES_PATCH = 'count-kept-copies';
 
 export const RESTORE_STEPS = [
   'Verify backup',
@@ -161,7 +160,7 @@ async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gate
     });
   }
   // Every restore keeps its undo and nothing removes one: say how much is kept by now.
-  const kept = patched(KEPT_COPIES_PATCH)
+  const kept = patched(PATCHES.countKeptCopies)
     ? await quick.countKeptCopies.executeWithOptions({ summary: `Count the copies of replaced data kept for ${deployment}` }, [{ deployment }])
     : undefined;
   progress.finish(`restored ${file}; previous data kept as ${keptAs}${keptCopiesNote(kept)}`);

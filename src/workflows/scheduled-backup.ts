@@ -10,6 +10,7 @@ import type { ScheduledBackupInput, ScheduledBackupResult } from '../domain/type
 import { mutatingWorkflowId } from '../domain/workflow-ids';
 import { backup } from './backup';
 import { notifySkipped } from './notify';
+import { PATCHES } from '../domain/patches';
 
 export async function scheduledBackup(input: ScheduledBackupInput): Promise<ScheduledBackupResult> {
   const { deployment } = input;
@@ -21,7 +22,7 @@ export async function scheduledBackup(input: ScheduledBackupInput): Promise<Sche
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const reason = `another operation holds ${deployment} (workflow ${workflowId}: see day2 status ${deployment}); the next scheduled run tries again`;
     // Runs skipped before skips were notified replay without the notice.
-    if (patched('notify-skipped-schedule')) await notifySkipped('backup', deployment, skipDetail(input.schedule, reason));
+    if (patched(PATCHES.notifySkippedSchedule)) await notifySkipped('backup', deployment, skipDetail(input.schedule, reason));
     return { outcome: 'skipped', reason };
   }
 }

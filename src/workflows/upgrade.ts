@@ -23,6 +23,7 @@ import type { Gates } from './gate';
 import type { ProgressTracker } from './progress';
 import { failedChecksText, preflightChecks, runPreflight, verifyServiceVersion } from './release-checks';
 import { rollback } from './rollback';
+import { PATCHES } from '../domain/patches';
 
 export const UPGRADE_STEPS = [
   'Check versions',
@@ -45,8 +46,6 @@ const DECIDE_STEP = 'Decide rollback';
 const ROLLBACK_STEP = 'Roll back';
 const DEFAULT_ROLLBACK_GATE_TIMEOUT_S = 30 * 60;
 const DEFAULT_PREFLIGHT_GATE_TIMEOUT_S = 30 * 60;
-/** Runs started before the pre-upgrade preflight existed replay without it. */
-const PRE_UPGRADE_PREFLIGHT_PATCH = 'pre-upgrade-preflight';
 
 export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
   const { progress, gates } = beginOperation('upgrade', input.deployment, [...UPGRADE_STEPS], input.version);
@@ -66,7 +65,7 @@ async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gate
 
   // Steps 1–3 change nothing on the service: a failure here simply fails the upgrade.
   const { from, policy } = await progress.step('Check versions', () => checkVersions(input), (r) => `${r.from} → ${to}`);
-  if (patched(PRE_UPGRADE_PREFLIGHT_PATCH)) {
+  if (patched(PATCHES.preUpgradePreflight)) {
     const proceed = await preUpgradePreflight(input, progress, gates);
     if (!proceed.ok) {
       progress.finish(`rejected by ${proceed.by}: nothing was changed`);
