@@ -51,11 +51,20 @@ export interface RemoteObjectRecord {
 }
 
 /** `<prefix><file>.manifest.json` in the bucket: written last, so a copy without one is
- * incomplete. `backup` is the local manifest (size and SHA-256 of the plain dump). */
+ * incomplete. In the clear only what listing and the checks before a download need (the
+ * file, its time, plain size and SHA-256, what was sent and the key id); the local manifest
+ * (deployment, database name, server and app version, workflow) is `backup` for a copy
+ * sent as it is, and `sealed` — encrypted with the copy's key — for an encrypted one. */
 export interface RemoteManifest {
-  format: 'day2-offsite-1';
-  backup: BackupManifest;
+  format: 'day2-offsite-2';
+  file: string;
+  createdAt: string;
+  /** Size and SHA-256 (hex) of the plain dump. */
+  sizeBytes: number;
+  sha256: string;
   object: RemoteObjectRecord;
+  backup?: BackupManifest;
+  sealed?: string;
 }
 
 /** One copy in the bucket, as `day2 backups --remote` lists it. */

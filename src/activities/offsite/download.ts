@@ -13,6 +13,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { assertBareFileName } from '../../domain/backup-names';
 import { BackupInvalidError, BadInputError } from '../../domain/errors';
 import { LATEST_REMOTE, remoteKeyringKey, remoteKeys, type RemoteManifest } from '../../domain/offsite';
+import type { BackupManifest } from '../../domain/types';
 import type { Logger } from '../../logger';
 import { PRIVATE_FILE_MODE, writeFileAtomic } from '../atomic-file';
 import { backupPaths, ensureBackupDir, fileExists, matchesManifest, readManifest, writeManifest } from '../backup-files';
@@ -21,7 +22,8 @@ import { KEYRING_FILE } from '../signing-keyring';
 import { decryptStream } from './encryption';
 import { listRemoteCopies } from './list';
 import { isNotFound, s3Failure, type OffsiteTarget } from './s3-client';
-import { probeBucket, readRemoteManifest } from './upload';
+import { openBackupManifest } from './remote-manifest';
+import { META_KEY_ID, META_SHA256, probeBucket, readRemoteManifest } from './upload';
 
 export interface FetchOutcome {
   file: string;
@@ -39,23 +41,31 @@ export async function fetchRemoteCopy(t: OffsiteTarget, dir: string, deployment:
   await probeBucket(t);
   const { file, manifest } = await chooseCopy(t, deployment, remote);
   const invalid = (why: string) => new BackupInvalidError(`off-site copy ${file} cannot be used: ${why}; ${UNCHANGED}`);
-  if (manifest.backup.file !== file) throw invalid(`its manifest describes ${manifest.backup.file} (renamed?)`);
-  if (manifest.backup.deployment !== deployment) throw invalid(`it belongs to deployment '${manifest.backup.deployment}', not '${deployment}'`);
+  if (manifest.file !== file) throw invalid(`its manifest describes ${manifest.file} (renamed?)`);
   if (manifest.object.encrypted && !t.key) throw invalid('it is encrypted, and backup.offsite names no encryptionKeyVar');
   if (manifest.object.encrypted && manifest.object.keyId !== t.key!.id) {
     throw invalid(`it was encrypted with key ${manifest.object.keyId}, but ${t.config.encryptionKeyVar} holds key ${t.key!.id}`);
   }
+  let backup: BackupManifest;
+  try {
+    backup = openBackupManifest(t, manifest);
+  } catch (err) {
+    throw invalid((err as Error).message.replace(`the manifest of off-site copy ${file}`, 'its manifest'));
+  }
+  if (backup.deployment !== deployment) throw invalid(`it belongs to deployment '${backup.deployment}', not '${deployment}'`);
 
   await ensureBackupDir(dir);
-  const keyringFetched = await fetchKeyringIfMissing(t, dir).catch((err: Error) => {
-    logger.warn({ deployment, err: err.message }, 'off-site keyring not fetched');
-    return false;
-  });
+  // Only once the copy is proven: a refused copy leaves the backup directory as it was.
+  const keyring = () =>
+    fetchKeyringIfMissing(t, dir).catch((err: Error) => {
+      logger.warn({ deployment, err: err.message }, 'off-site keyring not fetched');
+      return false;
+    });
   const final = backupPaths(dir, file);
   if (await fileExists(final.dump)) {
     const local = await readManifest(final.manifest).catch(() => undefined);
-    if (local && local.sha256 === manifest.backup.sha256 && (await matchesManifest(final.dump, local))) {
-      return { file, sizeBytes: local.sizeBytes, reused: true, seconds: 0, keyringFetched };
+    if (local && local.sha256 === backup.sha256 && (await matchesManifest(final.dump, local))) {
+      return { file, sizeBytes: local.sizeBytes, reused: true, seconds: 0, keyringFetched: await keyring() };
     }
     throw new BadInputError(`${file} already exists in ${dir} and is not this off-site copy; day2 never overwrites a backup`, 'move it out of the backup directory first');
   }
@@ -68,18 +78,19 @@ export async function fetchRemoteCopy(t: OffsiteTarget, dir: string, deployment:
     const sent = await download(t, manifest, partial, invalid);
     if (sent.raw.size !== manifest.object.sizeBytes) throw invalid(`it has ${sent.raw.size} bytes in the bucket but its manifest says ${manifest.object.sizeBytes} (truncated or altered)`);
     if (sent.raw.sha256 !== manifest.object.sha256) throw invalid(`its SHA-256 in the bucket is ${sent.raw.sha256.slice(0, 12)}… but its manifest says ${manifest.object.sha256.slice(0, 12)}… (altered)`);
-    if (sent.plain.size !== manifest.backup.sizeBytes) throw invalid(`it decrypts to ${sent.plain.size} bytes but its manifest says ${manifest.backup.sizeBytes}`);
-    if (sent.plain.sha256 !== manifest.backup.sha256) throw invalid(`it decrypts to SHA-256 ${sent.plain.sha256.slice(0, 12)}… but its manifest says ${manifest.backup.sha256.slice(0, 12)}…`);
+    if (sent.plain.size !== backup.sizeBytes) throw invalid(`it decrypts to ${sent.plain.size} bytes but its manifest says ${backup.sizeBytes}`);
+    if (sent.plain.sha256 !== backup.sha256) throw invalid(`it decrypts to SHA-256 ${sent.plain.sha256.slice(0, 12)}… but its manifest says ${backup.sha256.slice(0, 12)}…`);
     // The manifest first, then the dump under its name: listings show a dump only with
     // its manifest, and a crash in between leaves a manifest of a missing dump (harmless).
-    await writeManifest(final.manifest, manifest.backup);
+    await writeManifest(final.manifest, backup);
     await link(partial, final.dump);
   } finally {
     await rm(partial, { force: true });
   }
+  const keyringFetched = await keyring();
   const seconds = (Date.now() - started) / 1000;
-  logger.info({ deployment, file, sizeBytes: manifest.backup.sizeBytes, seconds, keyringFetched }, 'off-site copy downloaded and verified');
-  return { file, sizeBytes: manifest.backup.sizeBytes, reused: false, seconds, keyringFetched };
+  logger.info({ deployment, file, sizeBytes: backup.sizeBytes, seconds, keyringFetched }, 'off-site copy downloaded and verified');
+  return { file, sizeBytes: backup.sizeBytes, reused: false, seconds, keyringFetched };
 }
 
 async function chooseCopy(t: OffsiteTarget, deployment: string, remote: string): Promise<{ file: string; manifest: RemoteManifest }> {
@@ -132,12 +143,12 @@ async function download(t: OffsiteTarget, manifest: RemoteManifest, partial: str
     }
   };
   const stages: NodeJS.ReadWriteStream[] = [hashing(raw, progress)];
-  if (manifest.object.encrypted) stages.push(decryptStream(t.key!, `off-site copy ${manifest.backup.file}`));
+  if (manifest.object.encrypted) stages.push(decryptStream(t.key!, `off-site copy ${manifest.file}`));
   stages.push(hashing(plain));
   try {
     await pipeline([body, ...stages, createWriteStream(partial, { flags: 'r+' })]);
   } catch (err) {
-    if (err instanceof BackupInvalidError) throw invalid(err.message.replace(`off-site copy ${manifest.backup.file} `, 'it '));
+    if (err instanceof BackupInvalidError) throw invalid(err.message.replace(`off-site copy ${manifest.file} `, 'it '));
     // The SDK checks what it receives against the checksum the server stored at upload.
     if (/checksum mismatch/i.test((err as Error).message)) {
       throw invalid('its bytes do not match the checksum the server stored for it (altered in the bucket, or corrupted on the way)');
@@ -161,7 +172,12 @@ async function fetchKeyringIfMissing(t: OffsiteTarget, dir: string): Promise<boo
     throw s3Failure(t, `download ${key}`, err);
   }
   const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? []);
-  const text = res.Metadata?.['day2-key-id'] && t.key ? await decryptBuffer(t, bytes) : bytes;
+  const keyId = res.Metadata?.[META_KEY_ID];
+  // Never ciphertext, nor bytes other than what was sent, under the keyring's name.
+  if (keyId && !t.key) throw new BackupInvalidError(`${key} is encrypted (key ${keyId}), and backup.offsite names no encryptionKeyVar`);
+  const text = keyId ? await decryptBuffer(t, bytes) : bytes;
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  if (res.Metadata?.[META_SHA256] && res.Metadata[META_SHA256] !== sha256) throw new BackupInvalidError(`${key} does not match the SHA-256 it was sent with`);
   await writeFileAtomic(local, text, PRIVATE_FILE_MODE);
   return true;
 }

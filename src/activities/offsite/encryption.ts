@@ -13,7 +13,7 @@
 // bucket is exactly what it would send, without sending it again. Equal nonces thus only
 // ever seal equal plaintexts, which GCM allows; it reveals that two copies are the same
 // dump, nothing more.
-import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BackupInvalidError, BadInputError } from '../../domain/errors';
 
@@ -156,4 +156,36 @@ function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(n);
   return b;
+}
+
+const SEAL_MAGIC = 'DAY2SEAL1';
+const SEAL_NONCE_BYTES = 12;
+
+/** Seals a small value (an off-site manifest's details) on its own: AES-256-GCM under a
+ * random nonce, bound to `context` (associated data, e.g. the copy's file name, so a sealed
+ * value moved to another manifest does not open). Written as `DAY2SEAL1:<key id>:<base64>`. */
+export function sealValue(k: EncryptionKey, plain: Buffer, context: string): string {
+  const iv = randomBytes(SEAL_NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', k.key, iv);
+  cipher.setAAD(Buffer.from(`${SEAL_MAGIC}:${context}`));
+  const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  return `${SEAL_MAGIC}:${k.id}:${sealed.toString('base64')}`;
+}
+
+/** Opens what sealValue made with key `k` for `context`; BackupInvalid on another key, an
+ * altered value or another context. */
+export function openSealedValue(k: EncryptionKey, text: string, context: string, what: string): Buffer {
+  const [magic, keyId, body] = text.split(':');
+  if (magic !== SEAL_MAGIC || !keyId || body === undefined) throw new BackupInvalidError(`${what} is not a day2-sealed value`);
+  if (keyId !== k.id) throw new BackupInvalidError(`${what} was sealed with key ${keyId}, but the configured key is ${k.id}`);
+  const sealed = Buffer.from(body, 'base64');
+  if (sealed.length < SEAL_NONCE_BYTES + TAG_BYTES) throw new BackupInvalidError(`${what} is truncated`);
+  const decipher = createDecipheriv('aes-256-gcm', k.key, sealed.subarray(0, SEAL_NONCE_BYTES));
+  decipher.setAAD(Buffer.from(`${SEAL_MAGIC}:${context}`));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  try {
+    return Buffer.concat([decipher.update(sealed.subarray(SEAL_NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+  } catch {
+    throw new BackupInvalidError(`${what} does not authenticate (altered, or moved from another copy)`);
+  }
 }

@@ -3,6 +3,8 @@
 import { ListObjectsV2Command, type _Object } from '@aws-sdk/client-s3';
 import { REMOTE_MANIFEST_SUFFIX, remoteKeyringKey, type RemoteCopy, type RemoteManifest } from '../../domain/offsite';
 import { s3Call, type OffsiteTarget } from './s3-client';
+import type { BackupManifest } from '../../domain/types';
+import { openBackupManifest } from './remote-manifest';
 import { readRemoteManifest } from './upload';
 
 export interface ListedCopy {
@@ -41,9 +43,21 @@ export async function listRemoteCopies(t: OffsiteTarget, deployment: string): Pr
       problem = (err as Error).message;
     }
     const object = objects.get(objectKey);
+    // An encrypted copy's deployment and app version are sealed in its manifest: known when
+    // the configured key opens it; else the copy is taken as ours by its name.
+    let opened: BackupManifest | undefined;
+    if (manifest && !problem && (!manifest.sealed || (t.key && manifest.object.keyId === t.key.id))) {
+      try {
+        opened = openBackupManifest(t, manifest);
+      } catch (err) {
+        problem = (err as Error).message;
+      }
+    }
+    const owner = opened?.deployment ?? (file.startsWith(`${deployment}-`) ? deployment : undefined);
     if (manifest && !problem) {
-      if (manifest.backup.file !== file) problem = `its manifest describes ${manifest.backup.file}`;
-      else if (manifest.backup.deployment !== deployment) problem = `it belongs to deployment '${manifest.backup.deployment}'`;
+      if (manifest.file !== file) problem = `its manifest describes ${manifest.file}`;
+      else if (!owner) problem = `its manifest is sealed with key ${manifest.object.keyId}, not the configured one, and its name is not ${deployment}'s`;
+      else if (owner !== deployment) problem = `it belongs to deployment '${owner}'`;
       else if (!object) problem = 'the object is missing';
       else if (object.Size !== manifest.object.sizeBytes) problem = `the object has ${object.Size} bytes but its manifest says ${manifest.object.sizeBytes}`;
     }
@@ -53,10 +67,10 @@ export async function listRemoteCopies(t: OffsiteTarget, deployment: string): Pr
       manifest,
       copy: {
         file,
-        deployment: manifest?.backup.deployment ?? deployment,
-        createdAt: manifest?.backup.createdAt ?? object?.LastModified?.toISOString() ?? '',
-        sizeBytes: manifest?.backup.sizeBytes ?? object?.Size ?? 0,
-        appVersion: manifest?.backup.appVersion ?? null,
+        deployment: owner ?? 'unknown',
+        createdAt: manifest?.createdAt ?? object?.LastModified?.toISOString() ?? '',
+        sizeBytes: manifest?.sizeBytes ?? object?.Size ?? 0,
+        appVersion: opened?.appVersion ?? null,
         encrypted: manifest?.object.encrypted ?? false,
         ...(manifest?.object.keyId ? { keyId: manifest.object.keyId } : {}),
         verified: Boolean(manifest) && !problem,

@@ -35,7 +35,7 @@ import type { Logger } from '../../logger';
 import { beat } from '../heartbeat';
 import { encryptedSize, encryptStream } from './encryption';
 import { isNotFound, s3Call, s3Failure, type OffsiteTarget } from './s3-client';
-import { parseRemoteManifest } from './remote-manifest';
+import { parseRemoteManifest, remoteManifestOf } from './remote-manifest';
 
 /** Parts of 8 MiB, more for a dump that would need over 9,000 of them (S3 allows 10,000). */
 export function partSizeFor(bytes: number): number {
@@ -70,7 +70,7 @@ export async function uploadBackupCopy(
 
   const head = await headObject(t, keys.object);
   const remote = await readRemoteManifest(t, keys.manifest).catch(() => undefined);
-  if (remote && head && remote.backup.sha256 === manifest.sha256 && matchesRecord(head, remote.object) && remote.object.keyId === t.key?.id) {
+  if (remote && head && remote.sha256 === manifest.sha256 && remote.file === manifest.file && matchesRecord(head, remote.object) && remote.object.keyId === t.key?.id) {
     return outcome(remote.object.sizeBytes, true);
   }
 
@@ -81,7 +81,7 @@ export async function uploadBackupCopy(
     const local = await digestOfCopy(t, dumpPath, manifest, partSize);
     const record = recordOf(keys.object, local, head, t);
     if (matchesRecord(head, record)) {
-      await putManifest(t, keys.manifest, { format: 'day2-offsite-1', backup: manifest, object: record });
+      await putManifest(t, keys.manifest, remoteManifestOf(t, manifest, record));
       logger.info({ key: keys.object }, 'off-site copy found complete in the bucket; manifest written');
       return outcome(record.sizeBytes, true);
     }
@@ -149,7 +149,7 @@ export async function uploadBackupCopy(
       'OffsiteMismatch',
     );
   }
-  await putManifest(t, keys.manifest, { format: 'day2-offsite-1', backup: manifest, object: record });
+  await putManifest(t, keys.manifest, remoteManifestOf(t, manifest, record));
   const seconds = (Date.now() - started) / 1000;
   logger.info({ key: keys.object, sizeBytes: record.sizeBytes, encrypted, seconds, mbPerSecond: +(record.sizeBytes / 1e6 / seconds).toFixed(1) }, 'off-site copy uploaded and verified');
   return outcome(record.sizeBytes, false);
