@@ -1,13 +1,13 @@
 // The off-site copies' client-side encryption (AES-256-GCM, STREAM construction), without
 // any server: round trips of every size around the chunk boundary, deterministic output
 // for the same dump, and refusal of a flipped byte, a cut-off stream, an appended chunk
-// and another key.
+// and another key; the sealed manifest details (another key, another copy, a flipped byte).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
-import { decryptStream, encryptedSize, encryptStream, parseEncryptionKey } from '../src/activities/offsite/encryption';
+import { decryptStream, encryptedSize, encryptStream, openSealedValue, parseEncryptionKey, sealValue } from '../src/activities/offsite/encryption';
 
 const CHUNK = 1024;
 const key = parseEncryptionKey(randomBytes(32).toString('hex'), 'test key');
@@ -49,6 +49,20 @@ describe('off-site encryption', () => {
     await assert.rejects(through(Buffer.concat([sealed, sealed.subarray(25, 25 + frame)]), decryptStream(key, 'copy x')), /does not authenticate/);
     await assert.rejects(through(sealed, decryptStream(other, 'copy x')), new RegExp(`was encrypted with key ${key.id}, but the configured key is ${other.id}`));
     await assert.rejects(through(Buffer.from('PGDMP plain dump'), decryptStream(key, 'copy x')), /truncated|not a day2-encrypted copy/);
+  });
+
+  test('a sealed manifest opens only with its key and for its copy, and not once a byte is flipped', () => {
+    const plain = Buffer.from(JSON.stringify({ database: 'ledger_prod', appVersion: '1.0.0' }));
+    const sealed = sealValue(key, plain, 'copy a');
+    assert.match(sealed, new RegExp(`^DAY2SEAL1:${key.id}:[A-Za-z0-9+/=]+$`));
+    assert.equal(sealed.includes('ledger_prod'), false);
+    assert.deepEqual(openSealedValue(key, sealed, 'copy a', 'm'), plain);
+    assert.notEqual(sealValue(key, plain, 'copy a'), sealed, 'a fresh nonce each time');
+    assert.throws(() => openSealedValue(other, sealed, 'copy a', 'm'), new RegExp(`m was sealed with key ${key.id}, but the configured key is ${other.id}`));
+    assert.throws(() => openSealedValue(key, sealed, 'copy b', 'm'), /m does not authenticate \(altered, or moved from another copy\)/);
+    const body = Buffer.from(sealed.split(':')[2]!, 'base64');
+    body[20]! ^= 0x01;
+    assert.throws(() => openSealedValue(key, `DAY2SEAL1:${key.id}:${body.toString('base64')}`, 'copy a', 'm'), /does not authenticate/);
   });
 
   test('a key that is not 32 bytes of hex or base64 is refused, saying how to make one', () => {
