@@ -7,13 +7,13 @@ import { deploymentOf } from '../config';
 import { assertBareFileName } from '../domain/backup-names';
 import type { DeploymentConfig } from '../domain/config-schema';
 import { BadInputError, DatabaseLoginError } from '../domain/errors';
-import type { BackupManifest, KeptCopies } from '../domain/types';
+import type { BackupManifest, CleanupResult, KeptCopies } from '../domain/types';
 import { ensureBackup, type BackupOutcome, type BackupRun } from './backup-create';
 import { backupPaths, fileExists, listManifests, readManifest, readPreUpgradeVersionFile, writePreUpgradeVersionFile } from './backup-files';
 import { applyRetentionInDir, type RetentionOutcome } from './backup-retention';
 import { verifyBackupFile } from './backup-verify';
 import type { ActivityDeps } from './deps';
-import { keptCopiesOf } from './kept-copies';
+import { dropKeptCopies, keptCopiesOf } from './kept-copies';
 import { databaseTargetOf, probeDatabase, type DatabaseTarget } from './pg-connection';
 import { restoreLiveInPlace, type InPlaceOutcome } from './restore-in-place';
 import { assertScratchDatabase, dropScratchDatabase, restoreIntoStaging, swapDatabases } from './restore-staging';
@@ -144,6 +144,13 @@ export function databaseActivities({ config, logger }: ActivityDeps) {
     /** How many copies of replaced data restores have kept, and their size (read-only). */
     async countKeptCopies(input: { deployment: string }): Promise<KeptCopies> {
       return keptCopiesOf(deploymentOf(config, input.deployment), input.deployment);
+    },
+
+    /** `day2 cleanup`: drops exactly the named kept copies (never the live database). */
+    async dropKeptCopies(input: { deployment: string; names: string[] }): Promise<CleanupResult> {
+      const outcome = await dropKeptCopies(deploymentOf(config, input.deployment), input.deployment, input.names);
+      logger.info({ deployment: input.deployment, dropped: outcome.dropped.map((c) => c.name), alreadyGone: outcome.alreadyGone }, 'dropped kept copies of replaced data');
+      return outcome;
     },
   };
 }

@@ -3,12 +3,15 @@
 // safety dump `<deployment>-pre-restore-<stamp>.dump` beside the backups. That is the
 // undo, and nothing removes it by itself: this counts what is kept and how much space it
 // takes, so a restore's result and preflight can say so before the disk fills.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentConfig } from '../domain/config-schema';
+import { BadInputError } from '../domain/errors';
 import { formatBytes } from '../domain/human-bytes';
-import type { CheckResult, KeptCopies, KeptCopy } from '../domain/types';
+import { keptDatabasePattern, safetyDumpPattern, stampTime } from '../domain/kept-copy-names';
+import type { CheckResult, CleanupResult, KeptCopies, KeptCopy } from '../domain/types';
 import { databaseTargetOf, withClient } from './pg-connection';
+import { dropScratchDatabase } from './restore-staging';
 
 /** `LIKE` pattern for `<live>_pre_restore_…`, with the name's own `_` and `%` escaped. */
 const likeEscaped = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -20,7 +23,7 @@ export async function keptCopiesOf(d: DeploymentConfig, deployment: string): Pro
       `SELECT datname, pg_database_size(datname) AS bytes FROM pg_database WHERE datname LIKE $1 ESCAPE '\\' ORDER BY datname`,
       [`${likeEscaped(target.liveName)}\\_pre\\_restore\\_%`],
     );
-    return rows.map((r): KeptCopy => ({ kind: 'database', name: r.datname, bytes: Number(r.bytes) }));
+    return rows.map((r): KeptCopy => ({ kind: 'database', name: r.datname, bytes: Number(r.bytes), keptAt: keptAtOf(keptDatabasePattern(target.liveName), r.datname) }));
   });
   const prefix = `${deployment}-pre-restore-`;
   const names = await readdir(d.backup.dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
@@ -28,7 +31,12 @@ export async function keptCopiesOf(d: DeploymentConfig, deployment: string): Pro
     names
       .filter((n) => n.startsWith(prefix) && n.endsWith('.dump'))
       .sort()
-      .map(async (name): Promise<KeptCopy> => ({ kind: 'safety-dump', name, bytes: (await stat(path.join(d.backup.dir, name))).size })),
+      .map(async (name): Promise<KeptCopy> => ({
+        kind: 'safety-dump',
+        name,
+        bytes: (await stat(path.join(d.backup.dir, name))).size,
+        keptAt: keptAtOf(safetyDumpPattern(deployment), name),
+      })),
   );
   const copies = [...databases, ...dumps];
   return { count: copies.length, bytes: copies.reduce((sum, c) => sum + c.bytes, 0), copies };
@@ -54,4 +62,39 @@ export async function keptCopiesCheck(d: DeploymentConfig, deployment: string): 
       `${describeKeptCopies(kept)} — more than backup.warnKeptCopies (${warnAt}): drop the ones you no longer need ` +
       `(DROP DATABASE …; rm the safety dumps) to free the space`,
   };
+}
+
+const keptAtOf = (pattern: RegExp, name: string) => {
+  const stamp = pattern.exec(name)?.[1];
+  return stamp ? stampTime(stamp) : undefined;
+};
+
+/** `day2 cleanup`: drops exactly the named kept copies. Each name must be one of this
+ * deployment's kept copies by its shape (`<live>_pre_restore_<stamp>`, or
+ * `<deployment>-pre-restore-<stamp>.dump` in the backup directory): never the live
+ * database, a backup, or anything else. Idempotent: a name already gone is reported as such. */
+export async function dropKeptCopies(d: DeploymentConfig, deployment: string, names: readonly string[]): Promise<CleanupResult> {
+  const target = await databaseTargetOf(d);
+  const isDatabase = (n: string) => keptDatabasePattern(target.liveName).test(n);
+  const isDump = (n: string) => safetyDumpPattern(deployment).test(n);
+  const foreign = names.filter((n) => (!isDatabase(n) && !isDump(n)) || n === target.liveName);
+  if (foreign.length) {
+    throw new BadInputError(
+      `not kept copies of ${deployment}'s replaced data: ${foreign.join(', ')}`,
+      `cleanup drops only ${target.liveName}_pre_restore_<stamp> databases and ${deployment}-pre-restore-<stamp>.dump files`,
+    );
+  }
+  const present = new Map((await keptCopiesOf(d, deployment)).copies.map((c) => [c.name, c]));
+  const result: CleanupResult = { dropped: [], alreadyGone: [] };
+  for (const name of names) {
+    const copy = present.get(name);
+    if (!copy) {
+      result.alreadyGone.push(name);
+      continue;
+    }
+    if (copy.kind === 'database') await dropScratchDatabase(target, name);
+    else await rm(path.join(d.backup.dir, name), { force: true });
+    result.dropped.push(copy);
+  }
+  return result;
 }

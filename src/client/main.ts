@@ -6,6 +6,7 @@ import { ConfigError } from '../config';
 import { BadInputError, EXIT } from '../domain/errors';
 import { registerApproverCommand } from './commands/approver';
 import { registerBackupsCommand } from './commands/backups';
+import { registerCleanupCommand } from './commands/cleanup';
 import { registerCodecServerCommand } from './commands/codec-server';
 import { registerConfigCommands } from './commands/config';
 import { registerGateCommands } from './commands/gates';
@@ -37,6 +38,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   registerPreflightCommand(program, context);
   registerDrillCommand(program, context);
   registerSupportBundleCommand(program, context);
+  registerCleanupCommand(program, context);
   registerScheduleCommands(program, context);
   registerRotateCommands(program, context);
   registerReleaseCommands(program, context);

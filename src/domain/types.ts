@@ -1,7 +1,7 @@
 // Types shared by workflows, activities and the client. Pure data: safe in workflows.
 import type { OffsiteOutcome } from './offsite';
 
-export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight' | 'drill' | 'support-bundle';
+export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight' | 'drill' | 'support-bundle' | 'cleanup';
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
 
@@ -54,6 +54,14 @@ export interface KeptCopy {
   kind: 'database' | 'safety-dump';
   name: string;
   bytes: number;
+  /** When the restore that kept it started (from the stamp in the name), ISO. */
+  keptAt?: string;
+}
+
+/** What `day2 cleanup` dropped; names already gone (a retry, or by hand) are not an error. */
+export interface CleanupResult {
+  dropped: KeptCopy[];
+  alreadyGone: string[];
 }
 
 export interface KeptCopies {

@@ -12,3 +12,4 @@ export { scheduledDrill } from './scheduled-drill';
 export { preflight } from './preflight';
 export { drill } from './dr-drill';
 export { supportBundle } from './support-bundle';
+export { cleanup, listKeptCopies } from './cleanup';
