@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { temporalApiKey, type Day2Config } from './config';
+import { TemporalUnreachableError } from './domain/errors';
 
 function tlsOptions(config: Day2Config) {
   const tls = config.temporal.tls;
@@ -27,8 +28,9 @@ export async function connectClient(config: Day2Config): Promise<Connection> {
   try {
     return await Connection.connect({ ...connectionOptions(config), connectTimeout: '5 seconds' } as ConnectionOptions);
   } catch (err) {
-    throw new Error(
-      `cannot reach the Temporal server at ${config.temporal.address}: ${(err as Error).message} — start one with \`day2 dev\` or set temporal.address in day2.yaml`,
+    throw new TemporalUnreachableError(
+      `cannot reach the Temporal server at ${config.temporal.address}: ${(err as Error).message} — start a local one with \`day2 dev\` ` +
+        `(it listens on 127.0.0.1:7233), or point temporal.address in day2.yaml (or $TEMPORAL_ADDRESS) at yours`,
     );
   }
 }

@@ -139,6 +139,12 @@ ${WEB_UI}`,
     assert.equal(parsed.status, 'COMPLETED');
     assert.equal(parsed.progress.operation, 'backup');
     assert.match(parsed.progress.outcome, /^backed up to /);
+    // --json writes its one document on stdout and nothing else, on either stream.
+    for (const args of [['backup'], ['backups'], ['list', '--deployment', NAME], ['preflight'], ['cleanup', '--dry-run'], ['status', 'day2-nope']]) {
+      const r = await e2e.cli('--json', ...args);
+      assert.equal(r.stderr, '', `day2 --json ${args.join(' ')} wrote on stderr`);
+      assert.doesNotThrow(() => JSON.parse(r.stdout), `day2 --json ${args.join(' ')}: stdout is not one JSON document:\n${r.stdout}`);
+    }
   });
 });
 

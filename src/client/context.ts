@@ -32,19 +32,21 @@ export class CliContext {
     return `${base}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
   }
 
-  /** Where human lines go: stderr in --json mode so stdout stays parseable; none when quiet. */
+  /** Where human lines go: stdout; none when quiet, and none with --json (which writes its
+   * one document on stdout and nothing else, on either stream). */
   get humanStream(): NodeJS.WriteStream | undefined {
-    if (this.options.quiet) return undefined;
-    return this.options.json ? process.stderr : process.stdout;
+    if (this.options.quiet || this.options.json) return undefined;
+    return process.stdout;
   }
 
   say(line: string): void {
     this.humanStream?.write(`${line}\n`);
   }
 
-  /** Errors are printed even in quiet mode, always on stderr. */
+  /** Errors are printed even in quiet mode, on stderr; with --json they are in the
+   * document instead. */
   warn(line: string): void {
-    process.stderr.write(`${line}\n`);
+    if (!this.options.json) process.stderr.write(`${line}\n`);
   }
 
   json(value: unknown): void {

@@ -1,9 +1,13 @@
 // The `day2` CLI: a thin shell over Temporal. Exit codes: 0 ok, 1 failed, 2 bad input
 // (nothing touched), 3 refused (busy deployment, gate not waiting), 4 paused at a gate,
-// 5 rejected at a gate.
+// 5 rejected at a gate, 6 Temporal unreachable.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
-import { BadInputError, EXIT } from '../domain/errors';
+import { BadInputError, EXIT, TemporalUnreachableError } from '../domain/errors';
+import { packageRootOf } from '../package-root';
+import { bashCompletion, zshCompletion } from './completion';
 import { registerApproverCommand } from './commands/approver';
 import { registerBackupsCommand } from './commands/backups';
 import { registerCleanupCommand } from './commands/cleanup';
@@ -28,8 +32,8 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
     .option('-c, --config <file>', 'day2.yaml (default: $DAY2_CONFIG or ./day2.yaml)')
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'print only errors')
-    .exitOverride()
-    .showHelpAfterError();
+    .version(day2Version(), '-V, --version', 'print the version of day2')
+    .exitOverride();
   let ctx: CliContext | undefined;
   const context = () => (ctx ??= new CliContext(program.opts<GlobalOptions>()));
   registerProcessCommands(program, context);
@@ -47,10 +51,36 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   registerApproverCommand(program, context);
   registerCodecServerCommand(program, context);
   registerConfigCommands(program);
+  registerCompletionCommand(program);
+  oneLineOfHelpAfterErrors(program);
   return { program, close: async () => ctx?.close() };
 }
 
+/** A usage error prints the error and where the usage is, not the whole help. */
+function oneLineOfHelpAfterErrors(cmd: Command, path = 'day2'): void {
+  cmd.showHelpAfterError(`(${path} --help shows the usage)`);
+  for (const sub of cmd.commands) oneLineOfHelpAfterErrors(sub, `${path} ${sub.name()}`);
+}
+
+function registerCompletionCommand(program: Command): void {
+  program
+    .command('completion')
+    .description('print the shell completion script for bash or zsh')
+    .argument('<shell>', 'bash or zsh')
+    .addHelpText('after', '\nExample:\n  day2 completion bash >> ~/.bashrc   # or: eval "$(day2 completion bash)"\n  day2 completion zsh > "${fpath[1]}/_day2"')
+    .action((shell: string) => {
+      if (shell !== 'bash' && shell !== 'zsh') throw new BadInputError(`no completion for '${shell}'`, 'day2 completes in bash and zsh');
+      process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
+    });
+}
+
+function day2Version(): string {
+  const file = path.join(packageRootOf(import.meta.url), 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 export function exitCodeFor(err: unknown): number {
+  if (err instanceof TemporalUnreachableError) return EXIT.temporalUnreachable;
   if (err instanceof BadInputError || err instanceof ConfigError) return EXIT.badInput;
   if (err instanceof RefusedError) return EXIT.refused;
   return EXIT.failed;
@@ -63,8 +93,11 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.badInput;
-    process.stderr.write(`day2: ${(err as Error).message}\n`);
-    return exitCodeFor(err);
+    const code = exitCodeFor(err);
+    // --json: the error is the document (stdout), and nothing is written to stderr.
+    if (program.opts<GlobalOptions>().json) process.stdout.write(`${JSON.stringify({ error: (err as Error).message, exitCode: code }, null, 2)}\n`);
+    else process.stderr.write(`day2: ${(err as Error).message}\n`);
+    return code;
   } finally {
     await close().catch(() => {});
   }

@@ -15,7 +15,14 @@ export const EXIT = {
   waiting: 4,
   /** Rejected at a gate; nothing destructive was done after it. */
   rejected: 5,
+  /** The Temporal server could not be reached: nothing was started or asked. */
+  temporalUnreachable: 6,
 } as const;
+
+/** No Temporal server answers at the configured address (CLI exit code 6). */
+export class TemporalUnreachableError extends Error {
+  override readonly name = 'TemporalUnreachable';
+}
 
 /** Input that can never succeed: retrying is pointless, nothing was touched. */
 export class BadInputError extends Error {
