@@ -5,10 +5,11 @@
 // writes it as markdown to docs/bad-input.md (the README's table).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
 import pg from 'pg';
 import YAML from 'yaml';
@@ -17,6 +18,7 @@ import { tableChecksums } from '../src/activities/table-checksums';
 import { runCli, type CliResult } from './harness/cli';
 import { startE2E, type E2E } from './harness/e2e';
 import { freePort } from './harness/free-port';
+import { startS3, type TestS3 } from './harness/s3';
 import { recordTestSecrets } from './harness/secret-scan';
 
 const NAME = 'bi';
@@ -116,6 +118,49 @@ const urlWith = (change: (u: URL) => void) => {
   return u.toString();
 };
 
+// Off-site copies: backup.offsite on a real versitygw (copies sent as they are, so a row can
+// plant a renamed, damaged copy with a manifest that describes it).
+const BUCKET = 'day2-bi';
+let s3: TestS3;
+const offsiteSection = (change: Record<string, unknown> = {}) => ({
+  kind: 's3',
+  endpoint: s3.endpoint,
+  region: s3.region,
+  bucket: BUCKET,
+  forcePathStyle: true,
+  accessKeyIdVar: 'S3_ACCESS_KEY_ID',
+  secretAccessKeyVar: 'S3_SECRET_ACCESS_KEY',
+  ...change,
+});
+function setOffsite(section: Record<string, unknown>): void {
+  const doc = YAML.parse(readFileSync(e2e.deployment.configFile, 'utf8'));
+  doc.deployments[NAME].backup.offsite = section;
+  writeFileSync(e2e.deployment.configFile, YAML.stringify(doc));
+}
+/** Runs `fn` with backup.offsite changed in the real day2.yaml (the worker reloads it). */
+const offsiteChanged = (change: Record<string, unknown>): RowOptions => ({
+  around: async (fn) => {
+    setOffsite(offsiteSection(change));
+    try {
+      return await fn();
+    } finally {
+      setOffsite(offsiteSection());
+    }
+  },
+});
+/** The good backup's copy in the bucket again as `name`, one byte flipped, its manifest
+ * renamed to match (so only the bytes are wrong). */
+async function tamperedRemoteCopy(name: string): Promise<string> {
+  const get = async (key: string) => Buffer.from(await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+  const bytes = await get(`${NAME}/${goodFile}`);
+  bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+  const m = JSON.parse((await get(`${NAME}/${goodFile}.manifest.json`)).toString('utf8'));
+  const manifest = { ...m, file: name, backup: { ...m.backup, file: name }, object: { ...m.object, key: `${NAME}/${name}`, serverChecksum: undefined } };
+  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${NAME}/${name}`, Body: bytes }));
+  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${NAME}/${name}.manifest.json`, Body: JSON.stringify(manifest) }));
+  return name;
+}
+
 /** A restore waiting at its confirmation gate, for the approve/reject rows. */
 async function restoreWaitingAtGate(): Promise<void> {
   const started = await e2e.cli('restore', goodFile);
@@ -207,11 +252,15 @@ const ROWS: Row[] = [
   row('restore', 'database unreachable (closed port)', () => ['restore', goodFile, '--yes'], 2, /cannot reach the database bi@127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => (u.port = String(closedPort))))(t))),
   row('restore', 'wrong credentials', () => ['restore', goodFile, '--yes'], 2, /refused day2 \(login refused: role "intruder" does not exist\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => ((u.username = 'intruder'), (u.password = WRONG_PASSWORD))))(t))),
 
+  row('restore', '--remote: a copy the bucket does not have', ['restore', '--remote', `bi-${D}-000020.dump`, '--yes'], 2, /no off-site copy bi-2001-01-01-000020\.dump in s3:\/\/day2-bi\/bi\/ \(or it has no manifest: incomplete\)/),
+  row('restore', '--remote latest: the bucket unreachable (closed port)', ['restore', '--remote', 'latest', '--yes'], 2, /cannot reach the S3 server http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) while trying to list bucket 'day2-bi'; nothing was changed/, offsiteChanged({ endpoint: 'http://127.0.0.1:9' })),
+
   // drill (verified like a restore's archive before any scratch cluster starts)
   row('drill', 'path traversal', ['drill', '--backup', '../../etc/passwd'], 2, /backup name '\.\.\/\.\.\/etc\/passwd' is not a bare file name/, local),
   row('drill', 'missing file', ['drill', '--backup', `bi-${D}-000000.dump`], 2, /backup bi-2001-01-01-000000\.dump not found/),
   row('drill', 'tampered (one byte flipped)', () => ['drill', '--backup', backupCopy(`bi-${D}-000012.dump`, flipByte)], 2, /its SHA-256 checksum is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered on disk\)/),
   row('drill', 'foreign archive, truthful manifest', async () => ['drill', '--backup', await foreignArchive(`bi-${D}-000013.dump`, false)], 2, /it is a dump of database 'bi_foreign', but bi's database is 'bi'/),
+  row('drill', '--remote: a copy tampered with in the bucket (one byte flipped)', async () => ['drill', '--remote', await tamperedRemoteCopy(`bi-${D}-000021.dump`)], 2, /off-site copy bi-2001-01-01-000021\.dump cannot be used: its SHA-256 in the bucket is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered\); nothing was changed/),
 
   // preflight
   row('preflight', 'unknown deployment', ['preflight', '--deployment', 'nope'], 2, /unknown deployment 'nope'/, local),
@@ -275,6 +324,10 @@ before(async () => {
   e2e = await startE2E(NAME);
   closedPort = await freePort(); // nothing listens there
   recordTestSecrets(WRONG_PASSWORD);
+  s3 = await startS3();
+  await s3.createBucket(BUCKET);
+  setOffsite(offsiteSection());
+  appendFileSync(e2e.deployment.envFile, `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\n`);
   await e2e.startService(10);
   await e2e.startWorker();
   goodFile = await e2e.backup();
@@ -287,6 +340,7 @@ after(async () => {
   // Let the waiting restore go (rejected: nothing changes), then tear down.
   await e2e?.cli('reject', e2e.workflowId, '--reason', 'bad-input test done').catch(() => {});
   await e2e?.teardown();
+  await s3?.stop();
 });
 
 describe('bad-input catalogue', () => {

@@ -53,13 +53,26 @@ export async function copyOffsiteStep(progress: ProgressTracker, deployment: str
  * local backup's file name. Bad input (exit 2) when it is missing, foreign or altered. */
 export async function fetchOffsiteStep(progress: ProgressTracker, deployment: string, remote: string): Promise<string> {
   if (!remote) throw ApplicationFailure.create({ type: 'BadInputError', nonRetryable: true, message: 'name an off-site copy, or latest' });
-  const fetched = await progress.step(
-    FETCH_OFFSITE_STEP,
-    () =>
-      long.fetchOffsiteCopy.executeWithOptions({ summary: `Download off-site copy ${remote} of ${deployment}, verify size and SHA-256 (decrypted)` }, [
-        { deployment, remote, runId: workflowInfo().runId },
-      ]),
-    (r) => `${r.file}, ${r.sizeBytes} bytes${r.reused ? ' (already in the backup directory)' : `, downloaded in ${r.seconds.toFixed(1)} s`}${r.keyringFetched ? '; keyring fetched' : ''}`,
-  );
-  return fetched.file;
+  try {
+    const fetched = await progress.step(
+      FETCH_OFFSITE_STEP,
+      () =>
+        long.fetchOffsiteCopy.executeWithOptions({ summary: `Download off-site copy ${remote} of ${deployment}, verify size and SHA-256 (decrypted)` }, [
+          { deployment, remote, runId: workflowInfo().runId },
+        ]),
+      (r) => `${r.file}, ${r.sizeBytes} bytes${r.reused ? ' (already in the backup directory)' : `, downloaded in ${r.seconds.toFixed(1)} s`}${r.keyringFetched ? '; keyring fetched' : ''}`,
+    );
+    return fetched.file;
+  } catch (err) {
+    // A bucket that cannot be reached or refuses us (after the activity's retries) is, like
+    // an unreachable database when an operation starts, found before anything is touched.
+    if (isCancellation(err) || !failureTypes(err).some((t) => t === 'OffsiteUnavailable' || t === 'OffsiteRefused')) throw err;
+    throw ApplicationFailure.create({ type: 'BadInputError', nonRetryable: true, message: `${deepestMessage(err)}; nothing was changed` });
+  }
+}
+
+function failureTypes(err: unknown): string[] {
+  const types: string[] = [];
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (e.type) types.push(e.type);
+  return types;
 }
