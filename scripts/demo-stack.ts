@@ -1,17 +1,21 @@
 // What every demo stands on: the tools, a Temporal dev server with the Web UI (or the one
 // already running), a private PostgreSQL, the sample ledger with seeded data, a day2
-// worker in this process, and the `day2` CLI run as an operator would. Cleans up after
-// itself; `--keep` leaves everything up until Ctrl-C.
-import { mkdirSync, rmSync } from 'node:fs';
+// worker in this process, and the `day2` CLI run as an operator would; with `offsite`, a
+// real S3-compatible server (versitygw, as the tests start it) and an encrypted
+// backup.offsite. Cleans up after itself; `--keep` leaves everything up until Ctrl-C.
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import YAML from 'yaml';
 import { must, setUpLedgerDeployment, type LedgerDeployment, type LedgerDeploymentOptions } from '../examples/ledger-deployment';
 import { loadConfig } from '../src/config';
 import { isServerRunning, registerSearchAttributes, startDevServer } from '../src/dev-server';
 import { createWorker } from '../src/worker';
 import { freePort } from '../test/harness/free-port';
 import { startPostgres } from '../test/harness/postgres';
+import { startS3 } from '../test/harness/s3';
 import { ensurePostgresTools, ensureTemporalCli } from './ensure-tools';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,7 +38,37 @@ export interface DemoStack {
 
 type DeploymentChoices = Omit<LedgerDeploymentOptions, 'dir' | 'databaseUrl' | 'port' | 'temporal'>;
 
-async function startStack(name: string, cleanups: Array<() => Promise<unknown>>, choices: (port: number) => DeploymentChoices): Promise<DemoStack> {
+export interface StackOptions {
+  /** Copy every backup to a bucket on a local versitygw, encrypted. */
+  offsite?: boolean;
+}
+
+/** A versitygw on a loopback port, a bucket, and the deployment's backup.offsite pointing at
+ * it: credentials and a fresh encryption key in the env file, only their names in day2.yaml. */
+async function setUpOffsite(deployment: LedgerDeployment, cleanups: Array<() => Promise<unknown>>): Promise<void> {
+  say('An S3-compatible bucket for off-site copies (versitygw on a loopback port)');
+  const s3 = await startS3();
+  cleanups.push(() => s3.stop());
+  const bucket = 'day2-demo-offsite';
+  await s3.createBucket(bucket);
+  const doc = YAML.parse(readFileSync(deployment.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
+  doc.deployments[deployment.name]!.backup.offsite = {
+    kind: 's3',
+    endpoint: s3.endpoint,
+    region: s3.region,
+    bucket,
+    forcePathStyle: true,
+    accessKeyIdVar: 'S3_ACCESS_KEY_ID',
+    secretAccessKeyVar: 'S3_SECRET_ACCESS_KEY',
+    encryptionKeyVar: 'OFFSITE_ENCRYPTION_KEY',
+    keep: 7,
+  };
+  writeFileSync(deployment.configFile, YAML.stringify(doc));
+  appendFileSync(deployment.envFile, `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${randomBytes(32).toString('hex')}\n`);
+  process.stdout.write(`bucket s3://${bucket}/${deployment.name}/ on ${s3.endpoint}; copies encrypted with a key generated into the env file\n`);
+}
+
+async function startStack(name: string, cleanups: Array<() => Promise<unknown>>, choices: (port: number) => DeploymentChoices, options: StackOptions): Promise<DemoStack> {
   say('Checking tools (Temporal CLI, PostgreSQL)');
   const cliPath = await ensureTemporalCli();
   ensurePostgresTools();
@@ -69,6 +103,7 @@ async function startStack(name: string, cleanups: Array<() => Promise<unknown>>,
   await must(deployment.ctl('start'), 'start');
   await must(deployment.ctl('seed', '--entries', '25'), 'seed');
   process.stdout.write(`ledger at ${deployment.baseUrl} with 25 signed vault entries; config ${deployment.configFile}\n`);
+  if (options.offsite) await setUpOffsite(deployment, cleanups);
 
   say('A day2 worker');
   const worker = await createWorker(loadConfig(deployment.configFile), deployment.configFile);
@@ -98,13 +133,13 @@ async function startStack(name: string, cleanups: Array<() => Promise<unknown>>,
 }
 
 /** Runs a demo story on a fresh stack, prints its wall time, cleans up, exits 0 or 1. */
-export function runDemo(name: string, choices: (port: number) => DeploymentChoices, story: (stack: DemoStack) => Promise<void>): void {
+export function runDemo(name: string, choices: (port: number) => DeploymentChoices, story: (stack: DemoStack) => Promise<void>, options: StackOptions = {}): void {
   const started = Date.now();
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch(() => {});
   };
-  startStack(name, cleanups, choices)
+  startStack(name, cleanups, choices, options)
     .then(async (stack) => {
       await story(stack);
       say('Every workflow of this demo');

@@ -1,8 +1,11 @@
 // `npm run demo`: the whole story on this machine, end to end, with real parts (see
-// demo-stack.ts): preflight → backup → DR drill of that backup → change the data →
+// demo-stack.ts): preflight → backup → its encrypted off-site copy in an S3 bucket
+// (versitygw) → DR drill of that backup → DR drill of the off-site copy → change the data →
 // restore (its confirmation gate approved through the CLI) → check every table is back → rotate the API-key secret (its gates
 // decided by the automated approver) → a support bundle. Prints each workflow's Web UI link. `--keep`
 // leaves everything running to explore the UI.
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { must } from '../examples/ledger-deployment';
 import { tableChecksums } from '../src/activities/table-checksums';
 import { startApprover } from '../src/approver/approver';
@@ -36,15 +39,25 @@ runDemo(
     say('Preflight: is the deployment fit for an operation?');
     expectExit(await day2('preflight'), 0, 'preflight');
 
-    say('Backup');
+    say('Backup → off-site copy: verified locally, then streamed encrypted to the bucket and checked there');
     const backup = await day2('backup');
     expectExit(backup, 0, 'backup');
-    const file = /backed up to (\S+)/.exec(backup.stdout)?.[1];
+    const file = /backed up to (\S+?);/.exec(backup.stdout)?.[1];
     if (!file) throw new Error('backup did not report its file');
+    if (!/off-site copy verified/.test(backup.stdout)) throw new Error('backup did not report its off-site copy');
     const atBackup = await tableChecksums(deployment.databaseUrl);
+
+    say('What the bucket holds: ciphertext, listed by its manifests (day2 backups --remote)');
+    expectExit(await day2('backups', '--remote'), 0, 'backups --remote');
 
     say('DR drill: does that backup restore? (into a scratch PostgreSQL cluster; production untouched)');
     expectExit(await day2('drill'), 0, 'drill');
+
+    say(`DR drill from the off-site copy: ${file} removed from the backup directory first, so it is downloaded, decrypted and verified, then drilled`);
+    for (const f of [file, `${file}.manifest.json`]) rmSync(path.join(deployment.backupDir, f));
+    expectExit(await day2('drill', '--remote', 'latest'), 0, 'drill --remote latest');
+    if (!existsSync(path.join(deployment.backupDir, file))) throw new Error(`drill --remote latest did not bring ${file} back into the backup directory`);
+    process.stdout.write(`${file} is back in the backup directory, fetched from the bucket and verified\n`);
 
     say('Change the data (10 more entries) — this is what the restore will undo');
     await must(deployment.ctl('seed', '--entries', '10'), 'seed');
@@ -73,4 +86,5 @@ runDemo(
     say('Support bundle: what support would ask for, every secret redacted');
     expectExit(await day2('support-bundle'), 0, 'support-bundle');
   },
+  { offsite: true },
 );
