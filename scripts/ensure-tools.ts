@@ -157,6 +157,15 @@ export async function ensureChromium(): Promise<void> {
   throw new Error('Chromium is not installed: run `apt-get update && apt-get install -y chromium` (Debian), or set DAY2_CHROMIUM=/path/to/chrome');
 }
 
+/** pgBackRest, for backup.method pgbackrest and its tests: Debian's package when missing
+ * and we are root (as on CI), otherwise a clear instruction. Returns its version line. */
+export async function ensurePgbackrest(): Promise<string> {
+  const version = async () => (await execa('pgbackrest', ['version'], { reject: false })).stdout?.toString().trim();
+  if (await hasCommand('pgbackrest')) return (await version()) ?? 'pgbackrest';
+  if (await aptInstall('pgbackrest')) return (await version()) ?? 'pgbackrest';
+  throw new Error('pgbackrest is not installed: run `apt-get update && apt-get install -y pgbackrest` as root (Debian/Ubuntu), or install pgBackRest 2.x from https://pgbackrest.org and put it on PATH');
+}
+
 // No top-level await: the built CLI (dist/cli.cjs, CommonJS) bundles this file for `day2 dev`.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   void (async () => {
@@ -164,6 +173,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       console.log(`temporal   ${await ensureTemporalCli()}`);
       console.log(`versitygw  ${await ensureVersitygw()}`);
       for (const [tool, file] of Object.entries(ensurePostgresTools())) console.log(`${tool.padEnd(10)} ${file}`);
+      console.log(`pgbackrest ${await ensurePgbackrest()}`);
     } catch (err) {
       console.error(err instanceof Error ? err.message : err);
       process.exit(1);

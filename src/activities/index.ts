@@ -11,6 +11,7 @@ import { healthActivities } from './health';
 import { withHeartbeat } from './heartbeat';
 import { notifyActivities } from './notify';
 import { offsiteActivities } from './offsite';
+import { pgbackrestActivities } from './pgbackrest';
 import { releaseFileActivities } from './release-files';
 import { runtimeActivities } from './runtime-activities';
 import { secretsActivities } from './secrets';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...supportBundleActivities(deps),
     ...notifyActivities(deps),
     ...offsiteActivities(deps, pause),
+    ...pgbackrestActivities(deps),
     ...deploymentLockActivities(),
   };
   const freshness = deps.configFile ? configFreshness(deps.config, deps.configFile, deps.logger) : undefined;

@@ -1,6 +1,7 @@
 // The shape of day2.yaml. Pure zod: safe to import anywhere (no I/O).
 import { z } from 'zod';
 import { offsiteSchema } from './offsite';
+import { pgbackrestSchema } from './pgbackrest';
 
 const url = z.url({ message: 'expected a URL' });
 const command = z.string().min(1, 'expected a shell command');
@@ -12,14 +13,41 @@ const sqlCheckSchema = z.strictObject({
   expect: z.string().describe('Expected value of the first column of the first row, as text.'),
 });
 
+/** A request header of a health probe: a literal (never a secret) or, for a token, the
+ * name of the env-file variable that holds it (`prefix` goes before it, e.g. `Bearer `). */
+const healthHeaderValueSchema = z.union([
+  z.string(),
+  z.strictObject({
+    fromEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an env-file variable name'),
+    prefix: z.string().default(''),
+  }),
+]);
+export type HealthHeaderValue = z.infer<typeof healthHeaderValueSchema>;
+
+/** The headers of a request: name → literal or env-file variable. */
+const headersSchema = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), healthHeaderValueSchema);
+
+/** An http check of an asynchronous job: the first answer names the job, polled until done. */
+const pollSchema = z.strictObject({
+  urlField: z.string().min(1).describe('Dotted JSON path of the first answer holding the URL to poll (absolute, or relative to `url`; same origin only, since the headers go there too).'),
+  until: z.record(z.string(), z.unknown()).describe('Dotted JSON path → value the polled answer must hold when the job is done, e.g. `{ status: completed }`.'),
+  failWhen: z.record(z.string(), z.unknown()).optional().describe('Dotted JSON path → value meaning the job failed: the check fails at once, e.g. `{ status: failed }`.'),
+  everySeconds: z.number().positive().default(2).describe('Seconds between polls.'),
+  timeoutSeconds: z.number().positive().default(300).describe('How long the job may take before the check fails.'),
+});
+
 /** A check run after a restore, before a gate is approved, or by preflight. */
 export const checkSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('http'),
     name: z.string().describe('Shown in progress, results and the Web UI.'),
-    url: url.describe('Requested with GET.'),
+    url: url.describe('The request\'s URL.'),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).optional().describe('HTTP method (default GET).'),
+    headers: headersSchema.optional().describe('Request headers: a literal (never a secret), or `{ fromEnv: VAR, prefix: "Bearer " }` for a value from the env file (it never reaches history or logs).'),
+    body: z.union([z.string(), z.record(z.string(), z.unknown())]).optional().describe('Request body: text as it is, or an object sent as JSON (content-type application/json unless a header says otherwise).'),
     expectStatus: z.number().int().default(200).describe('Status that counts as a pass.'),
     expectJson: z.record(z.string(), z.unknown()).optional().describe('Dotted JSON path → expected value (compared as JSON).'),
+    poll: pollSchema.optional().describe('For an asynchronous job: after the answer passed, poll the URL it names until the job is done.'),
   }),
   sqlCheckSchema,
   z.strictObject({
@@ -27,6 +55,7 @@ export const checkSchema = z.discriminatedUnion('kind', [
     name: z.string().describe('Shown in progress, results and the Web UI.'),
     command: command.describe('Shell command; exit code decides.'),
     expectExitCode: z.number().int().default(0).describe('Exit code that counts as a pass.'),
+    timeoutSeconds: z.number().positive().max(6 * 3600).optional().describe('How long the command may run before the check fails (default 60).'),
   }),
   z.strictObject({
     kind: z.literal('metric'),
@@ -83,24 +112,13 @@ export const gatePolicySchema = z.strictObject({
 });
 export type GatePolicy = z.infer<typeof gatePolicySchema>;
 
-/** A request header of a health probe: a literal (never a secret) or, for a token, the
- * name of the env-file variable that holds it (`prefix` goes before it, e.g. `Bearer `). */
-const healthHeaderValueSchema = z.union([
-  z.string(),
-  z.strictObject({
-    fromEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an env-file variable name'),
-    prefix: z.string().default(''),
-  }),
-]);
-export type HealthHeaderValue = z.infer<typeof healthHeaderValueSchema>;
-
 /** What a health endpoint must answer, beyond answering: the http check's `expectStatus`
  * and `expectJson`, a content type, and the request headers to send. */
 export const healthProbeSchema = z.strictObject({
   expectStatus: z.number().int().min(100).max(599).optional().describe('Exact status; absent: any 2xx.'),
   expectContentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'expected a media type such as application/json').optional().describe('e.g. `application/json`; parameters such as charset are ignored.'),
   expectJson: z.record(z.string(), z.unknown()).optional().describe('Dotted JSON path → expected value (compared as JSON), e.g. `{ status: ok }`.'),
-  headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), healthHeaderValueSchema).default({}),
+  headers: headersSchema.default({}),
 });
 export type HealthProbe = z.infer<typeof healthProbeSchema>;
 
@@ -129,7 +147,9 @@ export const deploymentSchema = z.strictObject({
     keepDays: z.number().positive().optional().describe('Also keep every backup younger than this many days (the runbooks\' RETENTION_DAYS): a backup is deleted only when it is both outside the newest `keep` and older than this. Unset: `keep` alone decides.'),
     warnKeptCopies: z.number().int().nonnegative().default(3).describe('Preflight warns once restores have kept more copies of replaced data than this.'),
     offsite: offsiteSchema.optional().describe('A copy of every verified backup in an S3-compatible bucket (src/domain/offsite.ts).'),
-  }),
+    method: z.enum(['pg_dump', 'pgbackrest']).default('pg_dump').describe('pg_dump: logical dumps (any server day2 can log in to). pgbackrest: physical backups and WAL archiving with point-in-time recovery, for a server on the worker\'s host that day2 may configure (src/domain/pgbackrest.ts).'),
+    pgbackrest: pgbackrestSchema.optional(),
+  }).refine((b) => b.method !== 'pgbackrest' || b.pgbackrest, { message: 'method pgbackrest needs a pgbackrest block (stanza, repoPath, dataDir)', path: ['pgbackrest'] }),
   restore: z
     .strictObject({
       jobs: z.number().int().positive().optional().describe('Parallel jobs of the staging pg_restore.'),

@@ -13,6 +13,7 @@ export const GATE_NAMES: readonly string[] = [
   'proceed-despite-preflight', // upgrade, only with --ask-on-failed-preflight
   'verify-dual-secret', // API-key secret rotation
   'commit-rotation', // API-key secret rotation
+  'restart-for-archiving', // pgBackRest backup, the first time (archive_mode needs a restart)
 ];
 
 export function assertKnownGate(name: string): string {

@@ -13,3 +13,6 @@ export { preflight } from './preflight';
 export { drill } from './dr-drill';
 export { supportBundle } from './support-bundle';
 export { cleanup, listKeptCopies } from './cleanup';
+export { pgbackrestBackup } from './pgbackrest-backup';
+export { pitrRestore } from './pitr-restore';
+export { pgbackrestDrill } from './pgbackrest-drill';

@@ -11,6 +11,8 @@ export interface PostgresCluster {
   /** URL of the maintenance database `postgres` as superuser. */
   adminUrl: string;
   port: number;
+  /** The private cluster's data directory (undefined for DAY2_TEST_PG_ADMIN_URL's server). */
+  dataDir?: string;
   /** URL of database `name` on this cluster. */
   urlFor(name: string): string;
   createDatabase(name: string): Promise<string>;
@@ -28,12 +30,13 @@ export async function startPostgres(opts: { baseDir?: string } = {}): Promise<Po
   if (external) return clusterAt(external, async () => {});
 
   const cluster = await startScratchCluster(mkdtempSync(path.join(opts.baseDir ?? os.tmpdir(), 'day2-pg-')));
-  return clusterAt(cluster.adminUrl, cluster.remove);
+  return clusterAt(cluster.adminUrl, cluster.remove, path.join(cluster.dir, 'data'));
 }
 
-function clusterAt(adminUrl: string, stop: () => Promise<void>): PostgresCluster {
+function clusterAt(adminUrl: string, stop: () => Promise<void>, dataDir?: string): PostgresCluster {
   return {
     adminUrl,
+    dataDir,
     port: Number(new URL(adminUrl).port),
     urlFor: (name) => withDatabase(adminUrl, name),
     async createDatabase(name) {

@@ -1,0 +1,90 @@
+// `day2 backup` on a pgBackRest deployment: make sure WAL is archived (ALTER SYSTEM, and
+// the one restart archive_mode needs, behind a gate), the stanza exists and checks, then a
+// full / differential / incremental backup keyed by this run, then retention.
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { formatBytes } from '../domain/human-bytes';
+import type { PgbackrestBackupInput, PgbackrestBackupResult } from '../domain/pgbackrest';
+import { long, quick } from './activity-proxies';
+import { endCleanlyOnCancel } from './cancellation';
+import type { Gates } from './gate';
+import { reportOutcome } from './notify';
+import { beginOperation } from './operation';
+import type { ProgressTracker } from './progress';
+
+export const RESTART_FOR_ARCHIVING_GATE = 'restart-for-archiving';
+
+export const PGBACKREST_BACKUP_STEPS = [
+  'Check the database server',
+  'Restart PostgreSQL for archiving',
+  'Check WAL archiving',
+  'Create stanza and check',
+  'pgBackRest backup',
+  'Expire old backups',
+] as const;
+
+export async function pgbackrestBackup(input: PgbackrestBackupInput): Promise<PgbackrestBackupResult> {
+  const { progress, gates } = beginOperation('backup', input.deployment, [...PGBACKREST_BACKUP_STEPS]);
+  return reportOutcome(
+    'backup',
+    input.deployment,
+    () => endCleanlyOnCancel(progress, () => steps(input, progress, gates), () => 'no backup was taken'),
+    (r) => ({ ok: r.outcome === 'backed-up', detail: progress.snapshot.outcome ?? '' }),
+  );
+}
+
+async function steps(input: PgbackrestBackupInput, progress: ProgressTracker, gates: Gates): Promise<PgbackrestBackupResult> {
+  const { deployment } = input;
+  const prepared = await progress.step(
+    'Check the database server',
+    () => quick.prepareArchiving.executeWithOptions({ summary: `Check ${deployment}'s server may be configured; set archive_mode/archive_command` }, [{ deployment }]),
+    (r) => `${r.dataDir}, port ${r.port}${r.changed.length ? `; set ${r.changed.join(', ')}` : '; archiving already configured'}`,
+  );
+  if (prepared.needsRestart.length === 0) {
+    progress.skip('Restart PostgreSQL for archiving', 'no restart needed');
+  } else {
+    if (!input.yes) {
+      const decision = await gates.wait('Restart PostgreSQL for archiving', {
+        name: RESTART_FOR_ARCHIVING_GATE,
+        question: `Restart PostgreSQL (${prepared.dataDir}) so ${prepared.needsRestart.join(', ')} take effect? Every connection is dropped for the few seconds of the restart.`,
+        timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
+        defaultOutcome: 'reject',
+      });
+      if (!decision.approve) {
+        progress.finish(`rejected by ${decision.by}: no restart, no backup (archiving waits for the restart)`);
+        return { outcome: 'rejected', reason: decision.reason };
+      }
+    }
+    await progress.step(
+      'Restart PostgreSQL for archiving',
+      () => quick.restartForArchiving.executeWithOptions({ summary: `Restart PostgreSQL for ${prepared.needsRestart.join(', ')}` }, [{ deployment }]),
+      (r) => (r.restarted ? 'restarted' : 'already restarted'),
+    );
+  }
+  const archiving = await progress.step(
+    'Check WAL archiving',
+    async () => {
+      const health = await quick.checkArchiving.executeWithOptions({ summary: 'pg_stat_archiver: no failing push, last archived age' }, [{ deployment }]);
+      if (!health.ok) throw badInput(`no backup taken: ${health.detail}`);
+      return health;
+    },
+    (h) => h.detail,
+  );
+  await progress.step('Create stanza and check', () =>
+    long.createStanza.executeWithOptions({ summary: 'pgbackrest stanza-create; pgbackrest check' }, [{ deployment }]),
+  );
+  const type = input.type ?? 'incr';
+  const { backup, reused } = await progress.step(
+    'pgBackRest backup',
+    () => long.takePgbackrestBackup.executeWithOptions({ summary: `pgbackrest backup --type=${type}` }, [{ deployment, runId: workflowInfo().runId, type }]),
+    (r) => `${r.backup.label} (${r.backup.type}), ${formatBytes(r.backup.sizeBytes)} → ${formatBytes(r.backup.repoSizeBytes)} in the repository, LSN ${r.backup.lsnStart}–${r.backup.lsnStop}${r.reused ? ' (reused)' : ''}`,
+  );
+  const expired = await progress.step(
+    'Expire old backups',
+    () => quick.expirePgbackrestBackups.executeWithOptions({ summary: 'pgbackrest expire (repo1-retention-full)' }, [{ deployment }]),
+    (labels) => (labels.length ? `expired ${labels.join(', ')}` : 'nothing to expire'),
+  );
+  progress.finish(`pgBackRest ${backup.type} backup ${backup.label}: ${formatBytes(backup.sizeBytes)}, consistent at ${backup.stoppedAt} (LSN ${backup.lsnStop})`);
+  return { outcome: 'backed-up', backup, reused, expired, archiving };
+}
+
+const badInput = (message: string) => ApplicationFailure.create({ type: 'BadInputError', nonRetryable: true, message });

@@ -1,0 +1,119 @@
+// `day2 restore --to-time | --to-lsn | --latest` on a pgBackRest deployment. The restore is
+// made in a new data directory while the service runs, started privately and checked;
+// only then are the services and the cluster stopped for the swap (two renames), and the
+// previous data directory is kept as `<dataDir>.pre-restore-<stamp>`.
+import { workflowInfo } from '@temporalio/workflow';
+import { describeTarget, type PitrRestoreInput, type PitrRestoreResult } from '../domain/pgbackrest';
+import { long, quick } from './activity-proxies';
+import { endCleanlyOnCancel, uninterruptible } from './cancellation';
+import type { Gates } from './gate';
+import { beginOperation, compactStamp } from './operation';
+import type { ProgressTracker } from './progress';
+import { CONFIRM_RESTORE_GATE } from './restore';
+
+export const PITR_RESTORE_STEPS = [
+  'Plan restore',
+  'Confirm restore',
+  'Restore into a new data directory',
+  'Check the restored copy',
+  'Stop services',
+  'Stop PostgreSQL',
+  'Swap data directories',
+  'Start PostgreSQL',
+  'Start services',
+  'Wait for readiness',
+] as const;
+
+export async function pitrRestore(input: PitrRestoreInput): Promise<PitrRestoreResult> {
+  const { progress, gates } = beginOperation('restore', input.deployment, [...PITR_RESTORE_STEPS]);
+  const swapped: { keptAs?: string } = {};
+  return endCleanlyOnCancel(progress, () => steps(input, progress, gates, swapped), () =>
+    swapped.keptAs ? `the restored data directory is live (previous kept as ${swapped.keptAs})` : 'nothing was changed',
+  );
+}
+
+async function steps(input: PitrRestoreInput, progress: ProgressTracker, gates: Gates, swapped: { keptAs?: string }): Promise<PitrRestoreResult> {
+  const { deployment, target } = input;
+  const stamp = compactStamp(workflowInfo().startTime);
+  const what = describeTarget(target);
+  const plan = await progress.step(
+    'Plan restore',
+    () => long.planPitrRestore.executeWithOptions({ summary: `Archive the current WAL; find the backup that reaches ${what}` }, [{ deployment, target }]),
+    (p) => `from ${p.backup.label} (${p.backup.type}, consistent at ${p.backup.stoppedAt}) + WAL to ${what}`,
+  );
+  if (input.yes) {
+    progress.skip('Confirm restore', `confirmed up front (--yes); loses ${plan.loses}`);
+  } else {
+    const decision = await gates.wait('Confirm restore', {
+      name: CONFIRM_RESTORE_GATE,
+      question: `Restore ${deployment}'s whole cluster to ${what} (from backup ${plan.backup.label})? Lost: ${plan.loses}. The current data directory is kept aside.`,
+      timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
+      defaultOutcome: 'reject',
+    });
+    if (!decision.approve) {
+      progress.finish(`rejected by ${decision.by}: nothing was changed`);
+      return { outcome: 'rejected', target, reason: decision.reason };
+    }
+  }
+
+  // A copy that cannot be made or checked is removed; the live cluster was never touched.
+  const discardOnFailure = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      await uninterruptible(() => quick.discardPitrRestore.executeWithOptions({ summary: 'Remove the restored copy' }, [{ deployment, stamp }]));
+      throw err;
+    }
+  };
+  const { newDir } = await progress.step(
+    'Restore into a new data directory',
+    () => discardOnFailure(() => long.restorePitrIntoNewDir.executeWithOptions({ summary: `pgbackrest restore ${plan.args.join(' ')} into a new data directory` }, [{ deployment, args: plan.args, stamp }])),
+    (r) => `${r.newDir}${r.reused ? ' (reused)' : ''}`,
+  );
+  const sums = await progress.step(
+    'Check the restored copy',
+    () => discardOnFailure(() => long.verifyPitrRestore.executeWithOptions({ summary: `Start ${newDir} on a private port, paused at the target; checksum every table` }, [{ deployment, stamp }])),
+    (s) => `${Object.keys(s).length} tables read back: ${Object.entries(s).map(([t, v]) => `${t} ${v.split(' ')[0]}`).join(', ')}`,
+  );
+
+  // From here the services are down: whatever happens they are started again, on the
+  // restored cluster if the swap happened, on the untouched one otherwise.
+  const keptAs = await uninterruptible(async () => {
+    await progress.step('Stop services', () => quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s API and worker` }, [{ deployment, scope: 'all' }]));
+    let kept: string | undefined;
+    try {
+      await progress.step('Stop PostgreSQL', () => long.stopLiveCluster.executeWithOptions({ summary: 'pg_ctl stop -m fast (the live cluster)' }, [{ deployment }]));
+      kept = await progress.step(
+        'Swap data directories',
+        async () => (await quick.swapInRestoredDataDir.executeWithOptions({ summary: `Rename the live data directory aside, ${newDir} into its place` }, [{ deployment, stamp }])).keptAs,
+        (k) => `previous data directory kept as ${k}`,
+      );
+      swapped.keptAs = kept;
+      await progress.step(
+        'Start PostgreSQL',
+        () => long.startLiveCluster.executeWithOptions({ summary: 'pg_ctl start the restored cluster; wait for it to reach the target and promote' }, [{ deployment }]),
+        (r) => `accepting writes after ${(r.promotedAfterMs / 1000).toFixed(1)} s`,
+      );
+    } catch (err) {
+      if (!kept) {
+        // Not swapped: the live data directory is where it was; bring it and the service back
+        // (the verified copy stays for a look: day2 never deletes what it cannot account for).
+        await long.startLiveCluster.executeWithOptions({ summary: 'Start the untouched live cluster again' }, [{ deployment }]);
+      }
+      await quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services again` }, [{ deployment }]);
+      throw err;
+    }
+    await progress.step('Start services', () => quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services` }, [{ deployment }]));
+    return kept;
+  });
+  await progress.step(
+    'Wait for readiness',
+    () => long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready` }, [
+      { deployment, leftState: `The cluster is restored to ${what}; the previous data directory is kept as ${keptAs}.` },
+    ]),
+    (r) => `ready after ${(r.readyAfterMs / 1000).toFixed(1)} s`,
+  );
+  const tables = Object.fromEntries(Object.entries(sums).map(([t, v]) => [t, Number(/^rows=(\d+)/.exec(v)?.[1] ?? NaN)]));
+  progress.finish(`restored to ${what} from ${plan.backup.label}; previous data directory kept as ${keptAs}`);
+  return { outcome: 'restored', target, backup: plan.backup.label, keptAs, tables };
+}
