@@ -15,7 +15,7 @@ import { isServerRunning, registerSearchAttributes, startDevServer } from '../sr
 import { createWorker } from '../src/worker';
 import { freePort } from '../test/harness/free-port';
 import { startPostgres } from '../test/harness/postgres';
-import { startS3 } from '../test/harness/s3';
+import { offsiteConfig, startS3 } from '../test/harness/s3';
 import { ensurePostgresTools, ensureTemporalCli } from './ensure-tools';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,17 +52,7 @@ async function setUpOffsite(deployment: LedgerDeployment, cleanups: Array<() => 
   const bucket = 'day2-demo-offsite';
   await s3.createBucket(bucket);
   const doc = YAML.parse(readFileSync(deployment.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
-  doc.deployments[deployment.name]!.backup.offsite = {
-    kind: 's3',
-    endpoint: s3.endpoint,
-    region: s3.region,
-    bucket,
-    forcePathStyle: true,
-    accessKeyIdVar: 'S3_ACCESS_KEY_ID',
-    secretAccessKeyVar: 'S3_SECRET_ACCESS_KEY',
-    encryptionKeyVar: 'OFFSITE_ENCRYPTION_KEY',
-    keep: 7,
-  };
+  doc.deployments[deployment.name]!.backup.offsite = offsiteConfig(s3, bucket, { keep: 7 });
   writeFileSync(deployment.configFile, YAML.stringify(doc));
   appendFileSync(deployment.envFile, `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${randomBytes(32).toString('hex')}\n`);
   process.stdout.write(`bucket s3://${bucket}/${deployment.name}/ on ${s3.endpoint}; copies encrypted with a key generated into the env file\n`);

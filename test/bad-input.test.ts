@@ -18,7 +18,7 @@ import { tableChecksums } from '../src/activities/table-checksums';
 import { runCli, type CliResult } from './harness/cli';
 import { startE2E, type E2E } from './harness/e2e';
 import { freePort } from './harness/free-port';
-import { startS3, type TestS3 } from './harness/s3';
+import { offsiteConfig, startS3, type TestS3 } from './harness/s3';
 import { recordTestSecrets } from './harness/secret-scan';
 
 const NAME = 'bi';
@@ -122,16 +122,7 @@ const urlWith = (change: (u: URL) => void) => {
 // plant a renamed, damaged copy with a manifest that describes it).
 const BUCKET = 'day2-bi';
 let s3: TestS3;
-const offsiteSection = (change: Record<string, unknown> = {}) => ({
-  kind: 's3',
-  endpoint: s3.endpoint,
-  region: s3.region,
-  bucket: BUCKET,
-  forcePathStyle: true,
-  accessKeyIdVar: 'S3_ACCESS_KEY_ID',
-  secretAccessKeyVar: 'S3_SECRET_ACCESS_KEY',
-  ...change,
-});
+const offsiteSection = (change: Record<string, unknown> = {}) => offsiteConfig(s3, BUCKET, { encrypted: false, ...change });
 function setOffsite(section: Record<string, unknown>): void {
   const doc = YAML.parse(readFileSync(e2e.deployment.configFile, 'utf8'));
   doc.deployments[NAME].backup.offsite = section;

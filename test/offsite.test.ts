@@ -23,7 +23,7 @@ import type { RemoteCopy, RemoteManifest } from '../src/domain/offsite';
 import type { BackupResult, DrillResult, OperationEvent } from '../src/domain/types';
 import { spawnCli } from './harness/cli';
 import { startE2E, type E2E } from './harness/e2e';
-import { startS3, type TestS3 } from './harness/s3';
+import { offsiteConfig, startS3, type TestS3 } from './harness/s3';
 import { recordTestSecrets } from './harness/secret-scan';
 import { fileVersions, serviceState } from './harness/upgrade-helpers';
 
@@ -44,17 +44,7 @@ let hooks: Server;
 const received: OperationEvent[] = [];
 
 const configFile = () => e2e.deployment.configFile;
-const offsiteSection = () => ({
-  kind: 's3',
-  endpoint: s3.endpoint,
-  region: s3.region,
-  bucket: BUCKET,
-  forcePathStyle: true,
-  accessKeyIdVar: 'S3_ACCESS_KEY_ID',
-  secretAccessKeyVar: 'S3_SECRET_ACCESS_KEY',
-  encryptionKeyVar: 'OFFSITE_ENCRYPTION_KEY',
-  keep: 2,
-});
+const offsiteSection = () => offsiteConfig(s3, BUCKET, { keep: 2 });
 
 /** Rewrites day2.yaml's backup.offsite (the worker reloads it before its next activity). */
 function setOffsite(change: Record<string, unknown>): void {

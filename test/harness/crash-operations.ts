@@ -49,7 +49,7 @@ import type { BackupInput, RestoreInput } from '../../src/domain/types';
 import { CrashMatrix, maskEnvSecrets, type CrashOperation, type EndState, type KillPoint } from './crash-matrix';
 import { startE2E, type E2E } from './e2e';
 import { createKey, whoami } from './rotation';
-import { startS3, type TestS3 } from './s3';
+import { offsiteConfig, startS3, type TestS3 } from './s3';
 import { harvestEnvSecrets, recordTestSecrets } from './secret-scan';
 
 /** The matrix's operations, in the order they run (test files name them before the
@@ -349,16 +349,7 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
 function configureOffsite(e2e: E2E, s3: TestS3, bucket: string): void {
   const d = e2e.deployment;
   const doc = YAML.parse(readFileSync(d.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
-  doc.deployments[d.name]!.backup.offsite = {
-    kind: 's3',
-    endpoint: s3.endpoint,
-    region: s3.region,
-    bucket,
-    forcePathStyle: true,
-    accessKeyIdVar: 'S3_ACCESS_KEY_ID',
-    secretAccessKeyVar: 'S3_SECRET_ACCESS_KEY',
-    encryptionKeyVar: 'OFFSITE_ENCRYPTION_KEY',
-  };
+  doc.deployments[d.name]!.backup.offsite = offsiteConfig(s3, bucket);
   writeFileSync(d.configFile, YAML.stringify(doc));
   const key = randomBytes(32).toString('hex');
   recordTestSecrets(key);

@@ -31,6 +31,24 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
+/** A deployment's `backup.offsite` on this server: credentials (and, when `encrypted`, the
+ * key) as the env-file variables S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and
+ * OFFSITE_ENCRYPTION_KEY, which the caller writes. */
+export function offsiteConfig(s3: TestS3, bucket: string, opts: { encrypted?: boolean } & Record<string, unknown> = {}): Record<string, unknown> {
+  const { encrypted = true, ...extra } = opts;
+  return {
+    kind: 's3',
+    endpoint: s3.endpoint,
+    region: s3.region,
+    bucket,
+    forcePathStyle: true,
+    accessKeyIdVar: 'S3_ACCESS_KEY_ID',
+    secretAccessKeyVar: 'S3_SECRET_ACCESS_KEY',
+    ...(encrypted ? { encryptionKeyVar: 'OFFSITE_ENCRYPTION_KEY' } : {}),
+    ...extra,
+  };
+}
+
 export async function startS3(): Promise<TestS3> {
   const bin = await ensureVersitygw({ quiet: true });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'day2-s3-'));
