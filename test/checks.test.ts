@@ -24,6 +24,9 @@ backup_last_success_seconds{deployment="ledger",note="a \\"quoted\\" value, {bra
 latency_seconds_bucket{le="+Inf"} +Inf
 `;
 
+const PLATFORM_KEY = 'platform-key-0d9f2c7a41';
+const polls: Record<string, number> = {};
+
 /** JSON and Prometheus endpoints; readiness answers 503 until `ready` is flipped. */
 async function startService() {
   let ready = false;
@@ -35,6 +38,26 @@ async function startService() {
     if (req.url === '/health') return send(200, JSON.stringify({ status: 'ok', build: { version: '1.3.0', features: ['a', 'b'] } }));
     if (req.url === '/ready') return ready ? send(200, '{"ready":true}') : send(503, '{"reason": "database unreachable"}');
     if (req.url === '/metrics') return send(200, METRICS, 'text/plain; version=0.0.4');
+    // The runbooks' own verification: POST a scan with a bearer key, then poll the job.
+    if (req.url?.startsWith('/v1/')) {
+      if (req.headers.authorization !== `Bearer ${PLATFORM_KEY}`) return send(401, `{"error":"bad key ${req.headers.authorization}"}`);
+      if (req.url === '/v1/admin/vault/scan' && req.method === 'POST') {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          const { scope } = JSON.parse(body) as { scope: string };
+          polls[scope] = 0;
+          send(202, JSON.stringify({ job: { id: scope, url: scope === 'elsewhere' ? 'http://example.invalid/x' : `/v1/jobs/${scope}` } }));
+        });
+        return;
+      }
+      const job = /^\/v1\/jobs\/(\w+)$/.exec(req.url)?.[1];
+      if (job && req.method === 'GET') {
+        polls[job] = (polls[job] ?? 0) + 1;
+        const status = polls[job]! < 3 ? 'running' : job === 'broken' ? 'failed' : job === 'slow' ? 'running' : 'completed';
+        return send(200, JSON.stringify({ status, problems: status === 'failed' ? 2 : 0 }));
+      }
+    }
     return send(404, 'no such page', 'text/plain');
   });
   const port = await freePort();
@@ -99,6 +122,43 @@ describe('checks', () => {
     const port = await freePort();
     const result = await runCheck(http_({ url: `http://127.0.0.1:${port}/health` }));
     assert.deepEqual(result, { name: 'health', ok: false, detail: 'connection refused' });
+  });
+
+  it('http: POST with a bearer key from the env file and a JSON body, then poll the job it started', async () => {
+    const envFile = path.join(dir, 'scan.env');
+    writeFileSync(envFile, `PLATFORM_KEY=${PLATFORM_KEY}\n`);
+    const scan = (scope: string, poll: Record<string, unknown> = {}): Check => ({
+      kind: 'http',
+      name: 'vault scan',
+      url: `${svc.base}/v1/admin/vault/scan`,
+      method: 'POST',
+      headers: { Authorization: { fromEnv: 'PLATFORM_KEY', prefix: 'Bearer ' } },
+      body: { scope },
+      expectStatus: 202,
+      poll: { urlField: 'job.url', until: { status: 'completed' }, failWhen: { status: 'failed' }, everySeconds: 0.05, timeoutSeconds: 2, ...poll },
+    });
+    const done = await runCheck(scan('all'), { envFile });
+    assert.equal(done.ok, true, done.detail);
+    assert.match(done.detail, /^202, job done after [\d.]+ s \(3 polls\): 200, status = "completed"$/);
+    const failed = await runCheck(scan('broken'), { envFile });
+    assert.match(failed.detail, /^job failed after [\d.]+ s: 200, status = "failed"$/);
+    const slow = await runCheck(scan('slow', { timeoutSeconds: 0.3 }), { envFile });
+    assert.match(slow.detail, /^job not done after 0\.3 s \(\d+ polls\); last answer: status: expected "completed", got "running"$/);
+    const elsewhere = await runCheck(scan('elsewhere'), { envFile });
+    assert.match(elsewhere.detail, /^poll: job\.url points to another origin \(http:\/\/example\.invalid\): not polled/);
+    // A wrong key: the answer echoes it, the detail does not.
+    writeFileSync(envFile, `PLATFORM_KEY=${PLATFORM_KEY}-old\n`);
+    const refused = await runCheck(scan('all'), { envFile });
+    assert.equal(refused.ok, false);
+    assert.match(refused.detail, /^expected 202, got 401 .*\[REDACTED\]/);
+    assert.ok(!refused.detail.includes(PLATFORM_KEY), refused.detail);
+    writeFileSync(envFile, 'OTHER=1\n');
+    assert.match((await runCheck(scan('all'), { envFile })).detail, /headers\.Authorization: PLATFORM_KEY is not set in /);
+  });
+
+  it('command: timeoutSeconds bounds how long it may run', async () => {
+    const slow = await runCheck({ kind: 'command', name: 'slow', command: 'sleep 5', expectExitCode: 0, timeoutSeconds: 0.3 });
+    assert.deepEqual(slow, { name: 'slow', ok: false, detail: 'timed out after 0.3 s (timeoutSeconds)' });
   });
 
   it('sql: first column of the first row, as text', async () => {

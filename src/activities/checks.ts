@@ -1,5 +1,6 @@
 // The checks a gate, a restore's verification and preflight run: http, sql, command,
 // metric. Every result is a short human detail; none echoes a URL, an env value or a DSN.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import pg from 'pg';
 import { deploymentOf } from '../config';
@@ -8,8 +9,9 @@ import type { CheckResult } from '../domain/types';
 import type { ActivityDeps } from './deps';
 import { readEnvFile } from './envfile';
 import { beat } from './heartbeat';
-import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, readAnswer, type HttpAnswer } from './http-match';
+import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, parseJsonAnswer, readAnswer, valueAtPath, type HttpAnswer, type RequestOptions } from './http-match';
 import { builtinPreflightChecks } from './preflight';
+import { resolveRequestHeaders } from './request-headers';
 import { redactCredentials } from './runtime/adapter';
 
 export interface CheckContext {
@@ -19,11 +21,13 @@ export interface CheckContext {
   databaseUrlVar?: string;
   /** Working directory of command checks (the deployment runtime's cwd). */
   cwd?: string;
+  /** Where http checks' `fromEnv` header values are read. */
+  envFile?: string;
 }
 
 const HTTP_TIMEOUT_MS = 5000;
 const SQL_TIMEOUT_MS = 5000;
-const COMMAND_TIMEOUT_MS = 60_000;
+const COMMAND_TIMEOUT_SECONDS = 60;
 
 type Outcome = Omit<CheckResult, 'name'>;
 
@@ -49,7 +53,7 @@ export async function runChecks(checks: readonly Check[], ctx: CheckContext = {}
 function evaluate(check: Check, ctx: CheckContext): Promise<Outcome> {
   switch (check.kind) {
     case 'http':
-      return httpCheck(check);
+      return httpCheck(check, ctx);
     case 'sql':
       return sqlCheck(check, ctx);
     case 'command':
@@ -59,17 +63,78 @@ function evaluate(check: Check, ctx: CheckContext): Promise<Outcome> {
   }
 }
 
-async function get(url: string): Promise<HttpAnswer> {
+async function get(url: string, options: RequestOptions = {}): Promise<HttpAnswer> {
   try {
-    return await readAnswer(await fetchWithTimeout(url, HTTP_TIMEOUT_MS));
+    return await readAnswer(await fetchWithTimeout(url, { timeoutMs: HTTP_TIMEOUT_MS, ...options }));
   } catch (err) {
     throw new Error(fetchErrorText(err));
   }
 }
 
-async function httpCheck(check: Extract<Check, { kind: 'http' }>): Promise<Outcome> {
-  return matchHttpAnswer(await get(check.url), check);
+type HttpCheck = Extract<Check, { kind: 'http' }>;
+
+/** One request (any method, headers from the env file, a body), its answer matched; with
+ * `poll`, then the job it started polled until it says it is done. Header values from the
+ * env file are scrubbed from the detail. */
+async function httpCheck(check: HttpCheck, ctx: CheckContext): Promise<Outcome> {
+  if (check.headers && !ctx.envFile && Object.values(check.headers).some((v) => typeof v !== 'string')) {
+    return { ok: false, detail: 'headers from the env file, but no env file is known here' };
+  }
+  const { headers, scrub } = await resolveRequestHeaders(ctx.envFile ?? '', `${check.name}: headers`, check.headers ?? {});
+  const json = check.body !== undefined && typeof check.body !== 'string';
+  if (json && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  const body = check.body === undefined ? undefined : json ? JSON.stringify(check.body) : (check.body as string);
+  try {
+    const answer = await get(check.url, { method: check.method, headers, body });
+    const first = matchHttpAnswer(answer, check);
+    if (!first.ok || !check.poll) return scrubbed(first, scrub);
+    return scrubbed(await pollJob(check, check.poll, headers, answer), scrub);
+  } catch (err) {
+    throw new Error(scrub(errorText(err)));
+  }
 }
+
+const scrubbed = (o: Outcome, scrub: (t: string) => string): Outcome => ({ ...o, detail: scrub(o.detail) });
+
+/** GETs the URL the first answer names (same origin: the headers go there too) every
+ * `everySeconds` until its answer holds `until` (done), or `failWhen` (failed), or the time
+ * is up; answers in between (not 2xx, not yet done) are the detail a timeout reports. */
+async function pollJob(check: HttpCheck, poll: NonNullable<HttpCheck['poll']>, headers: Record<string, string>, answer: HttpAnswer): Promise<Outcome> {
+  const parsed = parseJsonAnswer(answer);
+  if (!parsed.ok) return { ok: false, detail: `poll: ${parsed.detail}` };
+  const named = valueAtPath(parsed.body, poll.urlField);
+  if (typeof named !== 'string' || !named) return { ok: false, detail: `poll: ${poll.urlField} is ${named === undefined ? 'absent from' : 'not a URL in'} the answer (${answer.status})` };
+  let jobUrl: URL;
+  try {
+    jobUrl = new URL(named, check.url);
+  } catch {
+    return { ok: false, detail: `poll: ${poll.urlField} is not a URL: ${shorten(named, 80)}` };
+  }
+  if (jobUrl.origin !== new URL(check.url).origin) {
+    return { ok: false, detail: `poll: ${poll.urlField} points to another origin (${jobUrl.origin}): not polled, the check's headers would go there` };
+  }
+  const started = Date.now();
+  const deadline = started + poll.timeoutSeconds * 1000;
+  let last = 'not polled yet';
+  for (let polls = 1; ; polls++) {
+    await sleep(Math.min(poll.everySeconds * 1000, Math.max(0, deadline - Date.now())));
+    beat({ check: check.name, polls });
+    try {
+      const polled = await get(jobUrl.toString(), { headers });
+      if (poll.failWhen && matchHttpAnswer(polled, { expectJson: poll.failWhen }).ok) {
+        return { ok: false, detail: `job failed after ${seconds(started)} s: ${matchHttpAnswer(polled, { expectJson: poll.failWhen }).detail}` };
+      }
+      const done = matchHttpAnswer(polled, { expectJson: poll.until });
+      if (done.ok) return { ok: true, detail: `${answer.status}, job done after ${seconds(started)} s (${polls} polls): ${done.detail}` };
+      last = done.detail;
+    } catch (err) {
+      last = errorText(err);
+    }
+    if (Date.now() >= deadline) return { ok: false, detail: `job not done after ${poll.timeoutSeconds} s (${polls} polls); last answer: ${last}` };
+  }
+}
+
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 async function sqlCheck(check: Extract<Check, { kind: 'sql' }>, ctx: CheckContext): Promise<Outcome> {
   if (!ctx.databaseUrl) return { ok: false, detail: `no database URL (${ctx.databaseUrlVar ?? 'DATABASE_URL'} is not set in the env file)` };
@@ -106,15 +171,21 @@ function booleanText(raw: unknown): unknown {
 }
 
 async function commandCheck(check: Extract<Check, { kind: 'command' }>, ctx: CheckContext): Promise<Outcome> {
-  const result = await execa(check.command, {
-    shell: true,
-    cwd: ctx.cwd,
-    all: true,
-    reject: false,
-    timeout: COMMAND_TIMEOUT_MS,
-    stdin: 'ignore',
-  });
-  if (result.timedOut) return { ok: false, detail: `timed out after ${COMMAND_TIMEOUT_MS / 1000} s` };
+  // Its own process group, so a timeout ends what the shell started too (a `sleep` left
+  // behind would hold the output open, and the check, until it ended by itself).
+  const child = execa(check.command, { shell: true, cwd: ctx.cwd, all: true, reject: false, stdin: 'ignore', detached: true });
+  const limitSeconds = check.timeoutSeconds ?? COMMAND_TIMEOUT_SECONDS;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }, limitSeconds * 1000);
+  const result = await child.finally(() => clearTimeout(timer));
+  if (timedOut) return { ok: false, detail: `timed out after ${limitSeconds} s (timeoutSeconds)` };
   const lines = String(result.all ?? '').split(/\r?\n/).filter((l) => l.trim() !== '');
   const lastLine = shorten(redactCredentials(lines[lines.length - 1]?.trim() ?? ''));
   const exitCode = result.exitCode;
@@ -281,7 +352,7 @@ export function checksActivities(deps: ActivityDeps) {
           (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'env file unreadable'),
         );
       }
-      const results = [...builtin, ...(await runChecks(checks, { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd }))];
+      const results = [...builtin, ...(await runChecks(checks, { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd, envFile: d.envFile }))];
       const failed = results.filter((r) => !r.ok).map((r) => r.name);
       deps.logger.info({ deployment: input.deployment, checks: results.length, failed }, 'checks run');
       return results;

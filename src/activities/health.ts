@@ -8,9 +8,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { deploymentOf, type DeploymentConfig } from '../config';
 import type { HealthProbe } from '../domain/config-schema';
 import type { ActivityDeps } from './deps';
-import { readEnvFile } from './envfile';
 import { beat } from './heartbeat';
 import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, parseJsonAnswer, readAnswer, valueAtPath } from './http-match';
+import { resolveRequestHeaders } from './request-headers';
 import { redactCredentials } from './runtime/adapter';
 
 export { bodySnippet, fetchErrorText, fetchWithTimeout, valueAtPath } from './http-match';
@@ -18,8 +18,6 @@ export { bodySnippet, fetchErrorText, fetchWithTimeout, valueAtPath } from './ht
 const POLL_MS = 250;
 const REQUEST_TIMEOUT_MS = 2000;
 const VERSION_TIMEOUT_MS = 5000;
-/** Shorter values are not hunted for in messages (they would match by chance). */
-const MIN_SCRUB_LENGTH = 4;
 
 export interface WaitForReadyInput {
   deployment: string;
@@ -36,25 +34,8 @@ interface ProbeRequest {
 }
 
 /** Header values from the probe's config: literals as they are, `fromEnv` from the env file. */
-export async function probeRequest(d: DeploymentConfig, key: 'readyCheck' | 'versionCheck', probe: HealthProbe | undefined): Promise<ProbeRequest> {
-  const entries = Object.entries(probe?.headers ?? {});
-  const headers: Record<string, string> = {};
-  const secrets: string[] = [];
-  const env = entries.some(([, v]) => typeof v !== 'string') ? await readEnvFile(d.envFile) : new Map<string, string>();
-  for (const [name, spec] of entries) {
-    if (typeof spec === 'string') {
-      headers[name] = spec;
-      continue;
-    }
-    const value = env.get(spec.fromEnv);
-    const where = `health.${key}.headers.${name}`;
-    if (!value) throw new HealthConfigError(`${where}: ${spec.fromEnv} is not set in ${d.envFile}`);
-    if (/[\r\n\0]/.test(value)) throw new HealthConfigError(`${where}: ${spec.fromEnv} in ${d.envFile} holds a line break, which no header value may`);
-    headers[name] = `${spec.prefix}${value}`;
-    secrets.push(value);
-  }
-  const hunted = secrets.filter((s) => s.length >= MIN_SCRUB_LENGTH).sort((a, b) => b.length - a.length);
-  return { headers, scrub: (text) => hunted.reduce((t, secret) => t.replaceAll(secret, '[REDACTED]'), text) };
+export function probeRequest(d: DeploymentConfig, key: 'readyCheck' | 'versionCheck', probe: HealthProbe | undefined): Promise<ProbeRequest> {
+  return resolveRequestHeaders(d.envFile, `health.${key}.headers`, probe?.headers ?? {}, (m) => new HealthConfigError(m));
 }
 
 /** A probe that cannot be sent as configured: retrying cannot help. */

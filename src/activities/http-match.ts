@@ -32,16 +32,19 @@ export interface HttpMatch {
 export interface RequestOptions {
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** Default GET. */
+  method?: string;
+  body?: string;
 }
 
-/** GET with a per-request timeout, so one hung connection cannot eat the whole wait.
+/** A request (GET unless told) with a per-request timeout, so one hung connection cannot eat the whole wait.
  * With headers (credentials, usually) a redirect is not followed: it could carry them to
  * another host. The 3xx is then the answer. */
 export function fetchWithTimeout(url: string, timeoutMsOrOptions: number | RequestOptions = REQUEST_TIMEOUT_MS): Promise<Response> {
-  const { timeoutMs = REQUEST_TIMEOUT_MS, headers = {} } =
+  const { timeoutMs = REQUEST_TIMEOUT_MS, headers = {}, method = 'GET', body } =
     typeof timeoutMsOrOptions === 'number' ? { timeoutMs: timeoutMsOrOptions } : timeoutMsOrOptions;
   const carriesHeaders = Object.keys(headers).length > 0;
-  return fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers, redirect: carriesHeaders ? 'manual' : 'follow' });
+  return fetch(url, { method, body, signal: AbortSignal.timeout(timeoutMs), headers, redirect: carriesHeaders ? 'manual' : 'follow' });
 }
 
 /** The whole answer, read. */

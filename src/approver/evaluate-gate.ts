@@ -62,7 +62,8 @@ function onFailure(policy: GatePolicy, failed: CheckResult[], results: CheckResu
   return { action: 'leave', reason: `check failing${when}: ${what}; policy auto-approve-only leaves it to a person`, evidence: results };
 }
 
-/** What sql and command checks need: the database URL from the env file, the runtime's cwd. */
+/** What sql, command and http checks need: the database URL from the env file, the
+ * runtime's cwd, the env file (for http checks' header values). */
 export async function checkContextFor(d: DeploymentConfig): Promise<CheckContext> {
   let databaseUrl: string | undefined;
   if (Object.values(d.gates).some((g) => g.checks.some((c) => c.kind === 'sql'))) {
@@ -72,5 +73,5 @@ export async function checkContextFor(d: DeploymentConfig): Promise<CheckContext
       () => undefined,
     );
   }
-  return { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd };
+  return { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd, envFile: d.envFile };
 }

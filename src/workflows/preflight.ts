@@ -2,7 +2,7 @@
 // database, pg_dump, backup directory) and the deployment's configured ones. It runs under
 // its own id, beside any operation, and each check shows as a line of the Web UI checklist.
 import type { PreflightResult } from '../domain/types';
-import { quick } from './activity-proxies';
+import { long } from './activity-proxies';
 import { beginOperation } from './operation';
 
 const RUN = 'Run preflight checks';
@@ -11,7 +11,7 @@ export async function preflight(input: { deployment: string }): Promise<Prefligh
   const { deployment } = input;
   const { progress } = beginOperation('preflight', deployment, [RUN]);
   const checks = await progress.step(RUN, () =>
-    quick.runDeploymentChecks.executeWithOptions({ summary: `Preflight checks of ${deployment}` }, [{ deployment, set: 'preflight' }]),
+    long.runDeploymentChecks.executeWithOptions({ summary: `Preflight checks of ${deployment}` }, [{ deployment, set: 'preflight' }]),
   );
   const failed = progress.showChecks(RUN, checks);
   progress.finish(failed.length ? `failed: ${failed.map((c) => c.name).join(', ')}` : `all ${checks.length} checks passed`);

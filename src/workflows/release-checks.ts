@@ -2,11 +2,11 @@
 // service reports. A failure is an ApplicationFailure naming what was expected.
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { CheckResult } from '../domain/types';
-import { quick } from './activity-proxies';
+import { long, quick } from './activity-proxies';
 
 /** The deployment's preflight checks (built-in and configured), failed or not. */
 export function preflightChecks(deployment: string, summary = `Preflight checks of ${deployment}`): Promise<CheckResult[]> {
-  return quick.runDeploymentChecks.executeWithOptions({ summary }, [{ deployment, set: 'preflight' }]);
+  return long.runDeploymentChecks.executeWithOptions({ summary }, [{ deployment, set: 'preflight' }]);
 }
 
 /** `name: detail; …` of the failed checks, for a refusal or a gate's question. */

@@ -145,7 +145,7 @@ async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gate
   const checks = await progress.step(
     'Verify restored data',
     () =>
-      quick.runDeploymentChecks.executeWithOptions({ summary: `Post-restore verification checks of ${deployment}` }, [
+      long.runDeploymentChecks.executeWithOptions({ summary: `Post-restore verification checks of ${deployment}` }, [
         { deployment, set: 'verify' },
       ]),
     (results) => results.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}`).join(', ') || 'no checks configured',

@@ -24,7 +24,7 @@ export async function restartAndVerify(deployment: string, why: string): Promise
       { deployment, leftState: `The services were restarted (${why}) with the secrets as written.` },
     ]);
   });
-  const checks = await quick.runDeploymentChecks.executeWithOptions({ summary: `Run ${deployment}'s verify checks (${why})` }, [
+  const checks = await long.runDeploymentChecks.executeWithOptions({ summary: `Run ${deployment}'s verify checks (${why})` }, [
     { deployment, set: 'verify' },
   ]);
   return { readyAfterMs, checks };
