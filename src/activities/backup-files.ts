@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { backupManifestSchema } from '../domain/backup-manifest-schema';
 import { manifestNameFor } from '../domain/backup-names';
 import { BackupInvalidError } from '../domain/errors';
 import type { BackupManifest } from '../domain/types';
@@ -41,21 +41,6 @@ export async function fileExists(file: string): Promise<boolean> {
   );
 }
 
-const manifestSchema = z.object({
-  file: z.string(),
-  deployment: z.string(),
-  database: z.string(),
-  serverVersion: z.string(),
-  appVersion: z.string().nullable(),
-  sizeBytes: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  createdAt: z.string(),
-  workflowId: z.string(),
-  runId: z.string(),
-  preUpgradeVersion: z.string().optional(),
-  tocEntries: z.number().int().nonnegative(),
-});
-
 /** The manifest, or undefined when there is none. A manifest that exists but does not
  * parse is an error: the backup cannot be trusted. */
 export async function readManifest(manifestPath: string): Promise<BackupManifest | undefined> {
@@ -72,7 +57,7 @@ export async function readManifest(manifestPath: string): Promise<BackupManifest
   } catch {
     throw new BackupInvalidError(`${path.basename(manifestPath)} is not valid JSON`);
   }
-  const parsed = manifestSchema.safeParse(json);
+  const parsed = backupManifestSchema.safeParse(json);
   if (!parsed.success) throw new BackupInvalidError(`${path.basename(manifestPath)} is not a day2 backup manifest`);
   return parsed.data;
 }

@@ -3,33 +3,17 @@
 // strictly: anything that does not parse as one day2 wrote is refused, and a sealed local
 // manifest must open with the configured key and agree with the fields in the clear.
 import { z } from 'zod';
+import { backupManifestSchema, sha256HexSchema } from '../../domain/backup-manifest-schema';
 import { BackupInvalidError } from '../../domain/errors';
 import type { RemoteManifest, RemoteObjectRecord } from '../../domain/offsite';
 import type { BackupManifest } from '../../domain/types';
 import { openSealedValue, sealValue } from './encryption';
 import type { OffsiteTarget } from './s3-client';
 
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
-
-const backupManifestSchema = z.object({
-  file: z.string(),
-  deployment: z.string(),
-  database: z.string(),
-  serverVersion: z.string(),
-  appVersion: z.string().nullable(),
-  sizeBytes: z.number().int().nonnegative(),
-  sha256: sha256Hex,
-  createdAt: z.string(),
-  workflowId: z.string(),
-  runId: z.string(),
-  preUpgradeVersion: z.string().optional(),
-  tocEntries: z.number().int().nonnegative(),
-});
-
 const objectSchema = z.object({
   key: z.string(),
   sizeBytes: z.number().int().nonnegative(),
-  sha256: sha256Hex,
+  sha256: sha256HexSchema,
   serverChecksum: z.string().optional(),
   encrypted: z.boolean(),
   keyId: z.string().regex(/^[0-9a-f]{12}$/).optional(),
@@ -41,7 +25,7 @@ const remoteManifestSchema = z.object({
   file: z.string(),
   createdAt: z.string(),
   sizeBytes: z.number().int().nonnegative(),
-  sha256: sha256Hex,
+  sha256: sha256HexSchema,
   object: objectSchema,
   backup: backupManifestSchema.optional(),
   sealed: z.string().optional(),
