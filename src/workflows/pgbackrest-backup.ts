@@ -69,8 +69,11 @@ async function steps(input: PgbackrestBackupInput, progress: ProgressTracker, ga
     },
     (h) => h.detail,
   );
-  await progress.step('Create stanza and check', () =>
-    long.createStanza.executeWithOptions({ summary: 'pgbackrest stanza-create; pgbackrest check' }, [{ deployment }]),
+  const force = prepared.configChanged || prepared.changed.length > 0;
+  await progress.step(
+    'Create stanza and check',
+    () => long.createStanza.executeWithOptions({ summary: 'pgbackrest stanza-create; pgbackrest check' }, [{ deployment, force }]),
+    (r) => r,
   );
   const type = input.type ?? 'incr';
   const { backup, reused } = await progress.step(

@@ -22,14 +22,14 @@ export function pgbackrestActivities({ config, logger }: ActivityDeps) {
   };
   return {
     /** Refuses a server day2 may not configure (names what it needs); writes the stanza's config file. */
-    async prepareArchiving({ deployment }: On): Promise<ClusterFacts & ArchivingChange & { configFile: string }> {
+    async prepareArchiving({ deployment }: On): Promise<ClusterFacts & ArchivingChange & { configFile: string; configChanged: boolean }> {
       if (!(await pgbackrestInstalled())) throw new BadInputError('pgbackrest is not installed on the worker\'s host', 'apt-get install -y pgbackrest (or npx tsx scripts/ensure-tools.ts as root)');
       const { d, c } = of(deployment);
       const facts = await inspectCluster(d, c);
-      const { file } = await writePgbackrestConf(d, c, facts);
+      const { file, changed: configChanged } = await writePgbackrestConf(d, c, facts);
       const change = await configureArchiving(d, c, facts);
       logger.info({ deployment, ...change }, 'archiving configured');
-      return { ...facts, ...change, configFile: file };
+      return { ...facts, ...change, configFile: file, configChanged };
     },
     /** The restart archive_mode needs: fast stop, start as before; a no-op once no setting waits for one. */
     async restartForArchiving({ deployment }: On): Promise<{ restarted: boolean }> {
@@ -43,8 +43,9 @@ export function pgbackrestActivities({ config, logger }: ActivityDeps) {
     async checkArchiving({ deployment }: On): Promise<ArchivingHealth> {
       return archivingHealth(deploymentOf(config, deployment));
     },
-    async createStanza({ deployment }: On): Promise<string> {
-      return createStanzaAndCheck(of(deployment).c);
+    /** `force`: archiving or the config file just changed, so check even a used stanza. */
+    async createStanza({ deployment, force }: On & { force?: boolean }): Promise<string> {
+      return createStanzaAndCheck(of(deployment).c, force ?? true);
     },
     async takePgbackrestBackup({ deployment, runId, type }: On & { runId: string; type: PgbackrestBackupType }) {
       const result = await takeBackup(of(deployment).c, runId, type);
