@@ -94,6 +94,9 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /restored to the target/);
     assert.deepEqual(dataDirSiblings(), siblings);
+    const pf = await e2e.cli('preflight');
+    assert.match(pf.stdout + pf.stderr, /WAL archiving healthy/);
+    assert.match(pf.stdout + pf.stderr, /recovery point \(RPO\).*\d+ s since the last archived segment/);
   });
 
   it('refuses, changing nothing: a target before the oldest backup, in the future, a server day2 may not configure', async () => {
@@ -149,6 +152,9 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
       assert.equal(r.exitCode, 2, r.stdout + r.stderr);
       assert.match(r.stdout + r.stderr, /WAL archiving is failing/);
       assert.deepEqual(dataDirSiblings(), before.siblings);
+      const pf = await e2e.cli('preflight');
+      assert.notEqual(pf.exitCode, 0);
+      assert.match(pf.stdout + pf.stderr, /WAL archiving is failing/);
     } finally {
       renameSync(`${archiveDir}.away`, archiveDir);
     }

@@ -15,6 +15,7 @@ import { parseEnvFile, readEnvFile } from './envfile';
 import { keptCopiesCheck } from './kept-copies';
 import { classifyConnectError, databaseTargetOf, withClient } from './pg-connection';
 import { pgTool } from './pg-tools';
+import { pgbackrestPreflightChecks } from './pgbackrest/preflight';
 
 interface ServerFacts {
   major: number;
@@ -29,6 +30,7 @@ export async function builtinPreflightChecks(d: DeploymentConfig, deployment?: s
   if (d.versionFile) results.push(await versionFileCheck(d, d.versionFile, env));
   const { result, server } = await databaseCheck(d);
   results.push(result, await pgDumpCheck(server), await backupDirCheck(d, server));
+  if (server) results.push(...(await pgbackrestPreflightChecks(d)));
   // Counting needs the server; a role that cannot look is a warning, never a failure.
   if (server && deployment) {
     results.push(
