@@ -84,8 +84,10 @@ describe('day2 preflight', () => {
       assert.match(failed['env file has the required variables']!, /^missing or empty: API_KEY_SECRET \(/);
       assert.match(failed['version file agrees with the env file']!, /^LEDGER_VERSION=1\.1\.0 but .*VERSION says 1\.0\.0/);
       assert.match(failed['migrations not pending']!, /^exit 1 \(expected 0\): migrations pending: run migrate 1\.1\.0 \(missing 0004_audit_events/);
-      assert.match(r.stderr, /^ {2}✗ migrations not pending — exit 1/m);
-      assert.match(r.stderr, /^preflight of pflight failed: 3 of 8 checks$/m);
+      assert.equal(r.stderr, '', '--json writes nothing but its document');
+      const human = await e2e.cli('preflight');
+      assert.match(human.stdout, /^ {2}✗ migrations not pending — exit 1/m);
+      assert.match(human.stdout, /^preflight of pflight failed: 3 of 8 checks$/m);
       assert.equal(readFileSync(e2e.deployment.envFile, 'utf8'), edited, 'preflight only reads');
     } finally {
       writeFileSync(e2e.deployment.envFile, original);

@@ -70,13 +70,13 @@ const keptAtOf = (pattern: RegExp, name: string) => {
 };
 
 /** `day2 cleanup`: drops exactly the named kept copies. Each name must be one of this
- * deployment's kept copies by its shape (`<live>_pre_restore_<stamp>`, or
- * `<deployment>-pre-restore-<stamp>.dump` in the backup directory): never the live
- * database, a backup, or anything else. Idempotent: a name already gone is reported as such. */
+ * deployment's kept copies by its shape, as `keptCopiesOf` finds them (`<live>_pre_restore_…`,
+ * or `<deployment>-pre-restore-….dump` in the backup directory): never the live database, a
+ * backup, or anything else. Idempotent: a name already gone is reported as such. */
 export async function dropKeptCopies(d: DeploymentConfig, deployment: string, names: readonly string[]): Promise<CleanupResult> {
   const target = await databaseTargetOf(d);
-  const isDatabase = (n: string) => keptDatabasePattern(target.liveName).test(n);
-  const isDump = (n: string) => safetyDumpPattern(deployment).test(n);
+  const isDatabase = (n: string) => n.startsWith(`${target.liveName}_pre_restore_`);
+  const isDump = (n: string) => n.startsWith(`${deployment}-pre-restore-`) && n.endsWith('.dump') && !/[/\\]/.test(n);
   const foreign = names.filter((n) => (!isDatabase(n) && !isDump(n)) || n === target.liveName);
   if (foreign.length) {
     throw new BadInputError(
