@@ -133,6 +133,21 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
     assert.equal(backups.length, 2, 'the first full and its incrementals are gone');
   });
 
+  it('a backup schedule takes pgBackRest backups', async () => {
+    const before = (await e2e.repo()).backups.map((b) => b.label);
+    const created = await e2e.cli('schedule', 'backup', '--every', '24h', '--name', 'pgbr-daily');
+    assert.equal(created.exitCode, 0, created.stdout + created.stderr);
+    const triggered = await e2e.cli('schedule', 'trigger', 'pgbr-daily');
+    assert.equal(triggered.exitCode, 0, triggered.stdout + triggered.stderr);
+    let after: string[] = before;
+    for (let i = 0; i < 150 && !after.some((l) => !before.includes(l)); i++) {
+      await sleep(400);
+      after = (await e2e.repo()).backups.map((b) => b.label);
+    }
+    assert.ok(after.some((l) => !before.includes(l)), `a new backup in the repository: ${after.join(', ')}`);
+    await e2e.cli('schedule', 'remove', 'pgbr-daily');
+  });
+
   it('broken archiving (archive_command failing) is refused by backup and restore, nothing changed', async () => {
     const archiveDir = path.join(e2e.pgbr.repoPath, 'archive', NAME);
     renameSync(archiveDir, `${archiveDir}.away`);

@@ -99,6 +99,8 @@ export interface BackupInput {
 export interface ScheduledBackupInput {
   deployment: string;
   keep?: number;
+  /** backup.method pgbackrest: the pgBackRest backup type each run takes (absent: pg_dump). */
+  pgbackrestType?: 'full' | 'diff' | 'incr';
   /** The schedule's name (`day2 schedule backup --name hourly`), for the skip notice. */
   schedule?: string;
 }
@@ -109,6 +111,8 @@ export type ScheduledBackupResult = { outcome: 'backed-up'; file: string } | { o
 export interface ScheduledDrillInput {
   deployment: string;
   schedule?: string;
+  /** backup.method pgbackrest: drill a restore of everything archived instead of a dump. */
+  pgbackrest?: boolean;
   /** Passed to the drill workflow as is (its `deployment` is the schedule's): `{ remote:
    * 'latest' }` when the deployment has an off-site copy (unless `--local`), else `{}`, the
    * newest local backup. */

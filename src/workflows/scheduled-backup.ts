@@ -9,6 +9,7 @@ import { executeChild, patched } from '@temporalio/workflow';
 import type { ScheduledBackupInput, ScheduledBackupResult } from '../domain/types';
 import { mutatingWorkflowId } from '../domain/workflow-ids';
 import { backup } from './backup';
+import { pgbackrestBackup } from './pgbackrest-backup';
 import { notifySkipped } from './notify';
 import { PATCHES } from '../domain/patches';
 
@@ -16,6 +17,11 @@ export async function scheduledBackup(input: ScheduledBackupInput): Promise<Sche
   const { deployment } = input;
   const workflowId = mutatingWorkflowId(deployment);
   try {
+    if (input.pgbackrestType) {
+      // The first pgBackRest backup waits at restart-for-archiving: take it by hand.
+      const r = await executeChild(pgbackrestBackup, { workflowId, args: [{ deployment, type: input.pgbackrestType }] });
+      return r.backup ? { outcome: 'backed-up', file: r.backup.label } : { outcome: 'skipped', reason: `rejected: ${r.reason ?? 'the restart for archiving was not approved'}` };
+    }
     const result = await executeChild(backup, { workflowId, args: [{ deployment, keep: input.keep }] });
     return { outcome: 'backed-up', file: result.file };
   } catch (err) {

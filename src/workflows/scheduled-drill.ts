@@ -8,6 +8,7 @@ import type { ScheduledDrillInput, ScheduledDrillResult } from '../domain/types'
 import { readOnlyWorkflowId } from '../domain/workflow-ids';
 import { quick } from './activity-proxies';
 import { drill } from './dr-drill';
+import { pgbackrestDrill } from './pgbackrest-drill';
 import { notifySkipped } from './notify';
 import { skipDetail } from './scheduled-backup';
 
@@ -20,6 +21,8 @@ export async function scheduledDrill(input: ScheduledDrillInput): Promise<Schedu
     return { outcome: 'skipped', reason };
   }
   const workflowId = readOnlyWorkflowId(deployment, 'drill', workflowInfo().startTime);
-  const result = await executeChild(drill, { workflowId, args: [{ ...input.drill, deployment }], workflowExecutionTimeout: '6 hours' });
+  const result = input.pgbackrest
+    ? await executeChild(pgbackrestDrill, { workflowId, args: [{ deployment, target: { kind: 'latest' as const } }], workflowExecutionTimeout: '6 hours' })
+    : await executeChild(drill, { workflowId, args: [{ ...input.drill, deployment }], workflowExecutionTimeout: '6 hours' });
   return { outcome: 'drilled', workflowId, file: result.file, ok: result.ok };
 }

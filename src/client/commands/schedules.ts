@@ -277,7 +277,10 @@ export function registerScheduleCommands(program: Command, context: () => CliCon
     .option('--keep <n>', 'backups to keep (default: backup.keep in day2.yaml)', parseCount)
     .addHelpText('after', '\nExamples:\n  day2 schedule backup --every 1h --name hourly --deployment ledger\n  day2 schedule backup --cron "0 2 * * *" --timezone Europe/Paris --name nightly')
     .action(async (opts: CreateOptions) => {
-      await createSchedule(context(), 'backup', opts, (deployment, name) => ({ deployment, keep: opts.keep, schedule: name }));
+      await createSchedule(context(), 'backup', opts, (deployment, name) => {
+        const b = context().config.deployments[deployment]?.backup;
+        return { deployment, keep: opts.keep, schedule: name, ...(b?.method === 'pgbackrest' && b.pgbackrest ? { pgbackrestType: b.pgbackrest.type } : {}) };
+      });
     });
 
   addSpecOptions(
@@ -292,7 +295,9 @@ export function registerScheduleCommands(program: Command, context: () => CliCon
       // the newest copy in the bucket, downloaded and verified like `day2 drill --remote latest`.
       const ctx = context();
       const drillOf = (deployment: string) => (ctx.config.deployments[deployment]?.backup.offsite && !opts.local ? { remote: 'latest' } : {});
-      await createSchedule(ctx, 'drill', opts, (deployment, name) => ({ deployment, schedule: name, drill: drillOf(deployment) }));
+      await createSchedule(ctx, 'drill', opts, (deployment, name) =>
+        ctx.config.deployments[deployment]?.backup.method === 'pgbackrest' ? { deployment, schedule: name, pgbackrest: true } : { deployment, schedule: name, drill: drillOf(deployment) },
+      );
     });
 
   schedule
