@@ -76,14 +76,16 @@ async function steps(input: PgbackrestBackupInput, progress: ProgressTracker, ga
     (r) => r,
   );
   const type = input.type ?? 'incr';
-  const { backup, reused } = await progress.step(
+  const { backup, reused, expired: expiredByBackup } = await progress.step(
     'pgBackRest backup',
     () => long.takePgbackrestBackup.executeWithOptions({ summary: `pgbackrest backup --type=${type}` }, [{ deployment, runId: workflowInfo().runId, type }]),
     (r) => `${r.backup.label} (${r.backup.type}), ${formatBytes(r.backup.sizeBytes)} → ${formatBytes(r.backup.repoSizeBytes)} in the repository, LSN ${r.backup.lsnStart}–${r.backup.lsnStop}${r.reused ? ' (reused)' : ''}`,
   );
+  // pgbackrest backup expires by repo1-retention-full itself; a reused backup's run did
+  // so already, so an explicit expire is only needed then (a no-op otherwise).
   const expired = await progress.step(
     'Expire old backups',
-    () => quick.expirePgbackrestBackups.executeWithOptions({ summary: 'pgbackrest expire (repo1-retention-full)' }, [{ deployment }]),
+    async () => (reused ? quick.expirePgbackrestBackups.executeWithOptions({ summary: 'pgbackrest expire (repo1-retention-full)' }, [{ deployment }]) : expiredByBackup),
     (labels) => (labels.length ? `expired ${labels.join(', ')}` : 'nothing to expire'),
   );
   progress.finish(`pgBackRest ${backup.type} backup ${backup.label}: ${formatBytes(backup.sizeBytes)}, consistent at ${backup.stoppedAt} (LSN ${backup.lsnStop})`);

@@ -30,16 +30,20 @@ async function waitWhileBackupRuns(c: PgbackrestConfig): Promise<PgbackrestBacku
   }
 }
 
-export async function takeBackup(c: PgbackrestConfig, runId: string, type: PgbackrestBackupType): Promise<{ backup: PgbackrestBackup; reused: boolean }> {
+/** `expired`: what the backup's own expire (pgBackRest runs one after every backup, by
+ * repo1-retention-full) removed, seen as labels gone between before and after. */
+export async function takeBackup(c: PgbackrestConfig, runId: string, type: PgbackrestBackupType): Promise<{ backup: PgbackrestBackup; reused: boolean; expired: string[] }> {
   const find = (backups: PgbackrestBackup[]) => backups.find((b) => b.annotations[RUN_ANNOTATION] === runId);
   const before = await waitWhileBackupRuns(c);
   const made = find(before);
-  if (made) return { backup: made, reused: true };
+  if (made) return { backup: made, reused: true, expired: [] };
   // pgBackRest turns diff/incr into full when there is no full to build on.
   await pgbackrest(c, 'backup', [`--type=${type}`, `--annotation=${RUN_ANNOTATION}=${runId}`]);
-  const backup = find(await waitWhileBackupRuns(c));
+  const after = await waitWhileBackupRuns(c);
+  const backup = find(after);
   if (!backup) throw new Error(`pgbackrest backup reported success, but no backup annotated ${RUN_ANNOTATION}=${runId} is in the repository`);
-  return { backup, reused: false };
+  const kept = new Set(after.map((b) => b.label));
+  return { backup, reused: false, expired: before.map((b) => b.label).filter((l) => !kept.has(l)) };
 }
 
 /** Applies repo1-retention-full: the labels removed (WAL no remaining backup needs goes too). */
