@@ -32,7 +32,8 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
     .option('-c, --config <file>', 'day2.yaml (default: $DAY2_CONFIG or ./day2.yaml)')
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'print only errors')
-    .version(day2Version(), '-V, --version', 'print the version of day2')
+    // Not commander's .version(): a program-level --version would swallow `rollback --version X`.
+    .addHelpText('after', '\n`day2 --version` (or -V) prints the version of day2.')
     .exitOverride();
   let ctx: CliContext | undefined;
   const context = () => (ctx ??= new CliContext(program.opts<GlobalOptions>()));
@@ -86,7 +87,22 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.failed;
 }
 
+/** `day2 [global options] --version`: the first word after the global options only, so a
+ * command's own --version (`day2 rollback --version 1.0.0`) stays the command's. */
+function asksForVersion(args: string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-c' || arg === '--config') i++;
+    else if (!(arg.startsWith('--config=') || arg === '--json' || arg === '-q' || arg === '--quiet')) return arg === '--version' || arg === '-V';
+  }
+  return false;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (asksForVersion(argv.slice(2))) {
+    process.stdout.write(`${day2Version()}\n`);
+    return 0;
+  }
   const { program, close } = buildProgram();
   try {
     await program.parseAsync(argv);
