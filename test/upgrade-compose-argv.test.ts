@@ -15,6 +15,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { checksActivities, type CheckSetInput } from '../src/activities/checks';
 import { healthActivities } from '../src/activities/health';
 import { notifyActivities } from '../src/activities/notify';
+import { offsiteActivities } from '../src/activities/offsite';
 import { releaseFileActivities } from '../src/activities/release-files';
 import { runtimeActivities } from '../src/activities/runtime-activities';
 import type { CommandRunner } from '../src/activities/runtime/adapter';
@@ -83,6 +84,9 @@ function standInDatabaseActivities() {
       timeline.push(['<swap in restored database>']);
       return { alreadyDone: false };
     },
+    async countKeptCopies() {
+      return { count: 1, bytes: 1, copies: [{ kind: 'database' as const, name: 'ledger_pre_restore_x', bytes: 1 }] };
+    },
     // Preflight's built-in checks connect to the database; the other check sets are real.
     async runDeploymentChecks(input: CheckSetInput) {
       if (!('set' in input && input.set === 'preflight')) return checksActivities({ config, logger }).runDeploymentChecks(input);
@@ -118,6 +122,7 @@ async function runWorkflow(type: 'upgrade', args: unknown[], fn: () => Promise<v
       ...runtimeActivities({ config, logger }, runner),
       ...releaseFileActivities({ config, logger }),
       ...notifyActivities({ config, logger }),
+      ...offsiteActivities({ config, logger }), // no backup.offsite here: the copy is skipped
       ...standInDatabaseActivities(),
     },
   });
@@ -182,6 +187,7 @@ describe('compose adapter: the upgrade workflow\'s full sequence (argv only, no 
     const result = await runWorkflow('upgrade', [{ deployment: 'argv', version: '1.2.1' }]);
     assert.equal(result.outcome, 'upgraded', result.reason);
     assert.deepEqual(timeline.map((c) => c.slice(0, c[0] === '<pg_dump -Fc>' ? 1 : undefined)), [
+      ['<preflight checks>'], // before anything is pulled or stopped
       ['docker', 'login', 'ghcr.io', '-u', 'deploy-bot', '--password-stdin'],
       ['dc', 'pull', '(APP_VERSION=1.2.1)'],
       ['<pg_dump -Fc>'],
@@ -191,7 +197,7 @@ describe('compose adapter: the upgrade workflow\'s full sequence (argv only, no 
       ['dc', 'up', '-d', '--wait', '--wait-timeout', '120'],
       ['<preflight checks>'],
     ]);
-    assert.equal(timeline[2]!.at(-1), 'preUpgradeVersion=1.2.0');
+    assert.equal(timeline[3]!.at(-1), 'preUpgradeVersion=1.2.0');
     assert.equal(appVersion(), '1.2.1', 'the restart interpolates the new tag from the env file');
     assert.equal(readFileSync(path.join(dir, 'VERSION'), 'utf8'), '1.2.1\n');
     assert.match(readFileSync(envFile, 'utf8'), /# removed in 1\.2\.1: commented out by day2 upgrade 1\.2\.0 → 1\.2\.1 on \d{4}-\d{2}-\d{2}\n# LEGACY_AUTH=1\n/);
@@ -204,6 +210,7 @@ describe('compose adapter: the upgrade workflow\'s full sequence (argv only, no 
     assert.equal(result.outcome, 'rolled-back');
     assert.match(result.reason ?? '', /Wait for readiness failed: argv not ready after 2 s: 503 flags cache warming/);
     assert.deepEqual(timeline.map((c) => (c[0]!.startsWith('<') ? [c[0]!] : c)), [
+      ['<preflight checks>'],
       ['docker', 'login', 'ghcr.io', '-u', 'deploy-bot', '--password-stdin'],
       ['dc', 'pull', '(APP_VERSION=1.3.0)'],
       ['<pg_dump -Fc>'],
