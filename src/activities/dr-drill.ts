@@ -81,22 +81,36 @@ export async function drillBackup(d: DeploymentConfig, input: DrillRun): Promise
     checks.push({
       name: 'every table of the archive restored',
       ok: missing.length === 0,
-      detail: missing.length ? `missing after the restore: ${missing.join(', ')}` : `${count} tables, ${Object.values(tables).reduce((a, b) => a + b, 0)} rows`,
+      detail: missing.length ? `missing after the restore: ${missing.join(', ')}` : tablesSummary(tables),
     });
-    const { minTables, requireRows } = d.drill;
-    if (minTables !== undefined) checks.push({ name: `at least ${minTables} tables`, ok: count >= minTables, detail: `${count} restored` });
-    for (const table of requireRows) {
-      const rows = tables[table.includes('.') ? table : `public.${table}`];
-      checks.push({ name: `rows in ${table}`, ok: (rows ?? 0) > 0, detail: rows === undefined ? 'no such table in the restored copy' : `${rows} rows` });
-    }
-    checks.push(...(await runChecks(d.drill.checks, { databaseUrl: url, databaseUrlVar: 'the scratch copy' })));
+    checks.push(...(await drillPolicyChecks(d, tables, url)));
     return { file: input.file, ok: checks.every((c) => c.ok), checks, tables, restoreSeconds };
   } finally {
     await cluster.remove();
   }
 }
 
+/** "3 tables, 120 rows" of a restored copy. */
+export function tablesSummary(tables: Record<string, number>): string {
+  return `${Object.keys(tables).length} tables, ${Object.values(tables).reduce((a, b) => a + b, 0)} rows`;
+}
+
+/** What day2.yaml's `drill` asks of a restored copy (whatever method restored it): at least
+ * `minTables` tables, rows in each of `requireRows`, then its configured checks. */
+export async function drillPolicyChecks(d: DeploymentConfig, tables: Record<string, number>, url: string): Promise<CheckResult[]> {
+  const checks: CheckResult[] = [];
+  const count = Object.keys(tables).length;
+  const { minTables, requireRows } = d.drill;
+  if (minTables !== undefined) checks.push({ name: `at least ${minTables} tables`, ok: count >= minTables, detail: `${count} restored` });
+  for (const table of requireRows) {
+    const rows = tables[table.includes('.') ? table : `public.${table}`];
+    checks.push({ name: `rows in ${table}`, ok: (rows ?? 0) > 0, detail: rows === undefined ? 'no such table in the restored copy' : `${rows} rows` });
+  }
+  checks.push(...(await runChecks(d.drill.checks, { databaseUrl: url, databaseUrlVar: 'the scratch copy' })));
+  return checks;
+}
+
 /** `{ 'public.entries': 'rows=20 md5=…' }` → `{ 'public.entries': 20 }`. */
-function rowCounts(checksums: Record<string, string>): Record<string, number> {
+export function rowCounts(checksums: Record<string, string>): Record<string, number> {
   return Object.fromEntries(Object.entries(checksums).map(([t, v]) => [t, Number(/^rows=(\d+)/.exec(v)?.[1] ?? NaN)]));
 }

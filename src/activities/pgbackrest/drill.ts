@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import type { CheckResult, DrillResult } from '../../domain/types';
 import { describeTarget, type PgbackrestConfig, type RestoreTarget } from '../../domain/pgbackrest';
-import { runChecks } from '../checks';
+import { drillPolicyChecks, rowCounts, tablesSummary } from '../dr-drill';
 import { databaseTargetOf, withDatabase } from '../pg-connection';
 import { freeLoopbackPort } from '../scratch-cluster';
 import { tableChecksums } from '../table-checksums';
@@ -32,19 +32,12 @@ export async function drillPitr(d: DeploymentConfig, c: PgbackrestConfig, target
     await waitUntilPausedAtTarget(u.toString(), dir, log);
     const restoreSeconds = (Date.now() - started) / 1000;
     const url = withDatabase(u.toString(), liveName);
-    const tables = Object.fromEntries(Object.entries(await tableChecksums(url)).map(([t, v]) => [t, Number(/^rows=(\d+)/.exec(v)?.[1] ?? NaN)]));
-    const count = Object.keys(tables).length;
+    const tables = rowCounts(await tableChecksums(url));
     const checks: CheckResult[] = [
       { name: 'restored to the target', ok: true, detail: `${label} in ${restoreSeconds.toFixed(1)} s` },
-      { name: 'tables restored', ok: count > 0, detail: `${count} tables, ${Object.values(tables).reduce((a, b) => a + b, 0)} rows` },
+      { name: 'tables restored', ok: Object.keys(tables).length > 0, detail: tablesSummary(tables) },
+      ...(await drillPolicyChecks(d, tables, url)),
     ];
-    const { minTables, requireRows } = d.drill;
-    if (minTables !== undefined) checks.push({ name: `at least ${minTables} tables`, ok: count >= minTables, detail: `${count} restored` });
-    for (const table of requireRows) {
-      const rows = tables[table.includes('.') ? table : `public.${table}`];
-      checks.push({ name: `rows in ${table}`, ok: (rows ?? 0) > 0, detail: rows === undefined ? 'no such table in the restored copy' : `${rows} rows` });
-    }
-    checks.push(...(await runChecks(d.drill.checks, { databaseUrl: url, databaseUrlVar: 'the scratch copy' })));
     await stopCluster(dir);
     return { file: label, ok: checks.every((ch) => ch.ok), checks, tables, restoreSeconds };
   } finally {
