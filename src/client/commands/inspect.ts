@@ -78,7 +78,10 @@ async function showAllDeployments(ctx: CliContext): Promise<void> {
 async function listRow(client: Client, wf: WorkflowExecutionInfo, now: Date) {
   const gate = wf.typedSearchAttributes.get(WAITING_GATE) || undefined;
   const end = wf.closeTime ?? now;
-  const verdict = await verdictOfRun(client.workflow.getHandle(wf.workflowId, wf.runId), wf.type, deploymentOfRun(wf), wf.status.name);
+  // Only a COMPLETED run can say more than its status (a rolled-back upgrade): the table
+  // shows no error text, so no other row's result is fetched.
+  const verdict =
+    wf.status.name === 'COMPLETED' ? await verdictOfRun(client.workflow.getHandle(wf.workflowId, wf.runId), wf.type, deploymentOfRun(wf), wf.status.name) : { status: wf.status.name };
   return {
     workflowId: wf.workflowId,
     runId: wf.runId,
