@@ -14,6 +14,7 @@ export const GATE_NAMES: readonly string[] = [
   'verify-dual-secret', // API-key secret rotation
   'commit-rotation', // API-key secret rotation
   'restart-for-archiving', // pgBackRest backup, the first time (archive_mode needs a restart)
+  'promote-fleet', // fleet operations with --canary: after the canary wave
 ];
 
 export function assertKnownGate(name: string): string {

@@ -8,5 +8,7 @@ export const OPERATION = defineSearchAttributeKey('Day2Operation', 'KEYWORD');
 export const TARGET_VERSION = defineSearchAttributeKey('Day2TargetVersion', 'KEYWORD');
 /** Name of the gate the workflow waits at, or '' when it waits at none. */
 export const WAITING_GATE = defineSearchAttributeKey('Day2Gate', 'KEYWORD');
+/** The fleet a workflow belongs to (the fleet's own id): the Web UI lists a fleet's children with it. */
+export const FLEET = defineSearchAttributeKey('Day2Fleet', 'KEYWORD');
 
-export const DAY2_SEARCH_ATTRIBUTES = [DEPLOYMENT, OPERATION, TARGET_VERSION, WAITING_GATE];
+export const DAY2_SEARCH_ATTRIBUTES = [DEPLOYMENT, OPERATION, TARGET_VERSION, WAITING_GATE, FLEET];

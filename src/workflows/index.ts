@@ -16,3 +16,4 @@ export { cleanup, listKeptCopies } from './cleanup';
 export { pgbackrestBackup } from './pgbackrest-backup';
 export { pitrRestore } from './pitr-restore';
 export { pgbackrestDrill } from './pgbackrest-drill';
+export { fleet } from './fleet';
