@@ -79,7 +79,11 @@ await build({
 
 if (!process.argv.includes('--no-workflows')) {
   const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(root, 'src/workflows/index.ts'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.join(root, 'src/workflows/index.ts'),
+    workflowInterceptorModules: [path.join(root, 'src/workflows/host-routing.ts')],
+    logger: new DefaultLogger('WARN'),
+  });
   writeFileSync(path.join(dist, 'workflow-bundle.js'), code);
 }
 

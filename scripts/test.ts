@@ -80,7 +80,7 @@ async function workflowBundle(): Promise<void> {
   }
   const start = Date.now();
   // WARN: webpack's module-by-module report at INFO would bury the test output.
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [path.join(root, 'src/workflows/host-routing.ts')], logger: new DefaultLogger('WARN') });
   // Per run: another run in the same checkout must not swap the bundle under this one.
   const bundlePath = path.join(RUN_DIR, 'workflow-bundle.js');
   mkdirSync(path.dirname(bundlePath), { recursive: true });

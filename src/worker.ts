@@ -2,12 +2,13 @@
 // the config), logs JSON through pino, exposes Prometheus metrics when asked, and drains
 // in-flight work on SIGTERM/SIGINT before exiting. With metrics on, it first recovers each
 // deployment's last successful backup and drill from visibility (last-success-recovery.ts).
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type NativeConnectionOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { payloadCodecsOf } from './codec/data-converter';
-import { processSettings, type Day2Config } from './config';
+import { ConfigError, processSettings, type Day2Config } from './config';
+import { hostTaskQueue, LOCAL_HOST } from './domain/hosts';
 import { recoverLastSuccess } from './last-success-recovery';
 import { createLogger } from './logger';
 import { packageRootOf, runsFromDist } from './package-root';
@@ -15,6 +16,8 @@ import { connectionOptions } from './temporal-connection';
 
 const root = packageRootOf(import.meta.url);
 export const WORKFLOWS_PATH = path.join(root, 'src', 'workflows', 'index.ts');
+/** Workflow interceptors every bundle includes (host routing: src/workflows/host-routing.ts). */
+export const WORKFLOW_INTERCEPTOR_MODULES = [path.join(root, 'src', 'workflows', 'host-routing.ts')];
 /** `npm run build`'s webpack bundle of src/workflows: the worker run from dist/ loads it
  * instead of bundling the workflows at every start (seconds of CPU, and webpack's memory). */
 const PREBUILT_WORKFLOW_BUNDLE = path.join(root, 'dist', 'workflow-bundle.js');
@@ -23,6 +26,43 @@ const PREBUILT_WORKFLOW_BUNDLE = path.join(root, 'dist', 'workflow-bundle.js');
 export function workflowSource(explicitBundle?: string): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
   const bundle = explicitBundle || (runsFromDist(import.meta.url) && existsSync(PREBUILT_WORKFLOW_BUNDLE) ? PREBUILT_WORKFLOW_BUNDLE : undefined);
   return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
+}
+
+export interface WorkerRole {
+  /** Serve this host's activities (`day2 worker --host NAME`); default: `local`. */
+  host?: string;
+  /** Also run the workflows (the control queue), as the default worker does. */
+  workflows?: boolean;
+}
+
+/** Why a deployment's files are out of this host's reach, or undefined when they are not. */
+function unreachable(d: Day2Config['deployments'][string]): string | undefined {
+  try {
+    accessSync(d.envFile, constants.R_OK | constants.W_OK);
+  } catch {
+    return `env file ${d.envFile} is missing or not writable`;
+  }
+  if (!existsSync(d.backup.dir)) return `backup directory ${d.backup.dir} does not exist`;
+  return undefined;
+}
+
+/** A host worker refuses to start when none of its deployments' files are here: it would take
+ * their activities and fail every one. Some out of reach is a warning. */
+export function checkHostReach(config: Day2Config, host: string): { served: string[]; unreachable: string[] } {
+  const mine = Object.entries(config.deployments).filter(([, d]) => d.host === host);
+  if (mine.length === 0) {
+    throw new ConfigError(
+      `no deployment in day2.yaml is on host ${host} — hosts named there: ${[...new Set(Object.values(config.deployments).map((d) => d.host))].join(', ')}`,
+    );
+  }
+  const problems = mine.map(([name, d]) => [name, unreachable(d)] as const).filter(([, why]) => why);
+  if (problems.length === mine.length) {
+    throw new ConfigError(
+      `this machine cannot reach any deployment of host ${host}: ${problems.map(([n, why]) => `${n}: ${why}`).join('; ')} — ` +
+        `run \`day2 worker --host ${host}\` on that host, or fix the paths in day2.yaml`,
+    );
+  }
+  return { served: mine.filter(([n]) => !problems.some(([p]) => p === n)).map(([n]) => n), unreachable: problems.map(([n, why]) => `${n}: ${why}`) };
 }
 
 let runtimeInstalled = false;
@@ -41,16 +81,20 @@ function installRuntime(logLevel: string, metricsAddress?: string): void {
 }
 
 /** `configFile`: where `config` came from; the worker reloads it when it changes. */
-export async function createWorker(config: Day2Config, configFile?: string): Promise<Worker> {
+export async function createWorker(config: Day2Config, configFile?: string, role: WorkerRole = {}): Promise<Worker> {
   const settings = processSettings();
   installRuntime(settings.logLevel, settings.metricsAddress);
   const logger = createLogger('day2-worker', settings.logLevel);
   const connection = await NativeConnection.connect(connectionOptions(config) as NativeConnectionOptions);
+  const hostQueue = hostTaskQueue(config.temporal.taskQueue, role.host);
+  const source = workflowSource(settings.workflowBundle);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    ...workflowSource(settings.workflowBundle),
+    taskQueue: hostQueue ?? config.temporal.taskQueue,
+    // A host's queue carries only activities; the control queue runs the workflows.
+    ...(hostQueue ? {} : source),
+    ...(!hostQueue && 'workflowsPath' in source ? { interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } } : {}),
     activities: createActivities({ config, logger, configFile }),
     // The payload codec (temporal.codec) runs here, outside the sandbox: same bundle either way.
     dataConverter: { payloadCodecs: payloadCodecsOf(config) },
@@ -63,11 +107,22 @@ export async function createWorker(config: Day2Config, configFile?: string): Pro
   });
 }
 
-/** Runs until SIGTERM/SIGINT (handled by the Temporal runtime), then drains. */
-export async function runWorker(config: Day2Config, configFile?: string): Promise<void> {
-  const worker = await createWorker(config, configFile);
+/** Runs until SIGTERM/SIGINT (handled by the Temporal runtime), then drains. With a host
+ * other than `local`, serves that host's activities, and the workflows too if asked. */
+export async function runWorker(config: Day2Config, configFile?: string, role: WorkerRole = {}): Promise<void> {
   const settings = processSettings();
   const logger = createLogger('day2-worker', settings.logLevel);
+  const host = role.host ?? LOCAL_HOST;
+  if (host !== LOCAL_HOST) {
+    const reach = checkHostReach(config, host);
+    if (reach.unreachable.length) logger.warn({ host, unreachable: reach.unreachable }, 'some deployments of this host are out of reach');
+    const hostWorker = await createWorker(config, configFile, { host });
+    logger.info({ host, taskQueue: hostTaskQueue(config.temporal.taskQueue, host), deployments: reach.served }, 'host worker running');
+    const control = role.workflows ? runWorker(config, configFile, {}) : Promise.resolve();
+    await Promise.all([hostWorker.run(), control]);
+    return;
+  }
+  const worker = await createWorker(config, configFile);
   // Before polling, so no run this worker completes can be overwritten by an older value;
   // bounded, so a slow visibility store never keeps the worker from working.
   if (settings.metricsAddress) {

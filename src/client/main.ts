@@ -13,6 +13,7 @@ import { registerBackupsCommand } from './commands/backups';
 import { registerCleanupCommand } from './commands/cleanup';
 import { registerCodecServerCommand } from './commands/codec-server';
 import { registerConfigCommands } from './commands/config';
+import { registerFleetCommands } from './commands/fleet';
 import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
 import { registerOperationCommands } from './commands/operations';
@@ -47,6 +48,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   registerScheduleCommands(program, context);
   registerRotateCommands(program, context);
   registerReleaseCommands(program, context);
+  registerFleetCommands(program, context);
   registerGateCommands(program, context);
   registerInspectCommands(program, context);
   registerApproverCommand(program, context);

@@ -2,6 +2,7 @@
 // they never wait for, or block, the operation that holds the deployment.
 import { TimeoutFailure } from '@temporalio/client';
 import type { CliContext } from './context';
+import { assertHostsServed, hostMemo } from './host-workers';
 import { BAD_INPUT_TYPES, BadInputError } from '../domain/errors';
 import { deepestMessage, failureType } from '../domain/failure-chain';
 import { readOnlyWorkflowId } from '../domain/workflow-ids';
@@ -21,11 +22,13 @@ export interface ReadOnlyRun {
 
 export async function runReadOnly<T>(ctx: CliContext, run: ReadOnlyRun): Promise<T> {
   const client = await ctx.client();
+  await assertHostsServed(ctx, [run.deployment]);
   const workflowId = readOnlyWorkflowId(run.deployment, run.operation, new Date());
   const handle = await client.workflow.start(run.workflowType, {
     workflowId,
     taskQueue: ctx.config.temporal.taskQueue,
     args: [run.input],
+    memo: hostMemo(ctx, run.deployment),
     // A read must not hang when no worker serves the task queue: say so instead.
     workflowExecutionTimeout: run.timeout ?? '1 minute',
   });

@@ -6,6 +6,7 @@ import { DEPLOYMENT, OPERATION, TARGET_VERSION } from '../domain/search-attribut
 import type { Operation } from '../domain/types';
 import { mutatingWorkflowId } from '../domain/workflow-ids';
 import type { CliContext } from './context';
+import { assertHostsServed, hostMemo } from './host-workers';
 
 export class RefusedError extends Error {
   override readonly name = 'Refused';
@@ -24,6 +25,7 @@ export interface StartRequest {
 
 export async function startOperation(ctx: CliContext, req: StartRequest): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const client = await ctx.client();
+  await assertHostsServed(ctx, [req.deployment]);
   const workflowId = mutatingWorkflowId(req.deployment);
   const deadline = Date.now() + (req.waitIfBusySeconds ?? 0) * 1000;
   for (let told = false; ; ) {
@@ -32,6 +34,7 @@ export async function startOperation(ctx: CliContext, req: StartRequest): Promis
         workflowId,
         taskQueue: ctx.config.temporal.taskQueue,
         args: req.args,
+        memo: hostMemo(ctx, req.deployment),
         typedSearchAttributes: [
           { key: DEPLOYMENT, value: req.deployment },
           { key: OPERATION, value: req.operation },

@@ -124,6 +124,12 @@ export type HealthProbe = z.infer<typeof healthProbeSchema>;
 
 export const deploymentSchema = z.strictObject({
   runtime: runtimeSchema.describe('How the service is stopped, started, pulled and migrated: `kind: commands` (shell commands) or `kind: compose` (docker compose).'),
+  host: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected a host name (lower-case letters, digits, dots, dashes)')
+    .default('local')
+    .describe('The host the deployment runs on: its activities run on the task queue `<temporal.taskQueue>@<host>`, served by `day2 worker --host <host>` there. `local`: the default worker serves it.'),
+  labels: z.record(z.string(), z.string()).default({}).describe('Free-form key → value labels fleet operations select on (`day2 fleet … --selector tier=gold`).'),
   envFile: z.string().describe('The service\'s env file (KEY=value): day2 reads the database URL and secrets there and writes the release and rotated secrets; its values are never printed.'),
   versionFile: z.string().optional().describe('File holding the running release, when the env file does not.'),
   versionVar: z.string().default('APP_VERSION').describe('Env-file variable holding the running release.'),

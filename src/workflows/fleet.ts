@@ -30,6 +30,7 @@ import {
   type FleetStatus,
 } from '../domain/fleet';
 import { DEPLOYMENT, FLEET, OPERATION, TARGET_VERSION } from '../domain/search-attributes';
+import { HOST_MEMO, hostTaskQueue } from '../domain/hosts';
 import { mutatingWorkflowId } from '../domain/workflow-ids';
 import { long } from './activity-proxies';
 import { watchCancellation } from './cancellation';
@@ -97,6 +98,8 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
         handle = await CancellationScope.nonCancellable(() => startChild(CHILD_TYPE[input.operation], {
           workflowId: childId,
           args: [childArgs(input, row.deployment)],
+          // Its activities run where its deployment lives (src/workflows/host-routing.ts).
+          memo: { [HOST_MEMO]: row.host },
           parentClosePolicy: ParentClosePolicy.ABANDON,
           cancellationType: ChildWorkflowCancellationType.ABANDON,
           typedSearchAttributes: [
@@ -208,7 +211,9 @@ async function promote(
     do {
       rounds++;
       for (const deployment of canaries) {
-        const checks = await long.runDeploymentChecks.executeWithOptions({ summary: `Soak: ${deployment}'s verify checks` }, [
+        const host = rows.find((r) => r.deployment === deployment)?.host;
+        const taskQueue = hostTaskQueue(workflowInfo().taskQueue, host);
+        const checks = await long.runDeploymentChecks.executeWithOptions({ summary: `Soak: ${deployment}'s verify checks`, ...(taskQueue ? { taskQueue } : {}) }, [
           { deployment, set: 'verify' },
         ]);
         const failed = checks.filter((c) => !c.ok);

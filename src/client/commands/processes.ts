@@ -43,10 +43,12 @@ export function registerProcessCommands(program: Command, context: () => CliCont
   program
     .command('worker')
     .description('run a day2 worker: executes the workflows and their activities; drains on SIGTERM')
+    .option('--host <name>', "serve the activities of this host's deployments (day2.yaml `host:`) on its own task queue; the workflows run on the control worker")
+    .option('--with-workflows', 'with --host: also run the workflows (the control queue) in this process')
     .option('--with-approver', 'also run the automated approver (`day2 approver`) in this process')
     .option('--approver-interval <seconds>', 'seconds between the approver\'s looks', (v) => Number(v), 5)
-    .addHelpText('after', '\nExample:\n  day2 worker --config /etc/day2/day2.yaml\n  day2 worker --with-approver')
-    .action(async (cmd: { withApprover?: boolean; approverInterval: number }) => {
+    .addHelpText('after', '\nExample:\n  day2 worker --config /etc/day2/day2.yaml\n  day2 worker --with-approver\n  day2 worker --host eu-1    # on host eu-1: its deployments\' activities')
+    .action(async (cmd: { withApprover?: boolean; approverInterval: number; host?: string; withWorkflows?: boolean }) => {
       const opts = program.opts<{ config?: string }>();
       void context;
       const file = configPath(opts.config);
@@ -62,7 +64,7 @@ export function registerProcessCommands(program: Command, context: () => CliCont
         ? await startApprover(config, { intervalSeconds: cmd.approverInterval, onEvent: logApproverEvent(createLogger('day2-approver', processSettings().logLevel)) })
         : undefined;
       try {
-        await runWorker(config, file);
+        await runWorker(config, file, { host: cmd.host, workflows: cmd.withWorkflows });
       } finally {
         await approver?.stop();
       }
