@@ -15,6 +15,7 @@ import { decideUpdate } from '../domain/messages';
 import type { CheckResult } from '../domain/types';
 import { connectClient } from '../temporal-connection';
 import { checkContextFor, evaluateGate, type Verdict } from './evaluate-gate';
+import { findWaitingFleetGates, fleetVerdict } from './fleet-gate';
 import { currentProgress, findWaitingGates, waitKey, type WaitingGate } from './find-waiting-gates';
 
 export type ApproverEventKind = 'checking' | 'approved' | 'rejected' | 'left' | 'noop' | 'error';
@@ -54,13 +55,15 @@ export class Approver {
 
   /** One look: starts an evaluation for every waiting gate not already being evaluated. */
   async pass(): Promise<number> {
-    const waiting = await findWaitingGates(this.opts.client, Object.keys(this.opts.config.deployments));
+    const fleets = await findWaitingFleetGates(this.opts.client);
+    const waiting: WaitingGate[] = [...(await findWaitingGates(this.opts.client, Object.keys(this.opts.config.deployments))), ...fleets];
     const keys = new Set(waiting.map(waitKey));
     for (const key of this.notes.keys()) if (!keys.has(key)) this.notes.delete(key);
     for (const w of waiting) {
       const key = waitKey(w);
       if (this.inFlight.has(key)) continue;
-      const job = this.handle(w)
+      const fleet = fleets.find((f) => f === w)?.fleet;
+      const job = (fleet ? this.act(w, fleetVerdict(this.opts.config, fleet)) : this.handle(w))
         .catch((err: Error) => this.emit(w, 'error', `evaluation failed: ${err.message}`))
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, job);

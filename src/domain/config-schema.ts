@@ -234,6 +234,16 @@ export const day2ConfigSchema = z
       taskQueue: 'day2',
       uiUrl: 'http://127.0.0.1:8233',
     }).describe('The Temporal server the CLI and the worker connect to.'),
+    fleet: z
+      .strictObject({
+        promote: z
+          .strictObject({
+            policy: z.enum(['auto', 'auto-approve-only', 'manual']).default('manual').describe("How the automated approver decides a fleet's promote-fleet gate from the canaries (each succeeded, and passed its verify checks on its host): auto approves or rejects, auto-approve-only approves or leaves it to a person, manual leaves it to a person."),
+          })
+          .default({ policy: 'manual' }),
+      })
+      .default({ promote: { policy: 'manual' } })
+      .describe('Fleet operations (`day2 fleet …`).'),
     deployments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case name'), deploymentSchema).describe('Each deployment day2 operates, by name (used in workflow ids, backup names and --deployment).'),
   });
 export type Day2Config = z.infer<typeof day2ConfigSchema>;

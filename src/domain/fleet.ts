@@ -3,6 +3,7 @@
 // Pure: the CLI parses and selects with it, the fleet workflow plans and judges with it.
 import { defineQuery } from '@temporalio/workflow';
 import { BadInputError } from './errors';
+import type { CheckResult } from './types';
 
 export const FLEET_OPERATIONS = ['upgrade', 'backup', 'rotate-api-key-secret', 'preflight'] as const;
 export type FleetOperation = (typeof FLEET_OPERATIONS)[number];
@@ -188,6 +189,8 @@ export interface FleetStatus {
   rows: FleetRow[];
   /** Why the fleet stopped starting deployments, when it did. */
   halted?: string;
+  /** The canaries' verify checks, last round (names prefixed with the deployment). */
+  canaryChecks?: CheckResult[];
   /** How many runs (continue-as-new) this fleet took so far. */
   runs: number;
   outcome?: string;

@@ -31,6 +31,7 @@ import {
 } from '../domain/fleet';
 import { DEPLOYMENT, FLEET, OPERATION, TARGET_VERSION } from '../domain/search-attributes';
 import { HOST_MEMO, hostTaskQueue } from '../domain/hosts';
+import type { CheckResult } from '../domain/types';
 import { mutatingWorkflowId } from '../domain/workflow-ids';
 import { long } from './activity-proxies';
 import { watchCancellation } from './cancellation';
@@ -56,9 +57,9 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
   const waves = plan.canary.length ? [plan.canary, ...plan.waves] : plan.waves;
   const stepOf = (w: number) => waveStep(plan.canary.length ? w : w + 1, waves[w] ?? [], plan.canary.length > 0 && w === 0);
   const promoteStep = `Promote gate (${PROMOTE_FLEET_GATE})`;
-  const soakStep = `Soak ${input.soakSeconds} s with the canaries' checks`;
+  const soakStep = input.soakSeconds > 0 ? `Soak ${input.soakSeconds} s with the canaries' verify checks` : "Run the canaries' verify checks";
   const steps = waves.map((_, w) => stepOf(w));
-  if (plan.canary.length) steps.splice(1, 0, ...(input.soakSeconds > 0 ? [soakStep] : []), promoteStep);
+  if (plan.canary.length) steps.splice(1, 0, soakStep, promoteStep);
 
   upsertSearchAttributes([
     { key: OPERATION, value: `fleet-${input.operation}` },
@@ -156,7 +157,7 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
     for (let w = startWave; w < waves.length && !status.halted; w++) {
       if (cancel.requested) break;
       if (w === 1 && plan.canary.length && !carried?.promoted) {
-        const verdict = await promote(input, plan.canary, rows, progress, gates, { soakStep, promoteStep });
+        const verdict = await promote(input, plan.canary, status, progress, gates, { soakStep, promoteStep });
         if (verdict) {
           status.halted = verdict;
           break;
@@ -195,42 +196,48 @@ function childArgs(input: FleetInput, deployment: string): unknown {
   return { deployment };
 }
 
-/** Soak with the canaries' checks, then the promote gate. Returns why the fleet halts, if it does. */
+/** The canaries' verify checks on their hosts (once, or in rounds for the soak), then the
+ * promote gate, whose deciders (a person, the automated approver) see those results.
+ * Returns why the fleet halts, if it does. */
 async function promote(
   input: FleetInput,
   canaries: readonly string[],
-  rows: FleetRow[],
+  status: FleetStatus,
   progress: ProgressTracker,
   gates: Gates,
   names: { soakStep: string; promoteStep: string },
 ): Promise<string | undefined> {
-  if (input.soakSeconds > 0) {
-    progress.mark(names.soakStep, 'running');
-    const until = Date.now() + input.soakSeconds * 1000;
-    let rounds = 0;
-    do {
-      rounds++;
-      for (const deployment of canaries) {
-        const host = rows.find((r) => r.deployment === deployment)?.host;
-        const taskQueue = hostTaskQueue(workflowInfo().taskQueue, host);
-        const checks = await long.runDeploymentChecks.executeWithOptions({ summary: `Soak: ${deployment}'s verify checks`, ...(taskQueue ? { taskQueue } : {}) }, [
-          { deployment, set: 'verify' },
-        ]);
-        const failed = checks.filter((c) => !c.ok);
-        if (failed.length) {
-          const why = `canary ${deployment} failed ${failed.map((c) => c.name).join(', ')} while soaking (round ${rounds})`;
-          progress.mark(names.soakStep, 'failed', why);
-          return why;
-        }
-      }
-      await sleep(Math.max(1, Math.min(60_000, until - Date.now())));
-    } while (Date.now() < until);
-    progress.mark(names.soakStep, 'done', `${rounds} round(s) of checks passed on ${canaries.length} canary deployment(s)`);
+  const { rows } = status;
+  progress.mark(names.soakStep, 'running');
+  const until = Date.now() + input.soakSeconds * 1000;
+  let rounds = 0;
+  for (;;) {
+    rounds++;
+    const results: CheckResult[] = [];
+    for (const deployment of canaries) {
+      const host = rows.find((r) => r.deployment === deployment)?.host;
+      const taskQueue = hostTaskQueue(workflowInfo().taskQueue, host);
+      const checks = await long.runDeploymentChecks.executeWithOptions(
+        { summary: `${deployment}'s verify checks (canary, round ${rounds})`, ...(taskQueue ? { taskQueue } : {}) },
+        [{ deployment, set: 'verify' }],
+      );
+      results.push(...checks.map((c) => ({ ...c, name: `${deployment}: ${c.name}` })));
+    }
+    status.canaryChecks = results;
+    const failed = results.filter((c) => !c.ok);
+    if (failed.length) {
+      const why = `canary checks failed (round ${rounds}): ${failed.map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`).join('; ')}`;
+      progress.mark(names.soakStep, 'failed', why);
+      return why;
+    }
+    if (Date.now() >= until) break;
+    await sleep(Math.max(1, Math.min(60_000, until - Date.now())));
   }
+  progress.mark(names.soakStep, 'done', `${status.canaryChecks.length} check(s) passed on ${canaries.length} canary deployment(s)${rounds > 1 ? `, ${rounds} rounds` : ''}`);
   const canaryRows = rows.filter((r) => canaries.includes(r.deployment));
   const decision = await gates.wait(names.promoteStep, {
     name: PROMOTE_FLEET_GATE,
-    question: `Canaries ${canaries.join(', ')}: ${summarize(canaryRows)}. Promote the fleet ${input.operation} to the remaining ${rows.length - canaries.length} deployment(s)?`,
+    question: `Canaries ${canaries.join(', ')}: ${summarize(canaryRows)}, their checks passed. Promote the fleet ${input.operation} to the remaining ${rows.length - canaries.length} deployment(s)?`,
     timeoutSeconds: input.promoteTimeoutSeconds,
     defaultOutcome: 'reject',
   });

@@ -17,11 +17,12 @@ export interface WorkerProcess {
   logFile: string;
 }
 
-export async function spawnWorker(configFile: string, opts: { logDir: string; env?: Record<string, string> }): Promise<WorkerProcess> {
+/** `args`: more `day2 worker` arguments, e.g. ['--host', 'east']. */
+export async function spawnWorker(configFile: string, opts: { logDir: string; env?: Record<string, string>; args?: string[] }): Promise<WorkerProcess> {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = path.join(opts.logDir, `worker-${Date.now()}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child: ResultPromise = execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI, '--config', configFile, 'worker'], {
+  const child: ResultPromise = execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI, '--config', configFile, 'worker', ...(opts.args ?? [])], {
     env: { ...opts.env },
     reject: false,
     buffer: false,

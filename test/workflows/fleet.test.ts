@@ -148,7 +148,7 @@ test('a canary failing its checks while soaking halts the fleet', async () => {
   failSoakOn = names[0]!;
   try {
     const s = await (await startFleet(fleetInput(names, { canary: 1, soakSeconds: 5 }))).result();
-    assert.match(s.halted ?? '', /canary .* failed stand-in verify while soaking/);
+    assert.match(s.halted ?? '', /canary checks failed \(round 1\): .*stand-in verify/);
     assert.deepEqual(s.rows.slice(1).map((r) => r.state), ['untouched', 'untouched', 'untouched']);
   } finally {
     failSoakOn = '';
