@@ -81,7 +81,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
  * when this process dies, even by SIGKILL, where no handler of ours can run: a killed
  * `day2 dev` (or test run) never leaves an orphaned server holding its ports. setpriv
  * execs the server, so the child's pid is the server's. Elsewhere the server runs as is. */
-function diesWithParent(file: string, args: string[]): [string, string[]] {
+export function diesWithParent(file: string, args: string[]): [string, string[]] {
   const setpriv = process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) : undefined;
   return setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', file, ...args]] : [file, args];
 }
