@@ -6,7 +6,7 @@
 // cannot enter the directory asked for (a checkout in root's 0700 home, say), the data
 // lives under the system temporary directory instead and the directory holds a pointer.
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -68,8 +68,16 @@ export async function startTemporalPostgresCluster(dir: string, opts: { fast?: b
 function clusterHome(dir: string, asUser: OsUser): string {
   const inside = path.join(dir, 'postgres');
   const pointer = path.join(dir, POINTER);
-  if (existsSync(pointer)) return readFileSync(pointer, 'utf8').trim();
   const { uid, gid } = asUser;
+  if (existsSync(pointer)) {
+    const relocated = readFileSync(pointer, 'utf8').trim();
+    // The temporary directory may have been cleaned since: start afresh there.
+    if (!existsSync(relocated) && uid !== undefined && gid !== undefined) {
+      mkdirSync(relocated, { recursive: true, mode: 0o700 });
+      chownSync(relocated, uid, gid);
+    }
+    return relocated;
+  }
   if (uid === undefined || gid === undefined || firstBlockingDirectory(dir, uid, gid) === undefined) {
     mkdirSync(inside, { recursive: true, mode: 0o700 });
     if (uid !== undefined && gid !== undefined) chownSync(inside, uid, gid);
@@ -93,4 +101,11 @@ async function postgresOsUser(): Promise<OsUser> {
   } catch {
     throw new Error(`running as root, and there is no OS user '${SUPERUSER}' to run PostgreSQL as (initdb refuses root): create that user, or run as another one`);
   }
+}
+
+/** Removes a stopped cluster's files: `dir` and, when they were relocated, that directory. */
+export function removeTemporalPostgresData(dir: string): void {
+  const pointer = path.join(dir, POINTER);
+  if (existsSync(pointer)) rmSync(readFileSync(pointer, 'utf8').trim(), { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 }
