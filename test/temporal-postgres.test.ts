@@ -2,14 +2,21 @@
 // their state in PostgreSQL (src/temporal-postgres.ts), not the dev server's SQLite. A real
 // backup of the sample ledger deployment survives a SIGKILL of that server while the
 // worker is inside the backup's dump activity, and the server's whole stop and start on
-// the same directory (schema setup skipped, the finished workflow still there).
+// the same directory (schema setup skipped, the finished workflow still there). And the
+// one-shot jobs of docker-compose.temporal.yml, run natively with the same tools (no
+// Docker engine here), do what they say, twice over.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { execa } from 'execa';
 import pg from 'pg';
+import YAML from 'yaml';
+import { ensureTemporalCli } from '../scripts/ensure-tools';
+import { startScratchCluster } from '../src/activities/scratch-cluster';
+import { ensureTemporalServer } from '../src/temporal-server-binaries';
 import type { TemporalPostgres } from '../src/temporal-postgres';
 import { removeTemporalPostgresData } from '../src/temporal-postgres-cluster';
 import { startE2E, type E2E } from './harness/e2e';
@@ -127,5 +134,49 @@ describe('Temporal with PostgreSQL persistence', () => {
     await e2e.startWorker();
     const file = await e2e.backup();
     assert.ok(existsSync(path.join(e2e.deployment.backupDir, file)));
+  });
+
+  test("docker-compose.temporal.yml's schema and admin jobs, run natively with the same tools, work and are idempotent", async () => {
+    const compose = YAML.parse(readFileSync(new URL('../docker-compose.temporal.yml', import.meta.url), 'utf8'));
+    const job = (name: string) => String(compose.services[name].command[0]).replaceAll('$$', '$');
+    const { sqlTool, moduleDir } = await ensureTemporalServer();
+    const cluster = await startScratchCluster(path.join(mkdtempSync(path.join(os.tmpdir(), 'day2-compose-schema-')), 'pg'));
+    try {
+      const admin = new pg.Client({ connectionString: cluster.adminUrl });
+      await admin.connect();
+      await admin.query('CREATE ROLE temporal LOGIN CREATEDB');
+      await admin.end();
+      const schemaJob = job('temporal-schema').replaceAll('temporal-sql-tool', sqlTool).replace('/etc/temporal/schema', path.join(moduleDir, 'schema'));
+      const env = { SQL_PLUGIN: 'postgres12', SQL_HOST: '127.0.0.1', SQL_PORT: String(cluster.port), SQL_USER: 'temporal', SQL_PASSWORD: 'unused-with-trust-auth' };
+      for (const run of ['first', 'second']) {
+        const r = await execa('sh', ['-c', schemaJob], { env, reject: false, all: true });
+        assert.equal(r.exitCode, 0, `${run} run: ${r.all}`);
+      }
+      const newest = (db: string) => readdirSync(path.join(moduleDir, 'schema/postgresql/v12', db, 'versioned')).map((v) => v.slice(1)).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1])).at(-1);
+      for (const [db, dir] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']] as const) {
+        const c = new pg.Client({ connectionString: cluster.adminUrl.replace(/\/postgres$/, `/${db}`) });
+        await c.connect();
+        const { rows } = await c.query<{ curr_version: string }>('SELECT curr_version FROM schema_version');
+        await c.end();
+        assert.deepEqual(rows.map((r) => r.curr_version), [newest(dir)], `${db} is at the module's newest schema version`);
+      }
+    } finally {
+      await cluster.remove();
+    }
+    // The admin job against the PostgreSQL-backed server, on a namespace of its own (the
+    // create branch), twice: the second finds the namespace and the attributes there.
+    const cli = await ensureTemporalCli();
+    const adminJob = job('temporal-admin-tools').replaceAll('temporal:7233', server.address).replaceAll('--namespace default', '--namespace compose-check');
+    for (const run of ['first', 'second']) {
+      const r = await execa('sh', ['-c', adminJob], { env: { PATH: `${path.dirname(cli)}:${process.env.PATH}` }, reject: false, all: true });
+      assert.equal(r.exitCode, 0, `${run} run: ${r.all}`);
+    }
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'compose-check' });
+      for (const name of ['Day2Deployment', 'Day2Operation', 'Day2TargetVersion', 'Day2Gate']) assert.ok(name in (customAttributes ?? {}), `${name} registered`);
+    } finally {
+      await connection.close();
+    }
   });
 });
