@@ -100,7 +100,7 @@ async function waitUntilReady(address: string, child: ResultPromise): Promise<vo
 }
 
 /** SIGTERM, then SIGKILL if the server has not exited after 5 s. */
-async function stopProcess(child: ResultPromise): Promise<void> {
+export async function stopProcess(child: ResultPromise): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
   child.kill('SIGTERM');

@@ -22,7 +22,7 @@ import pg from 'pg';
 import YAML from 'yaml';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { diesWithParent, isServerRunning, registerSearchAttributes } from './dev-server';
+import { diesWithParent, isServerRunning, registerSearchAttributes, stopProcess } from './dev-server';
 import { startTemporalPostgresCluster, type TemporalPostgresCluster } from './temporal-postgres-cluster';
 import { ensureTemporalServer, type TemporalServerBinaries } from './temporal-server-binaries';
 
@@ -56,14 +56,13 @@ export interface TemporalPostgres {
   killServer(): Promise<void>;
   /** Starts the server again on the same schema and ports, after killServer. */
   startServer(): Promise<void>;
-  /** Stops the server (SIGTERM, then SIGKILL after 10 s) and the PostgreSQL cluster. */
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and the PostgreSQL cluster. */
   stop(): Promise<void>;
 }
 
 const DATABASES = { temporal: 'temporal', visibility: 'temporal_visibility' } as const;
 const ENV_NAME = 'day2-postgres';
 const READY_TIMEOUT_MS = 120_000;
-const STOP_GRACE_MS = 10_000;
 /** Ringpop stores membership ports in a smallint column. */
 const MEMBERSHIP_PORT_LIMIT = 32768;
 
@@ -316,12 +315,4 @@ async function killProcess(child: ResultPromise, signal: NodeJS.Signals): Promis
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill(signal);
   await child;
-}
-
-async function stopProcess(child: ResultPromise): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  child.kill('SIGTERM');
-  await child;
-  clearTimeout(killer);
 }

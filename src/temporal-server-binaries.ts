@@ -22,12 +22,16 @@ export interface TemporalServerBinaries {
   moduleDir: string;
 }
 
-export function temporalServerCacheDir(): string {
-  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(cacheHome, 'day2', 'temporal-server');
+/** `${XDG_CACHE_HOME:-$HOME/.cache}/day2`: the builds every clone shares. */
+export function day2CacheHome(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'day2');
 }
 
-function isExecutable(file: string): boolean {
+export function temporalServerCacheDir(): string {
+  return path.join(day2CacheHome(), 'temporal-server');
+}
+
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
