@@ -102,6 +102,7 @@ describe('Temporal with PostgreSQL persistence', () => {
     const result = (await resultAcrossRestart(handle)) as { file: string };
     assert.match(result.file, new RegExp(`^${NAME}-\\d{4}-\\d{2}-\\d{2}-\\d{6}\\.dump$`));
     assert.ok(existsSync(path.join(e2e.deployment.backupDir, result.file)), 'the dump is in the backup directory');
+    assert.deepEqual(readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.dump')), [result.file], 'one dump: the activity was not redone beside it');
 
     // The CLI lists it (a read-only workflow on the restarted server), verified.
     const listed = await e2e.cli('--json', 'backups');
