@@ -2,12 +2,12 @@
 // Temporal CLI (which embeds the dev server) and PostgreSQL's programs. Nothing is
 // downloaded from GitHub releases: the CLI is built from source with `go install`, which
 // only needs the Go module proxy, and cached outside the repo so every clone shares it.
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { pgTool, type PgTool } from '../src/activities/pg-tools';
+import { day2CacheHome, isExecutable } from '../src/temporal-server-binaries';
 
 const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 // Newest first; older tags are a fallback for an older Go toolchain or a proxy that lacks
@@ -16,17 +16,7 @@ const CLI_TAGS = ['v1.5.1', 'v1.4.1', 'v1.3.0'];
 
 /** Where `go install` puts the CLI: `${XDG_CACHE_HOME:-$HOME/.cache}/day2/bin`. */
 export function temporalCacheDir(): string {
-  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(cacheHome, 'day2', 'bin');
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return path.join(day2CacheHome(), 'bin');
 }
 
 function onPath(name: string): string | undefined {

@@ -81,7 +81,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
  * when this process dies, even by SIGKILL, where no handler of ours can run: a killed
  * `day2 dev` (or test run) never leaves an orphaned server holding its ports. setpriv
  * execs the server, so the child's pid is the server's. Elsewhere the server runs as is. */
-function diesWithParent(file: string, args: string[]): [string, string[]] {
+export function diesWithParent(file: string, args: string[]): [string, string[]] {
   const setpriv = process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) : undefined;
   return setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', file, ...args]] : [file, args];
 }
@@ -100,7 +100,7 @@ async function waitUntilReady(address: string, child: ResultPromise): Promise<vo
 }
 
 /** SIGTERM, then SIGKILL if the server has not exited after 5 s. */
-async function stopProcess(child: ResultPromise): Promise<void> {
+export async function stopProcess(child: ResultPromise): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
   child.kill('SIGTERM');

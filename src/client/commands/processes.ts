@@ -14,8 +14,10 @@ export function registerProcessCommands(program: Command, context: () => CliCont
     .option('--port <n>', 'gRPC port', (v) => Number(v), 7233)
     .option('--ui-port <n>', 'Web UI port', (v) => Number(v), 8233)
     .option('--db <file>', 'SQLite file', '.day2/temporal.sqlite')
-    .addHelpText('after', '\nExample:\n  day2 dev            # then open http://127.0.0.1:8233')
-    .action(async (opts: { port: number; uiPort: number; db: string }) => {
+    .option('--persistence <store>', 'sqlite (the dev server, with the Web UI) or postgres (the Temporal server on a private PostgreSQL, no Web UI)', 'sqlite')
+    .option('--data-dir <dir>', 'with --persistence postgres: where its PostgreSQL and config live', '.day2/temporal-postgres')
+    .addHelpText('after', '\nExample:\n  day2 dev            # then open http://127.0.0.1:8233\n  day2 dev --persistence postgres')
+    .action(async (opts: { port: number; uiPort: number; db: string; persistence: string; dataDir: string }) => {
       const { ensureTemporalCli } = await import('../../../scripts/ensure-tools');
       const { isServerRunning, registerSearchAttributes, startDevServer } = await import('../../dev-server');
       const cliPath = await ensureTemporalCli();
@@ -25,6 +27,8 @@ export function registerProcessCommands(program: Command, context: () => CliCont
         process.stdout.write(`a Temporal server already answers at ${address}; search attributes registered\n`);
         return;
       }
+      if (opts.persistence === 'postgres') return runPostgresServer(cliPath, opts.port, path.resolve(opts.dataDir));
+      if (opts.persistence !== 'sqlite') throw new Error(`--persistence ${opts.persistence}: expected sqlite or postgres`);
       const server = await startDevServer({
         cliPath,
         dbFile: path.resolve(opts.db),
@@ -69,4 +73,20 @@ export function registerProcessCommands(program: Command, context: () => CliCont
         await approver?.stop();
       }
     });
+}
+
+/** `day2 dev --persistence postgres`: src/temporal-postgres.ts, until Ctrl-C. */
+async function runPostgresServer(cliPath: string, port: number, dataDir: string): Promise<void> {
+  const { startTemporalPostgres } = await import('../../temporal-postgres');
+  const server = await startTemporalPostgres({ dir: dataDir, cliPath, port, say: (line) => process.stderr.write(`day2 dev: ${line}\n`) });
+  process.stdout.write(
+    `Temporal server on PostgreSQL at ${server.address} (namespace ${server.namespace}; data and server.log in ${dataDir}; Ctrl-C to stop)\n` +
+      `point day2 at it: temporal.address: ${server.address} in day2.yaml, or TEMPORAL_ADDRESS=${server.address}\n` +
+      'no Web UI with this server: `day2 dev` (SQLite) has one, or run temporalio/ui with TEMPORAL_ADDRESS set\n',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => void server.stop().then(resolve);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
