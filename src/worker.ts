@@ -42,7 +42,8 @@ function unreachable(d: Day2Config['deployments'][string]): string | undefined {
   } catch {
     return `env file ${d.envFile} is missing or not writable`;
   }
-  if (!existsSync(d.backup.dir)) return `backup directory ${d.backup.dir} does not exist`;
+  // The first backup creates its directory; the directory it goes in must be here already.
+  if (!existsSync(d.backup.dir) && !existsSync(path.dirname(d.backup.dir))) return `backup directory ${d.backup.dir} and its parent do not exist`;
   return undefined;
 }
 

@@ -125,6 +125,8 @@ export function exitCodeForOutcome(operation: string | undefined, outcome: strin
   if (outcome === 'rejected') return EXIT.rejected;
   if (outcome === 'failed') return EXIT.failed;
   if (operation === 'upgrade' && outcome === 'rolled-back') return EXIT.failed;
+  // A fleet that stopped starting deployments did not do what was asked of it.
+  if (operation === 'fleet' && outcome === 'halted') return EXIT.failed;
   // The local backup is good, but it has no off-site copy: never a silent success.
   if (operation === 'backup' && outcome === 'offsite-failed') return EXIT.failed;
   return EXIT.ok;

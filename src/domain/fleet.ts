@@ -193,7 +193,10 @@ export interface FleetStatus {
   canaryChecks?: CheckResult[];
   /** How many runs (continue-as-new) this fleet took so far. */
   runs: number;
-  outcome?: string;
+  /** 'halted': the error budget was crossed, a canary failed or the promote gate said no. */
+  outcome?: 'finished' | 'halted' | 'cancelled';
+  /** The outcome in words, with the counts per state. */
+  summary?: string;
 }
 
 export const fleetStatusQuery = defineQuery<FleetStatus>('fleetStatus');

@@ -182,9 +182,9 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
     if (!isCancellation(err)) throw err;
   }
   for (const r of rows) if (r.state === 'pending' || r.state === 'waiting') r.state = 'untouched';
-  const outcome = fleetOutcome(status, info.workflowId, cancel.requested !== undefined);
-  progress.finish(outcome);
-  status.outcome = outcome;
+  status.outcome = cancel.requested ? 'cancelled' : status.halted ? 'halted' : 'finished';
+  status.summary = fleetSummary(status, info.workflowId);
+  progress.finish(status.summary);
   if (cancel.requested) throw cancel.requested;
   return status;
 }
@@ -251,7 +251,7 @@ function summarize(rows: readonly FleetRow[]): string {
   return [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
 }
 
-function fleetOutcome(status: FleetStatus, workflowId: string, cancelled: boolean): string {
-  const head = cancelled ? 'cancelled: nothing new was started' : status.halted ? `halted: ${status.halted}` : 'finished';
+function fleetSummary(status: FleetStatus, workflowId: string): string {
+  const head = status.outcome === 'cancelled' ? 'cancelled: nothing new was started' : status.halted ? `halted: ${status.halted}` : 'finished';
   return `${head}; ${summarize(status.rows)} (day2 fleet status ${workflowId})`;
 }

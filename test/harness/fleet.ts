@@ -28,7 +28,8 @@ export interface FleetFixture {
   configOf(host: string): string;
   cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
   startHostWorker(host: string, env?: Record<string, string>): Promise<WorkerProcess>;
-  startControlWorker(env?: Record<string, string>): Promise<WorkerProcess>;
+  /** `args`: more `day2 worker` arguments (e.g. --with-approver). */
+  startControlWorker(env?: Record<string, string>, args?: string[]): Promise<WorkerProcess>;
   teardown(): Promise<void>;
 }
 
@@ -100,8 +101,8 @@ export async function setUpFleet(opts: {
       workers.push(w);
       return w;
     },
-    async startControlWorker(extraEnv = {}) {
-      const w = await spawnWorker(controlConfig, { logDir, env: { ...env, ...extraEnv } });
+    async startControlWorker(extraEnv = {}, args = []) {
+      const w = await spawnWorker(controlConfig, { logDir, env: { ...env, ...extraEnv }, args });
       workers.push(w);
       return w;
     },

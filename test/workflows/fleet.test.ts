@@ -50,7 +50,8 @@ function fleetInput(names: string[], over: Partial<FleetInput> = {}): FleetInput
     fleetId: `day2-fleet-test-${process.pid}-${++n}`,
     operation: 'upgrade',
     version: '2.0.0',
-    members: names.map((name, i) => ({ name, host: i % 2 ? 'east' : 'west' })),
+    // One host (the worker's own queue): host routing is the e2e fleet test's part.
+    members: names.map((name) => ({ name, host: 'local' })),
     canary: 0,
     soakSeconds: 0,
     promoteTimeoutSeconds: 600,
@@ -89,7 +90,9 @@ async function approveWhenWaiting(workflowId: string, gate: string, approve = tr
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.fail(`fleet ${workflowId} never waited at ${gate}`);
+  const s = await handle.query(fleetStatusQuery).catch((e: Error) => e.message);
+  const p = await handle.query(progressQuery).catch((e: Error) => e.message);
+  assert.fail(`fleet ${workflowId} never waited at ${gate}: ${JSON.stringify({ s, p })}`);
 }
 
 test('10 deployments, a canary, the promote gate approved, waves of 3: every one upgraded, wave by wave', async () => {
@@ -107,7 +110,8 @@ test('10 deployments, a canary, the promote gate approved, waves of 3: every one
   assertWavesInOrder(s);
   // Each child ran under its deployment's one-operation id.
   assert.deepEqual(s.rows.map((r) => r.workflowId), names.map(mutatingWorkflowId));
-  assert.match(s.outcome ?? '', /^finished; 10 succeeded/);
+  assert.equal(s.outcome, 'finished');
+  assert.match(s.summary ?? '', /^finished; 10 succeeded/);
 });
 
 test('a release that breaks one deployment of wave 2 with --max-errors 0 halts the fleet; later waves untouched', async () => {

@@ -102,11 +102,13 @@ async function startFleet(ctx: CliContext, operation: FleetOperation, opts: Flee
     ctx.json({ workflowId: id, runId: handle.firstExecutionRunId, status: 'STARTED' });
     return 0;
   }
-  const outcome = await follow(ctx, handle, { throughGates: false });
+  // Through the promote gate: the automated approver or a person (day2 approve, printed
+  // above) decides it while the table builds up here.
+  const outcome = await follow(ctx, handle, { throughGates: true });
   await printOutcome(ctx, handle, outcome);
   const result = outcome.result as FleetStatus | undefined;
   if (result) printTable(ctx, result);
-  return outcome.exitCode === 0 && result?.halted ? 1 : outcome.exitCode;
+  return outcome.exitCode;
 }
 
 function printTable(ctx: CliContext, s: FleetStatus): void {
@@ -179,7 +181,7 @@ export function registerFleetCommands(program: Command, context: () => CliContex
       }
       const handle = client.workflow.getHandle(id);
       const [desc, s] = await Promise.all([handle.describe(), handle.query(fleetStatusQuery)]);
-      ctx.say(`fleet ${s.operation}${s.version ? ` → ${s.version}` : ''} ${id}: ${desc.status.name}${s.outcome ? ` — ${s.outcome}` : ''}`);
+      ctx.say(`fleet ${s.operation}${s.version ? ` → ${s.version}` : ''} ${id}: ${desc.status.name}${s.summary ? ` — ${s.summary}` : ''}`);
       printTable(ctx, s);
       ctx.json({ workflowId: id, status: desc.status.name, fleet: s });
     });
