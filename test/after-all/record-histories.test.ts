@@ -11,9 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { isEncrypted } from '../../src/codec/aes-gcm-codec';
-import { WORKFLOW_TYPES, type RecordedHistory } from '../harness/histories';
+import { historyFromRecord, historyToRecord, WORKFLOW_TYPES, type RecordedHistory } from '../harness/histories';
 import { historyText, needles, readRecordedSecrets } from '../harness/secret-scan';
 import { startTemporal } from '../harness/temporal';
 
@@ -51,7 +50,10 @@ test('record workflow histories for replay', { skip: !out && 'DAY2_RECORD_HISTOR
       if (info.status.name === 'RUNNING') continue;
       const history = await temporal.client.workflow.getHandle(info.workflowId, info.runId).fetchHistory();
       const events = history.events ?? [];
-      const payloads = JSON.stringify(historyToJSON(history));
+      const record = historyToRecord(history);
+      const payloads = JSON.stringify(record);
+      // What the replay test will read must be what the server holds.
+      assert.equal(JSON.stringify(historyToRecord(historyFromRecord(record))), payloads, `${info.workflowId}: the history does not round-trip`);
       const scan = await historyText(history);
       if (secrets.some((s) => needles(s).some((n) => scan.includes(n) || payloads.includes(n)))) {
         refused.push(`${info.type}/${info.workflowId}: holds a secret value`);

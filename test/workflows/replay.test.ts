@@ -6,10 +6,9 @@
 // the worker registers must have at least one recorded history.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../src/worker';
-import { readRecordedHistories, WORKFLOW_TYPES } from '../harness/histories';
+import { historyFromRecord, readRecordedHistories, WORKFLOW_TYPES } from '../harness/histories';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const recorded = readRecordedHistories();
@@ -22,7 +21,7 @@ test('every workflow type has a recorded history', () => {
 
 test(`${recorded.length} recorded histories replay on the current workflow code`, async () => {
   const bundle = process.env.DAY2_WORKFLOW_BUNDLE;
-  const histories = recorded.map((h) => ({ workflowId: h.file, history: historyFromJSON(h.history) }));
+  const histories = recorded.map((h) => ({ workflowId: h.file, history: historyFromRecord(h.history) }));
   const failures: string[] = [];
   let replayed = 0;
   for await (const result of Worker.runReplayHistories(
