@@ -12,7 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import type { Activities } from '../../src/activities';
 import { decideUpdate, progressQuery } from '../../src/domain/messages';
 import type { BackupManifest, CheckResult, Progress } from '../../src/domain/types';
-import { WORKFLOWS_PATH } from '../../src/worker';
+import { workflowSource } from '../../src/worker';
 import { startTemporal, type TestTemporal } from './temporal';
 
 export type ActivityName = keyof Activities;
@@ -179,12 +179,11 @@ export async function startWorkflowWorker(name: string): Promise<WorkflowWorker>
     return cut < 0 ? current : of(workflowId.slice(0, cut));
   };
   const connection = await NativeConnection.connect({ address: temporal.address });
-  const bundle = process.env.DAY2_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
     taskQueue,
-    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(process.env.DAY2_WORKFLOW_BUNDLE),
     activities: StandIns.activities(of),
     // Heartbeats reach the server at once, so a cancellation reaches a held call at once
     // (the default throttle would delay it by up to 0.8 × the heartbeat timeout).

@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { progressQuery } from '../../src/domain/messages';
 import type { Progress, RestoreInput } from '../../src/domain/types';
-import { WORKFLOWS_PATH } from '../../src/worker';
+import { workflowSource } from '../../src/worker';
 import { startTemporal, type TestTemporal } from '../harness/temporal';
 
 let temporal: TestTemporal;
@@ -62,12 +62,11 @@ let running: Promise<void>;
 before(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   temporal = await startTemporal();
-  const bundle = process.env.DAY2_WORKFLOW_BUNDLE;
   worker = await Worker.create({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue,
-    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(process.env.DAY2_WORKFLOW_BUNDLE),
     activities,
   });
   running = worker.run();

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../src/worker';
 import { historyFromRecord, readRecordedHistories, WORKFLOW_TYPES } from '../harness/histories';
+import { workflowSource } from '../../src/worker';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const recorded = readRecordedHistories();
@@ -19,18 +19,33 @@ test('every workflow type has a recorded history', () => {
   for (const h of recorded) assert.ok(WORKFLOW_TYPES.includes(h.workflowType), `${h.file}: ${h.workflowType} is no longer registered`);
 });
 
-test(`${recorded.length} recorded histories replay on the current workflow code`, async () => {
-  const bundle = process.env.DAY2_WORKFLOW_BUNDLE;
-  const histories = recorded.map((h) => ({ workflowId: h.file, history: historyFromRecord(h.history) }));
+const source = workflowSource(process.env.DAY2_WORKFLOW_BUNDLE);
+
+async function replay(histories: Array<{ workflowId: string; history: unknown }>): Promise<string[]> {
   const failures: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories(
-    bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH },
-    histories,
-  )) {
+  for await (const result of Worker.runReplayHistories(source, histories)) {
     replayed++;
     if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
   }
-  assert.equal(replayed, recorded.length);
+  assert.equal(replayed, histories.length);
+  return failures;
+}
+
+test(`${recorded.length} recorded histories replay on the current workflow code`, async () => {
+  const failures = await replay(recorded.map((h) => ({ workflowId: h.file, history: historyFromRecord(h.history) })));
   assert.deepEqual(failures, []);
+});
+
+test('a history the code would not make fails the replay (the check can fail)', async () => {
+  // A recorded history whose first scheduled activity is renamed: the code schedules
+  // another activity there, which is exactly what a reordered step would look like.
+  const h = recorded.find((r) => JSON.stringify(r.history).includes('activityTaskScheduledEventAttributes'));
+  assert.ok(h, 'a recorded history with an activity');
+  const history = historyFromRecord(h.history);
+  const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
+  scheduled.activityType = { name: 'notAnActivityDay2Has' };
+  const failures = await replay([{ workflowId: h.file, history }]);
+  assert.equal(failures.length, 1);
+  assert.match(failures[0]!, /DeterminismViolation|[Nn]ondetermin/);
 });

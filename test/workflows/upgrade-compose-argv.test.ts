@@ -23,7 +23,7 @@ import { parseConfig, type Day2Config } from '../../src/config';
 import type { UpgradeResult } from '../../src/domain/release-types';
 import type { BackupManifest } from '../../src/domain/types';
 import { createLogger } from '../../src/logger';
-import { WORKFLOWS_PATH } from '../../src/worker';
+import { workflowSource } from '../../src/worker';
 import { startTemporal, type TestTemporal } from '../harness/temporal';
 
 const logger = createLogger('test', 'silent');
@@ -110,12 +110,11 @@ async function startService(): Promise<string> {
 async function runWorkflow(type: 'upgrade', args: unknown[], fn: () => Promise<void> = async () => {}): Promise<UpgradeResult> {
   const taskQueue = `argv-${process.pid}-${Date.now()}`;
   const connection = await NativeConnection.connect({ address: temporal.address });
-  const bundle = process.env.DAY2_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
     taskQueue,
-    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(process.env.DAY2_WORKFLOW_BUNDLE),
     activities: {
       ...checksActivities({ config, logger }),
       ...healthActivities({ config, logger }),
