@@ -26,14 +26,15 @@ async function replay(histories: Array<{ workflowId: string; history: unknown }>
   let replayed = 0;
   for await (const result of Worker.runReplayHistories(source, histories)) {
     replayed++;
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
+    if (result.error) failures.push(`${result.workflowId} (${result.runId}): ${result.error.name}: ${result.error.message}`);
   }
   assert.equal(replayed, histories.length);
   return failures;
 }
 
 test(`${recorded.length} recorded histories replay on the current workflow code`, async () => {
-  const failures = await replay(recorded.map((h) => ({ workflowId: h.file, history: historyFromRecord(h.history) })));
+  // The recorded workflow id: the code derives its children's ids from it.
+  const failures = await replay(recorded.map((h) => ({ workflowId: h.workflowId, history: historyFromRecord(h.history) })));
   assert.deepEqual(failures, []);
 });
 
@@ -45,7 +46,7 @@ test('a history the code would not make fails the replay (the check can fail)', 
   const history = historyFromRecord(h.history);
   const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
   scheduled.activityType = { name: 'notAnActivityDay2Has' };
-  const failures = await replay([{ workflowId: h.file, history }]);
+  const failures = await replay([{ workflowId: h.workflowId, history }]);
   assert.equal(failures.length, 1);
   assert.match(failures[0]!, /DeterminismViolation|[Nn]ondetermin/);
 });
