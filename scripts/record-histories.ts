@@ -8,23 +8,15 @@ import { execa } from 'execa';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Between them: every workflow type, with gates decided by signal and by update, child
- * workflows, cancellations and failed upgrades rolled back (~10 minutes on 2 cores). */
+/** Between them: every workflow type, with gates decided by update, child workflows,
+ * timers, cancellations and failed upgrades rolled back; the workflows layer adds
+ * cancellations and gate timeouts of the operations (15 minutes on a busy 2-core machine). */
 export const RECORDING_FILES = [
-  'upgrade',
-  'rollback',
-  'cancel',
-  'approver',
-  'rotate-api-key-secret',
-  'rotate-signing-key',
-  'dr-drill',
-  'scheduled-backup',
-  'support-bundle',
-  'cleanup',
-  'pgbackrest',
-  'offsite',
-  'preflight',
-].map((name) => `test/e2e/${name}.test.ts`);
+  ...['upgrade', 'rollback', 'approver', 'rotate-api-key-secret', 'rotate-signing-key', 'dr-drill', 'scheduled-backup', 'support-bundle', 'cleanup', 'pgbackrest', 'offsite', 'preflight'].map(
+    (name) => `test/e2e/${name}.test.ts`,
+  ),
+  ...['cancel', 'gates', 'cancellation'].map((name) => `test/workflows/${name}.test.ts`),
+];
 
 const files = process.argv.length > 2 ? process.argv.slice(2) : RECORDING_FILES;
 const result = await execa(process.execPath, ['--import', 'tsx', 'scripts/test.ts', ...files, 'test/after-all/record-histories.test.ts'], {
