@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { decideUpdate, progressQuery } from '../../src/domain/messages';
 import type { BackupManifest, CheckResult, Progress } from '../../src/domain/types';
-import { workflowSource } from '../../src/worker';
-import { startTemporal, type TestTemporal } from './temporal';
+import { startTemporal, testWorker, type TestTemporal } from './temporal';
 
 export type ActivityName = keyof Activities;
 
@@ -178,12 +177,8 @@ export async function startWorkflowWorker(name: string): Promise<WorkflowWorker>
     const cut = workflowId.lastIndexOf('/');
     return cut < 0 ? current : of(workflowId.slice(0, cut));
   };
-  const connection = await NativeConnection.connect({ address: temporal.address });
-  const worker = await Worker.create({
-    connection,
-    namespace: temporal.namespace,
+  const { worker, connection } = await testWorker(temporal, {
     taskQueue,
-    ...workflowSource(process.env.DAY2_WORKFLOW_BUNDLE),
     activities: StandIns.activities(of),
     // Heartbeats reach the server at once, so a cancellation reaches a held call at once
     // (the default throttle would delay it by up to 0.8 × the heartbeat timeout).

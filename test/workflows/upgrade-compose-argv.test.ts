@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { checksActivities, type CheckSetInput } from '../../src/activities/checks';
 import { healthActivities } from '../../src/activities/health';
 import { notifyActivities } from '../../src/activities/notify';
@@ -23,8 +23,7 @@ import { parseConfig, type Day2Config } from '../../src/config';
 import type { UpgradeResult } from '../../src/domain/release-types';
 import type { BackupManifest } from '../../src/domain/types';
 import { createLogger } from '../../src/logger';
-import { workflowSource } from '../../src/worker';
-import { startTemporal, type TestTemporal } from '../harness/temporal';
+import { startTemporal, testWorker, type TestTemporal } from '../harness/temporal';
 
 const logger = createLogger('test', 'silent');
 // The SDK's own INFO lines (worker state, the expected NotReady) would bury the report.
@@ -109,12 +108,8 @@ async function startService(): Promise<string> {
 
 async function runWorkflow(type: 'upgrade', args: unknown[], fn: () => Promise<void> = async () => {}): Promise<UpgradeResult> {
   const taskQueue = `argv-${process.pid}-${Date.now()}`;
-  const connection = await NativeConnection.connect({ address: temporal.address });
-  const worker = await Worker.create({
-    connection,
-    namespace: temporal.namespace,
+  const { worker, connection } = await testWorker(temporal, {
     taskQueue,
-    ...workflowSource(process.env.DAY2_WORKFLOW_BUNDLE),
     activities: {
       ...checksActivities({ config, logger }),
       ...healthActivities({ config, logger }),
