@@ -1,7 +1,7 @@
 // The operations of the crash matrix (test/harness/crash-matrix.ts) and the deployment they
 // share: one ledger deployment, reset by each operation's `prepare` to that operation's
 // exact starting state. Used by the whole matrix (test/crash/crash-matrix.test.ts) and by
-// its smoke subset in `npm test` (test/crash-matrix-smoke.test.ts).
+// its smoke subset in `npm test` (test/e2e/crash-matrix-smoke.test.ts).
 //
 // Starting states are snapshots: the live database copied to a template database
 // (`CREATE DATABASE … TEMPLATE`, a file copy: fast, and byte-for-byte the same rows), the
