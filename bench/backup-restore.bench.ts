@@ -1,5 +1,5 @@
 // `npm run bench`: what the two restore strategies cost, measured with the real database
-// activities (src/activities/database.ts) against a private PostgreSQL cluster.
+// activities (src/activities/database/index.ts) against a private PostgreSQL cluster.
 //
 //   swap      stageRestore (pg_restore into a fresh database while the service still runs)
 //             then swapInRestoredDatabase (live → keepAs, staging → live in one transaction).
@@ -23,8 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { databaseActivities } from '../src/activities/database';
-import { quoteIdent, quoteLiteral, withClient } from '../src/activities/pg-connection';
-import { tableChecksums } from '../src/activities/table-checksums';
+import { quoteIdent, quoteLiteral, withClient } from '../src/activities/shared/pg-connection';
+import { tableChecksums } from '../src/activities/shared/table-checksums';
 import { parseConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startPostgres, type PostgresCluster } from '../test/harness/postgres';

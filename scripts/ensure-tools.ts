@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { pgTool, type PgTool } from '../src/activities/pg-tools';
+import { pgTool, type PgTool } from '../src/activities/shared/pg-tools';
 import { day2CacheHome, isExecutable } from '../src/temporal-server-binaries';
 
 const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';

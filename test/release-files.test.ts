@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { releaseFileActivities } from '../src/activities/release-files';
+import { releaseFileActivities } from '../src/activities/runtime/release-files';
 import { parseConfig } from '../src/config';
 import { assertVersion, compareVersions, isVersion } from '../src/domain/version';
 import { createLogger } from '../src/logger';

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { parseConfig } from '../src/config';
 import { commandsRuntimeSchema, composeRuntimeSchema } from '../src/domain/config-schema';
 import { createLogger } from '../src/logger';
-import { runtimeActivities } from '../src/activities/runtime-activities';
+import { runtimeActivities } from '../src/activities/runtime';
 import { execaRunner, type CommandRunner, type RunOptions, type RunResult } from '../src/activities/runtime/adapter';
 import { commandsAdapter, substituteVersion } from '../src/activities/runtime/commands';
 import { composeAdapter } from '../src/activities/runtime/compose';

@@ -5,7 +5,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseTestPause, testPauseHook } from '../src/activities/test-pause';
+import { parseTestPause, testPauseHook } from '../src/activities/interceptors/test-pause';
 import { createLogger } from '../src/logger';
 
 const logger = createLogger('test', 'silent');

@@ -1,22 +1,22 @@
 // Builds every activity from the config. Each activity is wrapped so it heartbeats while
 // it runs: a worker killed mid-activity is noticed within the heartbeat timeout.
 import { processSettings } from '../config';
-import type { ActivityDeps } from './deps';
-import { checksActivities } from './checks';
-import { configFreshness, type ConfigFreshness } from './config-freshness';
+import type { ActivityDeps } from './shared/deps';
+import { checksActivities } from '../checks';
+import { configFreshness, type ConfigFreshness } from './interceptors/config-freshness';
 import { databaseActivities } from './database';
-import { deploymentLockActivities } from './deployment-lock';
-import { drillActivities } from './dr-drill';
-import { healthActivities } from './health';
-import { withHeartbeat } from './heartbeat';
+import { deploymentLockActivities } from './lock';
+import { drillActivities } from './drill';
+import { healthActivities } from './runtime/health';
+import { withHeartbeat } from './shared/heartbeat';
 import { notifyActivities } from './notify';
 import { offsiteActivities } from './offsite';
 import { pgbackrestActivities } from './pgbackrest';
-import { releaseFileActivities } from './release-files';
-import { runtimeActivities } from './runtime-activities';
+import { releaseFileActivities } from './runtime/release-files';
+import { runtimeActivities } from './runtime';
 import { secretsActivities } from './secrets';
-import { supportBundleActivities } from './support-bundle';
-import { testPauseHook, type PauseHook } from './test-pause';
+import { supportBundleActivities } from './bundle';
+import { testPauseHook, type PauseHook } from './interceptors/test-pause';
 
 export function createActivities(deps: ActivityDeps) {
   const settings = processSettings();

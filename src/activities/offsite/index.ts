@@ -4,10 +4,10 @@
 import { deploymentOf } from '../../config';
 import type { OffsiteOutcome, RemoteCopy } from '../../domain/offsite';
 import { BadInputError } from '../../domain/errors';
-import type { ActivityDeps } from '../deps';
-import { backupPaths, readManifest } from '../backup-files';
-import { keyringPath } from '../signing-keyring';
-import type { PauseHook } from '../test-pause';
+import type { ActivityDeps } from '../shared/deps';
+import { backupPaths, readManifest } from '../shared/backup-files';
+import { keyringPath } from '../secrets/signing-keyring';
+import type { PauseHook } from '../interceptors/test-pause';
 import { fetchRemoteCopy, type FetchOutcome } from './download';
 import { listRemoteCopies } from './list';
 import { applyRemoteRetention } from './retention';

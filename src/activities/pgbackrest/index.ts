@@ -3,7 +3,7 @@
 import { deploymentOf } from '../../config';
 import type { ArchivingHealth, ClusterFacts, PgbackrestBackupType, PitrPlan, RestoreTarget } from '../../domain/pgbackrest';
 import { BadInputError } from '../../domain/errors';
-import type { ActivityDeps } from '../deps';
+import type { ActivityDeps } from '../shared/deps';
 import { archivingHealth, configureArchiving, writePgbackrestConf, type ArchivingChange } from './archiving';
 import { createStanzaAndCheck, expireBackups, takeBackup } from './backup';
 import { inspectCluster, pgbackrestOf, serverLogOf, startClusterAsBefore, stopCluster } from './cluster';

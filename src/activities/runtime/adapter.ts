@@ -5,11 +5,11 @@
 import { Context } from '@temporalio/activity';
 import { execa } from 'execa';
 import type { Logger } from '../../logger';
-import { failureMessage, failureSummary, type KeptOutput, type OutputKeeper } from '../failure-text';
-import { beat } from '../heartbeat';
-import { redactCredentials } from '../mask-credentials';
+import { failureMessage, failureSummary, type KeptOutput, type OutputKeeper } from '../shared/failure-text';
+import { beat } from '../shared/heartbeat';
+import { redactCredentials } from '../../domain/mask-credentials';
 
-export { redactCredentials } from '../mask-credentials';
+export { redactCredentials } from '../../domain/mask-credentials';
 
 export interface RuntimeAdapter {
   /** 'worker' before migrations; 'all' before a restore (a bundled database stays up). */
