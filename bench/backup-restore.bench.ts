@@ -28,6 +28,7 @@ import { tableChecksums } from '../src/activities/shared/table-checksums';
 import { parseConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startPostgres, type PostgresCluster } from '../test/harness/postgres';
+import { activityDeps } from '../src/activities/shared/deps';
 
 interface Rows {
   customers: number;
@@ -261,7 +262,7 @@ async function main(): Promise<void> {
     backup: { dir: `backups-${name}` },
   });
   const config = parseConfig({ deployments: { swap: deployment('swap'), inplace: deployment('inplace') } }, work, 'bench config');
-  const acts = databaseActivities({ config, logger: createLogger('bench', process.env.DAY2_BENCH_LOG ?? 'warn') });
+  const acts = databaseActivities(activityDeps({ config, logger: createLogger('bench', process.env.DAY2_BENCH_LOG ?? 'warn') }));
 
   // The backups, with the real backup activity (pg_dump -Fc, verified, with a manifest).
   const file = { swap: 'swap-bench.dump', inplace: 'inplace-bench.dump' };

@@ -16,6 +16,7 @@ import { manifestNameFor } from '../src/domain/backup-names';
 import type { BackupManifest } from '../src/domain/types';
 import { createLogger } from '../src/logger';
 import { startPostgres, type PostgresCluster } from './harness/postgres';
+import { activityDeps } from '../src/activities/shared/deps';
 
 let cluster: PostgresCluster;
 let work: string;
@@ -99,7 +100,7 @@ before(async () => {
     },
     work,
   );
-  acts = databaseActivities({ config, logger: createLogger('test', 'silent') });
+  acts = databaseActivities(activityDeps({ config, logger: createLogger('test', 'silent') }));
 });
 
 after(async () => {

@@ -17,6 +17,7 @@ import type { SupportBundleInput, SupportBundleResult } from '../src/domain/type
 import { createLogger } from '../src/logger';
 import { startE2E, type E2E } from './harness/e2e';
 import { filesUnder, recordTestSecrets } from './harness/secret-scan';
+import { activityDeps } from '../src/activities/shared/deps';
 
 describe('env file redaction', () => {
   const text = [
@@ -247,7 +248,7 @@ describe('day2 support-bundle', () => {
   });
 
   test('the activity: a retry reuses its bundle, a crashed attempt is cleaned up, another run never overwrites', async () => {
-    const acts = supportBundleActivities({ config: e2e.config, logger: createLogger('test', 'warn') });
+    const acts = supportBundleActivities(activityDeps({ config: e2e.config, logger: createLogger('test', 'warn') }));
     const at = new Date('2026-12-01T10:00:00Z');
     const input: SupportBundleInput = { deployment: NAME, fileName: supportBundleFileName(NAME, at), workflowId: 'day2-x', runId: 'run-1', createdAt: at.toISOString() };
     const dir = supportBundleDir(e2e.config.deployments[NAME]!);

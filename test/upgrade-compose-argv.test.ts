@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { checksActivities, type CheckSetInput } from '../src/checks';
+import { checksActivities, type CheckSetInput } from '../src/activities/checks';
 import { healthActivities } from '../src/activities/runtime/health';
 import { notifyActivities } from '../src/activities/notify';
 import { offsiteActivities } from '../src/activities/offsite';
@@ -25,6 +25,7 @@ import type { BackupManifest } from '../src/domain/types';
 import { createLogger } from '../src/logger';
 import { WORKFLOWS_PATH } from '../src/worker';
 import { startTemporal, type TestTemporal } from './harness/temporal';
+import { activityDeps } from '../src/activities/shared/deps';
 
 const logger = createLogger('test', 'silent');
 // The SDK's own INFO lines (worker state, the expected NotReady) would bury the report.
@@ -89,7 +90,7 @@ function standInDatabaseActivities() {
     },
     // Preflight's built-in checks connect to the database; the other check sets are real.
     async runDeploymentChecks(input: CheckSetInput) {
-      if (!('set' in input && input.set === 'preflight')) return checksActivities({ config, logger }).runDeploymentChecks(input);
+      if (!('set' in input && input.set === 'preflight')) return checksActivities(activityDeps({ config, logger })).runDeploymentChecks(input);
       timeline.push(['<preflight checks>']);
       return [];
     },
@@ -117,12 +118,12 @@ async function runWorkflow(type: 'upgrade', args: unknown[], fn: () => Promise<v
     taskQueue,
     ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...checksActivities({ config, logger }),
-      ...healthActivities({ config, logger }),
-      ...runtimeActivities({ config, logger }, runner),
-      ...releaseFileActivities({ config, logger }),
-      ...notifyActivities({ config, logger }),
-      ...offsiteActivities({ config, logger }), // no backup.offsite here: the copy is skipped
+      ...checksActivities(activityDeps({ config, logger })),
+      ...healthActivities(activityDeps({ config, logger })),
+      ...runtimeActivities(activityDeps({ config, logger }), runner),
+      ...releaseFileActivities(activityDeps({ config, logger })),
+      ...notifyActivities(activityDeps({ config, logger })),
+      ...offsiteActivities(activityDeps({ config, logger })), // no backup.offsite here: the copy is skipped
       ...standInDatabaseActivities(),
     },
   });

@@ -2,7 +2,7 @@
 // endpoints (readiness, version) share. Many services answer 200 with an HTML page for any
 // path, so "2xx" alone says little; a status, a content type and JSON fields say more.
 import { isDeepStrictEqual } from 'node:util';
-import { redactCredentials } from '../activities/runtime/adapter';
+import { redactCredentials } from '../domain/mask-credentials';
 
 const REQUEST_TIMEOUT_MS = 2000;
 

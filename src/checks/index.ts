@@ -3,16 +3,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import pg from 'pg';
-import { deploymentOf } from '../config';
 import type { Check } from '../domain/config-schema';
 import type { CheckResult } from '../domain/types';
-import type { ActivityDeps } from '../activities/shared/deps';
-import { readEnvFile } from '../envfile';
-import { beat } from '../activities/shared/heartbeat';
 import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, parseJsonAnswer, readAnswer, valueAtPath, type HttpAnswer, type RequestOptions } from './http-match';
-import { builtinPreflightChecks } from '../activities/checks/preflight';
 import { resolveRequestHeaders } from './request-headers';
-import { redactCredentials } from '../activities/runtime/adapter';
+import { redactCredentials } from '../domain/mask-credentials';
 
 export interface CheckContext {
   /** Needed by sql checks; read from the deployment's env file. */
@@ -23,6 +18,8 @@ export interface CheckContext {
   cwd?: string;
   /** Where http checks' `fromEnv` header values are read. */
   envFile?: string;
+  /** Told before each check and each poll: an activity heartbeats here, the approver does not. */
+  heartbeat?: (details: unknown) => void;
 }
 
 const HTTP_TIMEOUT_MS = 5000;
@@ -44,7 +41,7 @@ export async function runCheck(check: Check, ctx: CheckContext = {}): Promise<Ch
 export async function runChecks(checks: readonly Check[], ctx: CheckContext = {}): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const check of checks) {
-    beat({ check: check.name });
+    ctx.heartbeat?.({ check: check.name });
     results.push(await runCheck(check, ctx));
   }
   return results;
@@ -88,7 +85,7 @@ async function httpCheck(check: HttpCheck, ctx: CheckContext): Promise<Outcome> 
     const answer = await get(check.url, { method: check.method, headers, body });
     const first = matchHttpAnswer(answer, check);
     if (!first.ok || !check.poll) return scrubbed(first, scrub);
-    return scrubbed(await pollJob(check, check.poll, headers, answer), scrub);
+    return scrubbed(await pollJob(check, check.poll, headers, answer, ctx), scrub);
   } catch (err) {
     throw new Error(scrub(errorText(err)));
   }
@@ -99,7 +96,7 @@ const scrubbed = (o: Outcome, scrub: (t: string) => string): Outcome => ({ ...o,
 /** GETs the URL the first answer names (same origin: the headers go there too) every
  * `everySeconds` until its answer holds `until` (done), or `failWhen` (failed), or the time
  * is up; answers in between (not 2xx, not yet done) are the detail a timeout reports. */
-async function pollJob(check: HttpCheck, poll: NonNullable<HttpCheck['poll']>, headers: Record<string, string>, answer: HttpAnswer): Promise<Outcome> {
+async function pollJob(check: HttpCheck, poll: NonNullable<HttpCheck['poll']>, headers: Record<string, string>, answer: HttpAnswer, ctx: CheckContext): Promise<Outcome> {
   const parsed = parseJsonAnswer(answer);
   if (!parsed.ok) return { ok: false, detail: `poll: ${parsed.detail}` };
   const named = valueAtPath(parsed.body, poll.urlField);
@@ -118,7 +115,7 @@ async function pollJob(check: HttpCheck, poll: NonNullable<HttpCheck['poll']>, h
   let last = 'not polled yet';
   for (let polls = 1; ; polls++) {
     await sleep(Math.min(poll.everySeconds * 1000, Math.max(0, deadline - Date.now())));
-    beat({ check: check.name, polls });
+    ctx.heartbeat?.({ check: check.name, polls });
     try {
       const polled = await get(jobUrl.toString(), { headers });
       if (poll.failWhen && matchHttpAnswer(polled, { expectJson: poll.failWhen }).ok) {
@@ -330,32 +327,4 @@ function parseSeries(text: string): (Selector & { rest: string }) | null {
     labels[key] = value;
     i++;
   }
-}
-
-export type CheckSetInput = { deployment: string; set: 'verify' | 'preflight' } | { deployment: string; gate: string };
-
-export function checksActivities(deps: ActivityDeps) {
-  return {
-    /** The deployment's verify or preflight checks, or a gate's checks (none when the gate
-     * has no policy configured). Results go to history: details are secret-free. */
-    async runDeploymentChecks(input: CheckSetInput): Promise<CheckResult[]> {
-      const d = deploymentOf(deps.config, input.deployment);
-      const checks = 'gate' in input ? (d.gates[input.gate]?.checks ?? []) : d[input.set];
-      // Preflight starts with the checks every deployment needs, then the configured ones.
-      const builtin = 'set' in input && input.set === 'preflight' ? await builtinPreflightChecks(d, input.deployment) : [];
-      if (checks.length === 0 && builtin.length === 0) return [];
-      // Only sql checks need the URL; an unreadable env file fails those checks, not all.
-      let databaseUrl: string | undefined;
-      if (checks.some((c) => c.kind === 'sql')) {
-        databaseUrl = await readEnvFile(d.envFile).then(
-          (env) => env.get(d.databaseUrlVar) || undefined,
-          (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'env file unreadable'),
-        );
-      }
-      const results = [...builtin, ...(await runChecks(checks, { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd, envFile: d.envFile }))];
-      const failed = results.filter((r) => !r.ok).map((r) => r.name);
-      deps.logger.info({ deployment: input.deployment, checks: results.length, failed }, 'checks run');
-      return results;
-    },
-  };
 }

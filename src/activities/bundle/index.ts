@@ -5,14 +5,14 @@
 import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tar from 'tar';
-import { deploymentOf, type DeploymentConfig } from '../../config';
+import type { DeploymentConfig } from '../../config';
 import { BadInputError } from '../../domain/errors';
 import { bundleRootOf, isSupportBundleName } from '../../domain/support-bundle-names';
 import type { BundleOmission, CheckResult, SupportBundleInput, SupportBundleResult } from '../../domain/types';
 import { PRIVATE_FILE_MODE, fsyncDirectory, fsyncFile } from '../../lib/atomic-file';
 import { packageRootOf } from '../../package-root';
 import { digestFile, ensureBackupDir, fileExists } from '../shared/backup-files';
-import { checksActivities } from '../../checks';
+import { checksActivities } from '../checks';
 import type { ActivityDeps } from '../shared/deps';
 import { beat } from '../shared/heartbeat';
 import { scrubSecrets } from '../shared/redact';
@@ -35,7 +35,7 @@ interface BundleManifest {
 export function supportBundleActivities(deps: ActivityDeps) {
   return {
     async createSupportBundle(input: SupportBundleInput): Promise<SupportBundleResult> {
-      const d = deploymentOf(deps.config, input.deployment);
+      const d = deps.resolve(input.deployment);
       if (!isSupportBundleName(input.fileName)) throw new BadInputError(`'${input.fileName}' is not a support bundle name`);
       const dir = supportBundleDir(d);
       await ensureBackupDir(dir);

@@ -21,7 +21,8 @@ import type { OutputKeeper } from '../shared/failure-text';
 import { withHeartbeat } from '../shared/heartbeat';
 import type { DatabaseTarget } from '../shared/pg-connection';
 import { libpqArgs, quoteIdent, withClient } from '../shared/pg-connection';
-import { activityCancellationSignal, pgProgramFailure, runPgProgram } from '../shared/pg-programs';
+import { activityCancellationSignal } from '../shared/activity-context';
+import { pgProgramFailure, runPgProgram } from '../shared/pg-programs';
 import { pgTool } from '../shared/pg-tools';
 
 export interface InPlaceOutcome {

@@ -5,7 +5,6 @@
 // removed afterwards, and a retry first removes whatever a crashed attempt left.
 import os from 'node:os';
 import path from 'node:path';
-import { deploymentOf } from '../../config';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import type { CheckResult, DrillResult } from '../../domain/types';
 import { verifyBackupFile } from '../database/backup-verify';
@@ -26,13 +25,13 @@ export interface DrillRun {
   runId: string;
 }
 
-export function drillActivities({ config, logger }: ActivityDeps) {
+export function drillActivities({ resolve, logger }: ActivityDeps) {
   return {
     /** Verify, restore into a scratch cluster, check, remove the cluster. Read-only for the
      * deployment; a retry starts from a clean scratch directory. */
     async drillBackup(input: DrillRun): Promise<DrillResult> {
       const started = Date.now();
-      const result = await drillBackup(deploymentOf(config, input.deployment), input);
+      const result = await drillBackup(resolve(input.deployment), input);
       const failed = result.checks.filter((c) => !c.ok).map((c) => c.name);
       logger.info({ deployment: input.deployment, file: input.file, ok: result.ok, failed, ms: Date.now() - started }, 'drill done');
       return result;
@@ -106,7 +105,7 @@ export async function drillPolicyChecks(d: DeploymentConfig, tables: Record<stri
     const rows = tables[table.includes('.') ? table : `public.${table}`];
     checks.push({ name: `rows in ${table}`, ok: (rows ?? 0) > 0, detail: rows === undefined ? 'no such table in the restored copy' : `${rows} rows` });
   }
-  checks.push(...(await runChecks(d.drill.checks, { databaseUrl: url, databaseUrlVar: 'the scratch copy' })));
+  checks.push(...(await runChecks(d.drill.checks, { databaseUrl: url, databaseUrlVar: 'the scratch copy', heartbeat: beat })));
   return checks;
 }
 

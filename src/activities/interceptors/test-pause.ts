@@ -8,7 +8,8 @@
 // first attempt pauses (the retry must run through). Without DAY2_TEST_PAUSE this is not
 // installed at all: production workers have no pause point.
 import { readFileSync } from 'node:fs';
-import { Context } from '@temporalio/activity';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { currentActivity } from '../shared/activity-context';
 import type { Logger } from '../../logger';
 
 /** `mid`: a point inside an activity that offers one (copyOffsite, once a part is sent). */
@@ -65,9 +66,21 @@ export function testPauseHook(spec: string | undefined, defaultSeconds: number, 
 }
 
 function firstAttempt(): boolean | undefined {
-  try {
-    return Context.current().info.attempt === 1;
-  } catch {
-    return undefined;
-  }
+  const attempt = currentActivity()?.info.attempt;
+  return attempt === undefined ? undefined : attempt === 1;
+}
+
+/** Pauses each activity where the hook says, before its work and before its result. */
+export function pauseInterceptor(pause: PauseHook): ActivityInterceptorsFactory {
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const activity = ctx.info.activityType;
+        await pause(activity, 'start');
+        const result = await next(input);
+        await pause(activity, 'end');
+        return result;
+      },
+    },
+  });
 }

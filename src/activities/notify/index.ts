@@ -3,7 +3,6 @@
 // same Idempotency-Key and the receiver can drop the repeat. The URL may carry a token:
 // it is read here, from day2.yaml or the env file, and only its host is ever logged.
 import { ApplicationFailure } from '@temporalio/common';
-import { deploymentOf } from '../../config';
 import type { NotifyResult, OperationEvent } from '../../domain/types';
 import type { ActivityDeps } from '../shared/deps';
 import { readEnvFile } from '../../envfile';
@@ -14,7 +13,7 @@ const TIMEOUT_MS = 10_000;
 export function notifyActivities(deps: ActivityDeps) {
   return {
     async notifyWebhook(event: OperationEvent): Promise<NotifyResult> {
-      const d = deploymentOf(deps.config, event.deployment);
+      const d = deps.resolve(event.deployment);
       const { webhookUrl, webhookUrlVar, on } = d.notify;
       const url = webhookUrl ?? (webhookUrlVar ? (await readEnvFile(d.envFile)).get(webhookUrlVar) : undefined);
       if (!url) {

@@ -5,7 +5,7 @@
 // the env file: it is scrubbed from every message, and never logged or returned.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import { deploymentOf, type DeploymentConfig } from '../../config';
+import type { DeploymentConfig } from '../../config';
 import type { HealthProbe } from '../../domain/config-schema';
 import type { ActivityDeps } from '../shared/deps';
 import { beat } from '../shared/heartbeat';
@@ -55,7 +55,7 @@ export function healthActivities(deps: ActivityDeps) {
      * the operation left, e.g. `ledger not ready after 30 s: 200 but an HTML page where
      * JSON was expected: <!doctype html>… (last answer of GET http://…/ready). <leftState>` */
     async waitForReady({ deployment, timeoutSeconds, leftState }: WaitForReadyInput): Promise<{ readyAfterMs: number }> {
-      const d = deploymentOf(deps.config, deployment);
+      const d = deps.resolve(deployment);
       const url = d.health.ready;
       const expect = d.health.readyCheck ?? {};
       const left = leftState ? ` ${leftState}` : '';
@@ -98,7 +98,7 @@ export function healthActivities(deps: ActivityDeps) {
      * which must match `health.versionCheck` if set), or null when no version endpoint is
      * configured or the field is absent. */
     async readServiceVersion({ deployment }: { deployment: string }): Promise<string | null> {
-      const d = deploymentOf(deps.config, deployment);
+      const d = deps.resolve(deployment);
       const url = d.health.version;
       if (!url) return null;
       const request = await probeRequest(d, 'versionCheck', d.health.versionCheck);

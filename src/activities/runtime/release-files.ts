@@ -3,7 +3,6 @@
 // editEnvFile, so they are idempotent, atomic, and keep every other line, comment and the
 // order. Variable values are never logged (a deprecated variable may hold a secret).
 import { readFile } from 'node:fs/promises';
-import { deploymentOf } from '../../config';
 import { ROLLBACK_FAILED_UPGRADE_GATE, type UpgradePolicy } from '../../domain/release-types';
 import { assertVersion } from '../../domain/version';
 import { writeFileAtomic } from '../../lib/atomic-file';
@@ -13,12 +12,12 @@ import { editEnvFile, readEnvFile } from '../../envfile';
 /** A version file day2 creates is not secret: readable by all, like a release tag. */
 const VERSION_FILE_MODE = 0o644;
 
-export function releaseFileActivities({ config, logger }: ActivityDeps) {
+export function releaseFileActivities({ resolve, logger }: ActivityDeps) {
   return {
     /** Sets the env file's version variable and the version file's first line. A file
      * that already says `version` is not rewritten. */
     async writeReleaseVersion(input: { deployment: string; version: string }): Promise<{ envFileChanged: boolean; versionFileChanged: boolean }> {
-      const d = deploymentOf(config, input.deployment);
+      const d = resolve(input.deployment);
       const version = assertVersion(input.version);
       const { changed: envFileChanged } = await editEnvFile(d.envFile, { set: { [d.versionVar]: version } });
       const versionFileChanged = d.versionFile ? await writeVersionFile(d.versionFile, version) : false;
@@ -29,7 +28,7 @@ export function releaseFileActivities({ config, logger }: ActivityDeps) {
     /** Comments out the configured deprecated variables still set, each under `# <note>`.
      * Returns their names; a second run finds them commented out and changes nothing. */
     async commentOutDeprecatedVars(input: { deployment: string; note: string }): Promise<{ commentedOut: string[] }> {
-      const d = deploymentOf(config, input.deployment);
+      const d = resolve(input.deployment);
       if (!d.deprecatedVars.length) return { commentedOut: [] };
       const active = await readEnvFile(d.envFile);
       const commentedOut = d.deprecatedVars.filter((name) => active.has(name));
@@ -43,7 +42,7 @@ export function releaseFileActivities({ config, logger }: ActivityDeps) {
     /** The config's answer to "roll back without asking?" and the timeouts, read by the
      * worker (whose config is authoritative) and recorded in the workflow's history. */
     async readUpgradePolicy(input: { deployment: string }): Promise<UpgradePolicy> {
-      const d = deploymentOf(config, input.deployment);
+      const d = resolve(input.deployment);
       return {
         autoRollback: d.upgrade.autoRollback,
         rollbackGateTimeoutSeconds: d.gates[ROLLBACK_FAILED_UPGRADE_GATE]?.timeoutSeconds,

@@ -1,7 +1,7 @@
 // Activities of the secret rotations. They generate, read and write the secrets themselves
 // and hand back fingerprints and key ids only: nothing that enters workflow history, an
 // activity result or a log line can be used as a secret (invariant 4).
-import { ConfigError, deploymentOf } from '../../config';
+import { ConfigError } from '../../config';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import type { ApiKeySecretPair } from '../../domain/rotation';
 import {
@@ -23,7 +23,7 @@ interface RotationInput {
 
 export function secretsActivities(deps: ActivityDeps) {
   const resolve = (name: string) => {
-    const d = deploymentOf(deps.config, name);
+    const d = deps.resolve(name);
     const vars: ApiKeySecretVars = { file: d.envFile, currentVar: d.secrets.apiKeySecretVar, previousVar: d.secrets.apiKeySecretPreviousVar };
     return { d, vars, logger: deps.logger.child({ deployment: name }) };
   };

@@ -3,7 +3,7 @@
 // file's secret values. The failure message names the file; a support bundle carries the
 // newest ones. A retry that fails again writes another file: names never collide (the
 // time, and the workflow run and attempt when it runs in an activity).
-import { Context } from '@temporalio/activity';
+import { currentActivity } from './activity-context';
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -57,12 +57,8 @@ function logText(failed: FailedOutput, now: Date, about?: string): string {
 }
 
 function activityRun(): { name: string; about: string } | undefined {
-  let info;
-  try {
-    info = Context.current().info;
-  } catch {
-    return undefined; // not in an activity
-  }
+  const info = currentActivity()?.info;
+  if (!info) return undefined;
   const { workflowId = '', runId = '' } = info.workflowExecution ?? {};
   return {
     name: `${slug(workflowId, 60)}-${runId.slice(0, 8)}-a${info.attempt}`,

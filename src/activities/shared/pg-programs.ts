@@ -2,7 +2,7 @@
 // on argv; the activity heartbeats while the program runs; a cancelled activity kills
 // the program; a failure becomes an error that names the database, not the URL, and
 // shows the line that says what went wrong.
-import { Context } from '@temporalio/activity';
+import { activityCancellationSignal } from './activity-context';
 import { execa, type ResultPromise } from 'execa';
 import { failureMessage, failureSummary, type OutputKeeper } from './failure-text';
 import { withHeartbeat } from './heartbeat';
@@ -53,13 +53,4 @@ export async function pgProgramFailure(
   const kept = await keep?.({ what: `${tool} (${what})`, exitCode, ...output });
   const detail = failureSummary({ stdout: '', stderr: output.stderr }, kept?.mask) || (result.shortMessage && (kept?.mask ?? redactCredentials)(result.shortMessage)) || 'no message';
   return new Error(failureMessage(`${tool} failed (${what}, exit ${exitCode})`, detail, kept));
-}
-
-/** Aborts with the activity's cancellation (undefined outside an activity). */
-export function activityCancellationSignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined;
-  }
 }

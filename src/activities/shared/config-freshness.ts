@@ -1,10 +1,10 @@
-// A worker runs for weeks; operators edit day2.yaml meanwhile. Before each activity the
-// worker looks at the file (a stat, no read, when nothing changed) and, if it changed,
-// reloads it, so no activity acts on a config the operator has already replaced. What a
+// A worker runs for weeks; operators edit day2.yaml meanwhile. Before an activity looks
+// its deployment up (deployment-resolver.ts) the worker looks at the file (a stat, no
+// read, when nothing changed) and, if it changed, reloads it. What a
 // running worker cannot take on without a restart (its Temporal connection, namespace and
 // task queue) is refused instead, as is a file that no longer validates: the activity
 // fails (retryably) saying what to do, and goes on once the file is fixed or the worker
-// restarted. Reloading mutates the one config object every activity factory holds.
+// restarted. Reloading mutates the one config object the resolver reads.
 import { statSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadConfig, type Day2Config } from '../../config';
