@@ -9,7 +9,6 @@ import { failureMessage, failureSummary, type KeptOutput, type OutputKeeper } fr
 import { beat } from '../shared/heartbeat';
 import { redactCredentials } from '../../domain/mask-credentials';
 
-export { redactCredentials } from '../../domain/mask-credentials';
 
 export interface RuntimeAdapter {
   /** 'worker' before migrations; 'all' before a restore (a bundled database stays up). */

@@ -11,7 +11,7 @@ import type { ActivityDeps } from '../shared/deps';
 import { beat } from '../shared/heartbeat';
 import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, parseJsonAnswer, readAnswer, valueAtPath } from '../../checks/http-match';
 import { resolveRequestHeaders } from '../../checks/request-headers';
-import { redactCredentials } from './adapter';
+import { redactCredentials } from '../../domain/mask-credentials';
 
 export { bodySnippet, fetchErrorText, fetchWithTimeout, valueAtPath } from '../../checks/http-match';
 

@@ -5,7 +5,7 @@
 // then what merely looks like a secret (docs/security.md lists the shapes) is masked too,
 // for the secrets a service prints that the env file never held.
 import { parseEnvFile } from '../../envfile';
-import { redactCredentials } from '../runtime/adapter';
+import { redactCredentials } from '../../domain/mask-credentials';
 
 export const REDACTED = '[REDACTED]';
 
