@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { NotifyResult, OperationEvent } from '../../domain/types';
 import type { ActivityDeps } from '../shared/deps';
 import { readEnvFile } from '../../envfile';
-import { fetchErrorText } from '../runtime/health';
+import { fetchErrorText } from '../../checks/http-match';
 
 const TIMEOUT_MS = 10_000;
 

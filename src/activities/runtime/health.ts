@@ -13,8 +13,6 @@ import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, parseJsonAnswer, rea
 import { resolveRequestHeaders } from '../../checks/request-headers';
 import { redactCredentials } from '../../domain/mask-credentials';
 
-export { bodySnippet, fetchErrorText, fetchWithTimeout, valueAtPath } from '../../checks/http-match';
-
 const POLL_MS = 250;
 const REQUEST_TIMEOUT_MS = 2000;
 const VERSION_TIMEOUT_MS = 5000;
