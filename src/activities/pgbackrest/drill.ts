@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import type { CheckResult, DrillResult } from '../../domain/types';
 import { describeTarget, type PgbackrestConfig, type RestoreTarget } from '../../domain/pgbackrest';
-import { drillPolicyChecks, rowCounts, tablesSummary } from '../drill';
+import { drillPolicyChecks, rowCounts, tablesSummary } from '../drill/dr-drill';
 import { databaseTargetOf, withDatabase } from '../shared/pg-connection';
 import { freeLoopbackPort } from '../drill/scratch-cluster';
 import { tableChecksums } from '../shared/table-checksums';
