@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { libpqArgs, quoteIdent, withClient } from '../src/activities/shared/pg-connection';
-import { pgTool } from '../src/activities/shared/pg-tools';
+import { pgTool } from '../src/lib/pg-tools';
 import { formatBytes } from '../src/domain/human-bytes';
 import { DEPLOYMENT, OPERATION } from '../src/domain/search-attributes';
 import { mutatingWorkflowId } from '../src/domain/workflow-ids';

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { pgTool, type PgTool } from '../src/activities/shared/pg-tools';
+import { pgTool, type PgTool } from '../src/lib/pg-tools';
 import { ensureTemporalCli, onPath, temporalCacheDir } from '../src/temporal-cli';
 import { findGo, isExecutable } from '../src/temporal-server-binaries';
 

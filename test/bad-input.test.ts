@@ -13,7 +13,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
 import pg from 'pg';
 import YAML from 'yaml';
-import { pgTool } from '../src/activities/shared/pg-tools';
+import { pgTool } from '../src/lib/pg-tools';
 import { tableChecksums } from '../src/activities/shared/table-checksums';
 import { runCli, type CliResult } from './harness/cli';
 import { startE2E, type E2E } from './harness/e2e';

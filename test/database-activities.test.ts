@@ -259,7 +259,7 @@ describe('verifyBackup', () => {
     const other = await acts.createBackup(run('run-foreign', 'foreign-src.dump'));
     // Take a real dump of `other` with the tool itself, then dress it up as a ledger backup.
     const { execa } = await import('execa');
-    const { pgTool } = await import('../src/activities/shared/pg-tools');
+    const { pgTool } = await import('../src/lib/pg-tools');
     await execa(pgTool('pg_dump'), ['-Fc', '-f', inDir('foreign.dump'), otherUrl]);
     writeFileSync(inDir(manifestNameFor('foreign.dump')), JSON.stringify(rehash({ ...other.manifest, file: 'foreign.dump', tocEntries: 3 }, inDir('foreign.dump'))));
     await refuses('foreign.dump', 'BackupInvalid', /dump of database 'other' but its manifest says 'ledger'/);
@@ -464,7 +464,7 @@ describe('restore without CREATEDB', () => {
     assert.equal(safety.database, 'appdb');
     await cluster.createDatabase('safety_check');
     const { execa } = await import('execa');
-    const { pgTool } = await import('../src/activities/shared/pg-tools');
+    const { pgTool } = await import('../src/lib/pg-tools');
     await execa(pgTool('pg_restore'), ['--no-owner', '--no-acl', '-d', cluster.urlFor('safety_check'), path.join(work, 'limited-backups', safetyFile)]);
     assert.deepEqual(await tableChecksums(cluster.urlFor('safety_check')), changedData);
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { pgTool } from '../src/activities/shared/pg-tools';
+import { pgTool } from '../src/lib/pg-tools';
 import { tableChecksums } from '../src/activities/shared/table-checksums';
 import type { DrillResult } from '../src/domain/types';
 import { spawnCli } from './harness/cli';

@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { pgTool } from '../src/activities/shared/pg-tools';
+import { pgTool } from '../src/lib/pg-tools';
 import { tableChecksums } from '../src/activities/shared/table-checksums';
 import type { RemoteCopy, RemoteManifest } from '../src/domain/offsite';
 import type { BackupResult, DrillResult, OperationEvent } from '../src/domain/types';

@@ -14,7 +14,7 @@ import { PRIVATE_DIR_MODE } from '../shared/backup-files';
 import { parseEnvFile, readEnvFile } from '../../envfile';
 import { keptCopiesCheck } from '../database/kept-copies';
 import { classifyConnectError, databaseTargetOf, withClient } from '../shared/pg-connection';
-import { pgTool } from '../shared/pg-tools';
+import { pgTool } from '../../lib/pg-tools';
 import { pgbackrestPreflightChecks } from '../pgbackrest/preflight';
 
 interface ServerFacts {

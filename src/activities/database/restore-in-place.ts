@@ -23,7 +23,7 @@ import type { DatabaseTarget } from '../shared/pg-connection';
 import { libpqArgs, quoteIdent, withClient } from '../shared/pg-connection';
 import { activityCancellationSignal } from '../shared/activity-context';
 import { pgProgramFailure, runPgProgram } from '../shared/pg-programs';
-import { pgTool } from '../shared/pg-tools';
+import { pgTool } from '../../lib/pg-tools';
 
 export interface InPlaceOutcome {
   safetyFile: string;

@@ -14,7 +14,7 @@ import { beat } from '../shared/heartbeat';
 import { databaseTargetOf, quoteIdent, withClient, withDatabase } from '../shared/pg-connection';
 import { failedOutputKeeper } from '../shared/failure-log';
 import { runPgProgram } from '../shared/pg-programs';
-import { removeScratchCluster, startScratchCluster } from './scratch-cluster';
+import { removeScratchCluster, startScratchCluster } from '../../lib/scratch-cluster';
 import { tableChecksums } from '../shared/table-checksums';
 
 export interface DrillRun {

@@ -10,7 +10,7 @@ import type { DeploymentConfig } from '../../domain/config-schema';
 import { BadInputError } from '../../domain/errors';
 import type { ClusterFacts, PgbackrestConfig } from '../../domain/pgbackrest';
 import { databaseTargetOf, withClient } from '../shared/pg-connection';
-import { pgTool } from '../shared/pg-tools';
+import { pgTool } from '../../lib/pg-tools';
 import { clusterOwner } from './run';
 
 export function pgbackrestOf(d: DeploymentConfig, deployment: string): PgbackrestConfig {

@@ -7,7 +7,7 @@ import type { CheckResult, DrillResult } from '../../domain/types';
 import { describeTarget, type PgbackrestConfig, type RestoreTarget } from '../../domain/pgbackrest';
 import { drillPolicyChecks, rowCounts, tablesSummary } from '../drill/dr-drill';
 import { databaseTargetOf, withDatabase } from '../shared/pg-connection';
-import { freeLoopbackPort } from '../drill/scratch-cluster';
+import { freeLoopbackPort } from '../../lib/scratch-cluster';
 import { tableChecksums } from '../shared/table-checksums';
 import { startClusterPrivately, stopCluster } from './cluster';
 import { discardNewDir, planPitr, restoreIntoNewDir, waitUntilPausedAtTarget } from './restore';

@@ -13,7 +13,7 @@ import { describeTarget, planRestore, type PgbackrestConfig, type PitrPlan, type
 import { writeFileAtomic } from '../../lib/atomic-file';
 import { beat } from '../shared/heartbeat';
 import { databaseTargetOf, withClient, withDatabase } from '../shared/pg-connection';
-import { freeLoopbackPort } from '../drill/scratch-cluster';
+import { freeLoopbackPort } from '../../lib/scratch-cluster';
 import { tableChecksums } from '../shared/table-checksums';
 import { archiveCurrentWal, archivingHealth } from './archiving';
 import { clusterRunning, inspectCluster, startClusterAsBefore, startClusterPrivately, stopCluster, serverLogOf } from './cluster';

@@ -8,7 +8,7 @@ import { failureMessage, failureSummary, type OutputKeeper } from './failure-tex
 import { withHeartbeat } from './heartbeat';
 import { redactCredentials } from '../../domain/mask-credentials';
 import { libpqArgs } from './pg-connection';
-import { pgTool, type PgTool } from './pg-tools';
+import { pgTool, type PgTool } from '../../lib/pg-tools';
 
 export interface PgProgramRun {
   tool: Extract<PgTool, 'pg_dump' | 'pg_restore'>;

@@ -13,7 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { pgTool } from '../shared/pg-tools';
+import { pgTool } from './pg-tools';
 
 export interface ScratchCluster {
   dir: string;
