@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type NativeConnectionOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { activityInterceptors } from './activities/interceptors';
+import { testPauseHook } from './activities/interceptors/test-pause';
 import { payloadCodecsOf } from './codec/data-converter';
 import { processSettings, type Day2Config } from './config';
 import { recoverLastSuccess } from './last-success-recovery';
@@ -46,12 +48,14 @@ export async function createWorker(config: Day2Config, configFile?: string): Pro
   installRuntime(settings.logLevel, settings.metricsAddress);
   const logger = createLogger('day2-worker', settings.logLevel);
   const connection = await NativeConnection.connect(connectionOptions(config) as NativeConnectionOptions);
+  const pause = testPauseHook(settings.testPause, settings.testPauseSeconds, logger);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(settings.workflowBundle),
-    activities: createActivities({ config, logger, configFile }),
+    activities: createActivities({ config, logger, configFile }, pause),
+    interceptors: { activity: activityInterceptors(pause) },
     // The payload codec (temporal.codec) runs here, outside the sandbox: same bundle either way.
     dataConverter: { payloadCodecs: payloadCodecsOf(config) },
     // Let a running pg_dump finish on SIGTERM; anything longer resumes on the next worker.

@@ -15,7 +15,7 @@ import { execa } from 'execa';
 import pg from 'pg';
 import YAML from 'yaml';
 import { ensureTemporalCli } from '../scripts/ensure-tools';
-import { startScratchCluster } from '../src/activities/scratch-cluster';
+import { startScratchCluster } from '../src/lib/scratch-cluster';
 import { ensureTemporalServer } from '../src/temporal-server-binaries';
 import type { TemporalPostgres } from '../src/temporal-postgres';
 import { removeTemporalPostgresData } from '../src/temporal-postgres-cluster';

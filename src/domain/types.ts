@@ -49,7 +49,7 @@ export interface CheckResult {
   warning?: boolean;
 }
 
-/** The data restores replaced and kept as their undo (see activities/kept-copies.ts). */
+/** The data restores replaced and kept as their undo (see activities/database/kept-copies.ts). */
 export interface KeptCopy {
   kind: 'database' | 'safety-dump';
   name: string;

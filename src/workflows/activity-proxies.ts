@@ -1,5 +1,5 @@
 // Activity options grouped by how long a call may take. Every activity heartbeats (see
-// activities/index.ts), so a dead worker is noticed within `heartbeatTimeout`.
+// activities/interceptors/), so a dead worker is noticed within `heartbeatTimeout`.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { NON_RETRYABLE } from '../domain/errors';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { must } from '../../examples/ledger-deployment';
-import { tableChecksums } from '../../src/activities/table-checksums';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import { progressQuery } from '../../src/domain/messages';
 import { spawnCli } from '../harness/cli';
 import { startE2E, type E2E } from '../harness/e2e';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { tableChecksums } from '../../src/activities/table-checksums';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import { progressQuery } from '../../src/domain/messages';
 import { startE2E, type E2E } from '../harness/e2e';
 import { fileVersions, migrationLog, serviceState, waitForStep } from '../harness/upgrade-helpers';

@@ -5,13 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { runCheck, runChecks, checksActivities } from '../../src/activities/checks';
-import { healthActivities } from '../../src/activities/health';
+import { runCheck, runChecks } from '../../src/checks';
+import { checksActivities } from '../../src/activities/checks';
+import { healthActivities } from '../../src/activities/runtime/health';
 import { parseConfig } from '../../src/config';
 import type { Check } from '../../src/domain/config-schema';
 import { createLogger } from '../../src/logger';
 import { freePort } from '../harness/free-port';
 import { startPostgres, type PostgresCluster } from '../harness/postgres';
+import { activityDeps } from '../../src/activities/shared/deps';
 
 const logger = createLogger('test', 'silent');
 
@@ -245,7 +247,7 @@ describe('checks', () => {
       },
       dir,
     );
-    const { runDeploymentChecks } = checksActivities({ config, logger });
+    const { runDeploymentChecks } = checksActivities(activityDeps({ config, logger }));
     const verify = await runDeploymentChecks({ deployment: 'ledger', set: 'verify' });
     assert.deepEqual(verify.map((r) => r.ok), [true, true], JSON.stringify(verify));
     // None configured: preflight is the built-in checks (APP_VERSION is not in this env file).
@@ -262,7 +264,7 @@ describe('checks', () => {
 
   describe('health', () => {
     const deps = () =>
-      ({
+      activityDeps({
         logger,
         config: parseConfig(
           {
@@ -277,7 +279,7 @@ describe('checks', () => {
           },
           dir,
         ),
-      }) as const;
+      });
 
     it('waitForReady times out with the last answer in the message', async () => {
       svc.setReady(false);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { dropKeptCopies } from '../../src/activities/kept-copies';
+import { dropKeptCopies } from '../../src/activities/database/kept-copies';
 import { startE2E, type E2E } from '../harness/e2e';
 
 const NAME = 'cu';

@@ -9,13 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import { databaseActivities } from '../../src/activities/database';
-import { libpqArgs } from '../../src/activities/pg-connection';
-import { tableChecksums } from '../../src/activities/table-checksums';
+import { libpqArgs } from '../../src/activities/shared/pg-connection';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import { parseConfig } from '../../src/config';
 import { manifestNameFor } from '../../src/domain/backup-names';
 import type { BackupManifest } from '../../src/domain/types';
 import { createLogger } from '../../src/logger';
 import { startPostgres, type PostgresCluster } from '../harness/postgres';
+import { activityDeps } from '../../src/activities/shared/deps';
 
 let cluster: PostgresCluster;
 let work: string;
@@ -99,7 +100,7 @@ before(async () => {
     },
     work,
   );
-  acts = databaseActivities({ config, logger: createLogger('test', 'silent') });
+  acts = databaseActivities(activityDeps({ config, logger: createLogger('test', 'silent') }));
 });
 
 after(async () => {
@@ -258,7 +259,7 @@ describe('verifyBackup', () => {
     const other = await acts.createBackup(run('run-foreign', 'foreign-src.dump'));
     // Take a real dump of `other` with the tool itself, then dress it up as a ledger backup.
     const { execa } = await import('execa');
-    const { pgTool } = await import('../../src/activities/pg-tools');
+    const { pgTool } = await import('../../src/lib/pg-tools');
     await execa(pgTool('pg_dump'), ['-Fc', '-f', inDir('foreign.dump'), otherUrl]);
     writeFileSync(inDir(manifestNameFor('foreign.dump')), JSON.stringify(rehash({ ...other.manifest, file: 'foreign.dump', tocEntries: 3 }, inDir('foreign.dump'))));
     await refuses('foreign.dump', 'BackupInvalid', /dump of database 'other' but its manifest says 'ledger'/);
@@ -463,7 +464,7 @@ describe('restore without CREATEDB', () => {
     assert.equal(safety.database, 'appdb');
     await cluster.createDatabase('safety_check');
     const { execa } = await import('execa');
-    const { pgTool } = await import('../../src/activities/pg-tools');
+    const { pgTool } = await import('../../src/lib/pg-tools');
     await execa(pgTool('pg_restore'), ['--no-owner', '--no-acl', '-d', cluster.urlFor('safety_check'), path.join(work, 'limited-backups', safetyFile)]);
     assert.deepEqual(await tableChecksums(cluster.urlFor('safety_check')), changedData);
 

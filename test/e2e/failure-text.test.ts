@@ -7,11 +7,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config';
 import type { DeploymentConfig } from '../../src/domain/config-schema';
-import { failureSummary, isStackFrame, summarizeOutput } from '../../src/activities/failure-text';
-import { failedOutputKeeper } from '../../src/activities/failure-log';
-import { runPgProgram } from '../../src/activities/pg-programs';
-import { runtimeFor } from '../../src/activities/runtime';
-import { servicesSections } from '../../src/activities/support-bundle-sections';
+import { failureSummary, isStackFrame, summarizeOutput } from '../../src/activities/shared/failure-text';
+import { failedOutputKeeper } from '../../src/activities/shared/failure-log';
+import { runPgProgram } from '../../src/activities/shared/pg-programs';
+import { runtimeFor } from '../../src/activities/runtime/select';
+import { servicesSections } from '../../src/activities/bundle/sections';
 import { createLogger } from '../../src/logger';
 
 const logger = createLogger('test', 'silent');

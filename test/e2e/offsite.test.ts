@@ -17,8 +17,8 @@ import { after, before, describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { pgTool } from '../../src/activities/pg-tools';
-import { tableChecksums } from '../../src/activities/table-checksums';
+import { pgTool } from '../../src/lib/pg-tools';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import type { RemoteCopy, RemoteManifest } from '../../src/domain/offsite';
 import type { BackupResult, DrillResult, OperationEvent } from '../../src/domain/types';
 import { spawnCli } from '../harness/cli';
@@ -33,7 +33,7 @@ const PREFIX = `${NAME}/`;
 const CANARY = `offsite-canary-${randomBytes(8).toString('hex')}`;
 const ENCRYPTION_KEY = randomBytes(32).toString('hex');
 const KEY_ID = createHash('sha256').update(Buffer.from(ENCRYPTION_KEY, 'hex')).digest('hex').slice(0, 12);
-/** A signing keyring as a rotation leaves it beside the backups (src/activities/signing-keyring.ts):
+/** A signing keyring as a rotation leaves it beside the backups (src/activities/secrets/signing-keyring.ts):
  * a retired Ed25519 key the service's `ctl scan` accepts. */
 const RETIRED_KEY = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
 const KEYRING = `${JSON.stringify({ keys: [{ keyId: createHash('sha256').update(RETIRED_KEY).digest('hex').slice(0, 12), publicKey: RETIRED_KEY.toString('base64'), from: null, to: '2026-11-30T00:00:00.000Z' }] }, null, 2)}\n`;

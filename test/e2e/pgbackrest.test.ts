@@ -8,7 +8,7 @@ import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspectCluster } from '../../src/activities/pgbackrest/cluster';
-import { tableChecksums } from '../../src/activities/table-checksums';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import type { PgbackrestBackupResult, PitrRestoreResult } from '../../src/domain/pgbackrest';
 import { startPgbackrestE2E, type PgbackrestE2E } from '../harness/pgbackrest';
 

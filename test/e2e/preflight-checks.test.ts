@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { builtinPreflightChecks, formatBytes } from '../../src/activities/preflight';
+import { builtinPreflightChecks, formatBytes } from '../../src/activities/checks/preflight';
 import { parseConfig } from '../../src/config';
 import type { CheckResult } from '../../src/domain/types';
 import { freePort } from '../harness/free-port';

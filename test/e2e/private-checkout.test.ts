@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
-import { firstBlockingDirectory, removeScratchCluster, startScratchCluster } from '../../src/activities/scratch-cluster';
+import { firstBlockingDirectory, removeScratchCluster, startScratchCluster } from '../../src/lib/scratch-cluster';
 
 const asRoot = process.getuid?.() === 0;
 const privateDir = mkdtempSync(path.join(os.tmpdir(), 'day2-private-'));

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { must } from '../../examples/ledger-deployment';
-import { tableChecksums } from '../../src/activities/table-checksums';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import { startE2E, type E2E } from '../harness/e2e';
 import { fileVersions, serviceState, setReadyTimeout } from '../harness/upgrade-helpers';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { fingerprint } from '../../src/activities/secret-fingerprint';
+import { fingerprint } from '../../src/activities/shared/secret-fingerprint';
 import { COMMIT_ROTATION_GATE, VERIFY_DUAL_SECRET_GATE } from '../../src/domain/rotation';
 import { startE2E, type E2E } from '../harness/e2e';
 import {

@@ -8,10 +8,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { parseConfig } from '../../src/config';
 import { commandsRuntimeSchema, composeRuntimeSchema } from '../../src/domain/config-schema';
 import { createLogger } from '../../src/logger';
-import { runtimeActivities } from '../../src/activities/runtime-activities';
+import { runtimeActivities } from '../../src/activities/runtime';
 import { execaRunner, type CommandRunner, type RunOptions, type RunResult } from '../../src/activities/runtime/adapter';
 import { commandsAdapter, substituteVersion } from '../../src/activities/runtime/commands';
 import { composeAdapter } from '../../src/activities/runtime/compose';
+import { activityDeps } from '../../src/activities/shared/deps';
 
 const logger = createLogger('test', 'silent');
 
@@ -238,7 +239,7 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
       },
       dir,
     );
-    const acts = runtimeActivities({ config, logger }, run);
+    const acts = runtimeActivities(activityDeps({ config, logger }), run);
     assert.deepEqual(await acts.pullRelease({ deployment: 'ledger', version: '1.3.0' }), { pulled: true, usedPresent: false });
     await acts.stopServices({ deployment: 'ledger', scope: 'worker' });
     await acts.runMigrations({ deployment: 'ledger', version: '1.3.0' });
@@ -311,7 +312,7 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
     const present = recorder((argv) =>
       pullFails(argv) ?? (argv.includes('--images') ? { exitCode: 0, stdout: 'ghcr.io/acme/ledger:0.9.0\n', stderr: '' } : undefined),
     );
-    const withCache = await runtimeActivities({ config, logger }, present.run).pullRelease({
+    const withCache = await runtimeActivities(activityDeps({ config, logger }), present.run).pullRelease({
       deployment: 'ledger',
       version: '0.9.0',
       allowPresentFallback: true,
@@ -324,7 +325,7 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
 
     const absent = recorder((argv) => pullFails(argv) ?? (argv.includes('inspect') ? { exitCode: 1, stdout: '', stderr: 'No such image' } : undefined));
     await assert.rejects(
-      runtimeActivities({ config, logger }, absent.run).pullRelease({ deployment: 'ledger', version: '0.9.0', allowPresentFallback: true }),
+      runtimeActivities(activityDeps({ config, logger }), absent.run).pullRelease({ deployment: 'ledger', version: '0.9.0', allowPresentFallback: true }),
       (err: unknown) => {
         assert.ok(err instanceof ApplicationFailure);
         assert.equal(err.type, 'ReleaseUnavailable');
@@ -334,7 +335,7 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
       },
     );
     await assert.rejects(
-      runtimeActivities({ config, logger }, present.run).pullRelease({ deployment: 'ledger', version: '0.9.0' }),
+      runtimeActivities(activityDeps({ config, logger }), present.run).pullRelease({ deployment: 'ledger', version: '0.9.0' }),
       (err: unknown) => err instanceof ApplicationFailure && err.type === 'ReleaseUnavailable',
     );
   });
@@ -345,7 +346,7 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
       { deployments: { ledger: { runtime: { kind: 'compose' }, envFile: '.env', health: { ready: 'http://127.0.0.1:1/r' }, backup: { dir: 'b' } } } },
       dir,
     );
-    await assert.rejects(runtimeActivities({ config, logger }, run).pullRelease({ deployment: 'ledger', version: '1.0 && rm -rf /' }), {
+    await assert.rejects(runtimeActivities(activityDeps({ config, logger }), run).pullRelease({ deployment: 'ledger', version: '1.0 && rm -rf /' }), {
       name: 'BadInput',
     });
     assert.equal(calls.length, 0);
@@ -370,7 +371,7 @@ describe('detectRunningVersion', () => {
         },
         dir,
       );
-      const acts = runtimeActivities({ config, logger });
+      const acts = runtimeActivities(activityDeps({ config, logger }));
       writeFileSync(path.join(dir, '.env'), 'OTHER=1\n');
       assert.equal(await acts.detectRunningVersion({ deployment: 'svc' }), '0.7.0', 'runtime answer');
       writeFileSync(path.join(dir, 'VERSION'), '0.8.0\n');

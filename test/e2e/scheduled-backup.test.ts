@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { applyRetentionInDir } from '../../src/activities/backup-retention';
+import { applyRetentionInDir } from '../../src/activities/database/backup-retention';
 import { backupFileName } from '../../src/domain/backup-names';
 import type { BackupManifest, OperationEvent, ScheduledBackupResult, ScheduledDrillResult } from '../../src/domain/types';
 import { legacyBackupScheduleId, scheduleId } from '../../src/client/commands/schedules';

@@ -8,15 +8,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as tar from 'tar';
-import { parseEnvFile } from '../../src/activities/envfile';
-import { redactEnvFile, scrubSecrets } from '../../src/activities/redact';
-import { supportBundleActivities, supportBundleDir } from '../../src/activities/support-bundle';
-import { tailLines } from '../../src/activities/tail-lines';
+import { parseEnvFile } from '../../src/envfile';
+import { redactEnvFile, scrubSecrets } from '../../src/activities/shared/redact';
+import { supportBundleActivities, supportBundleDir } from '../../src/activities/bundle';
+import { tailLines } from '../../src/activities/shared/tail-lines';
 import { supportBundleFileName } from '../../src/domain/support-bundle-names';
 import type { SupportBundleInput, SupportBundleResult } from '../../src/domain/types';
 import { createLogger } from '../../src/logger';
 import { startE2E, type E2E } from '../harness/e2e';
 import { filesUnder, recordTestSecrets } from '../harness/secret-scan';
+import { activityDeps } from '../../src/activities/shared/deps';
 
 describe('env file redaction', () => {
   const text = [
@@ -247,7 +248,7 @@ describe('day2 support-bundle', () => {
   });
 
   test('the activity: a retry reuses its bundle, a crashed attempt is cleaned up, another run never overwrites', async () => {
-    const acts = supportBundleActivities({ config: e2e.config, logger: createLogger('test', 'warn') });
+    const acts = supportBundleActivities(activityDeps({ config: e2e.config, logger: createLogger('test', 'warn') }));
     const at = new Date('2026-12-01T10:00:00Z');
     const input: SupportBundleInput = { deployment: NAME, fileName: supportBundleFileName(NAME, at), workflowId: 'day2-x', runId: 'run-1', createdAt: at.toISOString() };
     const dir = supportBundleDir(e2e.config.deployments[NAME]!);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { recordTestSecrets } from '../../examples/ledger-deployment';
-import { parseEnvFile } from '../../src/activities/envfile';
+import { parseEnvFile } from '../../src/envfile';
 import { AesGcmPayloadCodec, isEncrypted } from '../../src/codec/aes-gcm-codec';
 import { parseKeyring } from '../../src/codec/keys';
 

@@ -3,7 +3,7 @@
 // entries. The listing is one PostgreSQL 15 printed for a small database.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseArchiveListing } from '../../src/activities/backup-archive';
+import { parseArchiveListing } from '../../src/activities/database/backup-archive';
 
 const LISTING = `;
 ; Archive created at 2026-11-22 15:30:00 UTC

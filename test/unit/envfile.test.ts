@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { editEnvFile, parseEnvFile, quoteEnvValue, readEnvFile, writeFileAtomic } from '../../src/activities/envfile';
+import { editEnvFile, parseEnvFile, quoteEnvValue, readEnvFile, writeFileAtomic } from '../../src/envfile';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'day2-envfile-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,12 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { healthActivities } from '../../src/activities/health';
-import { healthSection } from '../../src/activities/support-bundle-sections';
+import { healthActivities } from '../../src/activities/runtime/health';
+import { healthSection } from '../../src/activities/bundle/sections';
 import { parseConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { freePort } from '../harness/free-port';
 import { recordTestSecrets } from '../harness/secret-scan';
+import { activityDeps } from '../../src/activities/shared/deps';
 
 const logger = createLogger('test', 'silent');
 const HTML = '<!doctype html><html><head><title>Ledger</title></head><body><div id="app"></div></body></html>';
@@ -71,7 +72,7 @@ describe('health endpoints that answer but do not match', () => {
   });
 
   const activities = (health: Record<string, unknown>) =>
-    healthActivities({
+    healthActivities(activityDeps({
       logger,
       config: parseConfig(
         {
@@ -81,7 +82,7 @@ describe('health endpoints that answer but do not match', () => {
         },
         dir,
       ),
-    });
+    }));
   const readyJson = { expectContentType: 'application/json', expectJson: { status: 'ok' }, headers: { 'X-Health-Token': { fromEnv: 'HEALTH_TOKEN' } } };
 
   it('a wrong ready URL answering 200 HTML fails, naming the URL, the last answer and what was left', async () => {

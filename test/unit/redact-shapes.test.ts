@@ -3,7 +3,7 @@
 // like. Only the value goes; the words around it stay, so the line still says what failed.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { scrubSecrets } from '../../src/activities/redact';
+import { scrubSecrets } from '../../src/activities/shared/redact';
 
 const scrub = (text: string) => scrubSecrets(text, []);
 

@@ -5,10 +5,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { releaseFileActivities } from '../../src/activities/release-files';
+import { releaseFileActivities } from '../../src/activities/runtime/release-files';
 import { parseConfig } from '../../src/config';
 import { assertVersion, compareVersions, isVersion } from '../../src/domain/version';
 import { createLogger } from '../../src/logger';
+import { activityDeps } from '../../src/activities/shared/deps';
 
 describe('release versions (semver)', () => {
   it('accepts MAJOR.MINOR.PATCH with an optional pre-release', () => {
@@ -41,7 +42,7 @@ describe('release-file activities', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const acts = (extra: Record<string, unknown> = {}) =>
-    releaseFileActivities({
+    releaseFileActivities(activityDeps({
       logger,
       config: parseConfig(
         {
@@ -60,7 +61,7 @@ describe('release-file activities', () => {
         },
         dir,
       ),
-    });
+    }));
   const env = () => readFileSync(path.join(dir, '.env'), 'utf8');
 
   it('writes the version into the env file and the version file, once, keeping every other line', async () => {

@@ -8,11 +8,11 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseEnvFile as ledgerParseEnv } from '../../examples/ledger/src/env-file';
 import { loadSigningKey } from '../../examples/ledger/src/signing-key';
-import { beginApiKeyRotation, removePreviousApiKeySecret, restorePreviousApiKeySecret } from '../../src/activities/api-key-rotation';
-import { readEnvFile } from '../../src/activities/envfile';
-import { fingerprint } from '../../src/activities/secret-fingerprint';
-import { decodePrivateKey, generateSigningKey, encodePrivateKey, publicKeyInfo } from '../../src/activities/signing-key-material';
-import { rotateSigningKeyIn } from '../../src/activities/signing-key-rotation';
+import { beginApiKeyRotation, removePreviousApiKeySecret, restorePreviousApiKeySecret } from '../../src/activities/secrets/api-key-rotation';
+import { readEnvFile } from '../../src/envfile';
+import { fingerprint } from '../../src/activities/shared/secret-fingerprint';
+import { decodePrivateKey, generateSigningKey, encodePrivateKey, publicKeyInfo } from '../../src/activities/secrets/signing-key-material';
+import { rotateSigningKeyIn } from '../../src/activities/secrets/signing-key-rotation';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'day2-rotation-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,9 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseTestPause, testPauseHook } from '../../src/activities/test-pause';
+import type { Context } from '@temporalio/activity';
+import { activityInterceptors } from '../../src/activities/interceptors';
+import { parseTestPause, testPauseHook } from '../../src/activities/interceptors/test-pause';
 import { createLogger } from '../../src/logger';
 
 const logger = createLogger('test', 'silent');
@@ -35,4 +37,14 @@ test('a control-file pause holds until its line is removed', async () => {
   await paused;
   const held = Date.now() - started;
   assert.ok(held >= 250 && held < 5000, `held ${held} ms`);
+});
+
+test('the worker registers the pause interceptor only with a hook; it pauses around the work, by activity name', async () => {
+  assert.equal(activityInterceptors(undefined).length, 1, 'heartbeats only');
+  const seen: string[] = [];
+  const [, pause] = activityInterceptors(async (activity, at) => void seen.push(`${activity}@${at}`));
+  const { inbound } = pause!({ info: { activityType: 'createBackup' } } as Context);
+  const result = await inbound!.execute!({ args: [], headers: {} }, async () => (seen.push('work'), 42));
+  assert.equal(result, 42);
+  assert.deepEqual(seen, ['createBackup@start', 'work', 'createBackup@end']);
 });

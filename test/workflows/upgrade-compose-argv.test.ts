@@ -13,17 +13,18 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { checksActivities, type CheckSetInput } from '../../src/activities/checks';
-import { healthActivities } from '../../src/activities/health';
+import { healthActivities } from '../../src/activities/runtime/health';
 import { notifyActivities } from '../../src/activities/notify';
 import { offsiteActivities } from '../../src/activities/offsite';
-import { releaseFileActivities } from '../../src/activities/release-files';
-import { runtimeActivities } from '../../src/activities/runtime-activities';
+import { releaseFileActivities } from '../../src/activities/runtime/release-files';
+import { runtimeActivities } from '../../src/activities/runtime';
 import type { CommandRunner } from '../../src/activities/runtime/adapter';
 import { parseConfig, type Day2Config } from '../../src/config';
 import type { UpgradeResult } from '../../src/domain/release-types';
 import type { BackupManifest } from '../../src/domain/types';
 import { createLogger } from '../../src/logger';
 import { startTemporal, testWorker, type TestTemporal } from '../harness/temporal';
+import { activityDeps } from '../../src/activities/shared/deps';
 
 const logger = createLogger('test', 'silent');
 // The SDK's own INFO lines (worker state, the expected NotReady) would bury the report.
@@ -88,7 +89,7 @@ function standInDatabaseActivities() {
     },
     // Preflight's built-in checks connect to the database; the other check sets are real.
     async runDeploymentChecks(input: CheckSetInput) {
-      if (!('set' in input && input.set === 'preflight')) return checksActivities({ config, logger }).runDeploymentChecks(input);
+      if (!('set' in input && input.set === 'preflight')) return checksActivities(activityDeps({ config, logger })).runDeploymentChecks(input);
       timeline.push(['<preflight checks>']);
       return [];
     },
@@ -111,12 +112,12 @@ async function runWorkflow(type: 'upgrade', args: unknown[], fn: () => Promise<v
   const { worker, connection } = await testWorker(temporal, {
     taskQueue,
     activities: {
-      ...checksActivities({ config, logger }),
-      ...healthActivities({ config, logger }),
-      ...runtimeActivities({ config, logger }, runner),
-      ...releaseFileActivities({ config, logger }),
-      ...notifyActivities({ config, logger }),
-      ...offsiteActivities({ config, logger }), // no backup.offsite here: the copy is skipped
+      ...checksActivities(activityDeps({ config, logger })),
+      ...healthActivities(activityDeps({ config, logger })),
+      ...runtimeActivities(activityDeps({ config, logger }), runner),
+      ...releaseFileActivities(activityDeps({ config, logger })),
+      ...notifyActivities(activityDeps({ config, logger })),
+      ...offsiteActivities(activityDeps({ config, logger })), // no backup.offsite here: the copy is skipped
       ...standInDatabaseActivities(),
     },
   });

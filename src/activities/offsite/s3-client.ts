@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import { ConfigError } from '../../config';
 import { offsitePrefix, type OffsiteConfig } from '../../domain/offsite';
-import { readEnvFile } from '../envfile';
+import { readEnvFile } from '../../envfile';
 import { parseEncryptionKey, type EncryptionKey } from './encryption';
 
 // The SDK warns on every process under Node 20 (it will need Node 22 from 2027); day2

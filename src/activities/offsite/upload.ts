@@ -32,7 +32,7 @@ import { BackupInvalidError } from '../../domain/errors';
 import { remoteKeyringKey, remoteKeys, type RemoteManifest, type RemoteObjectRecord } from '../../domain/offsite';
 import type { BackupManifest } from '../../domain/types';
 import type { Logger } from '../../logger';
-import { beat } from '../heartbeat';
+import { beat } from '../shared/heartbeat';
 import { encryptedSize, encryptStream } from './encryption';
 import { isNotFound, s3Call, s3Failure, type OffsiteTarget } from './s3-client';
 import { parseRemoteManifest, remoteManifestOf } from './remote-manifest';

@@ -5,7 +5,7 @@
 // webhook URL with its token, credentials in a URL) is redacted.
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { redactCredentials } from '../../activities/mask-credentials';
+import { redactCredentials } from '../../domain/mask-credentials';
 import { configPath, loadConfig, type Day2Config } from '../../config';
 import { loadKeyring } from '../../codec/keys';
 import { configJsonSchema } from '../../domain/config-json-schema';
