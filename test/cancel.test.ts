@@ -10,6 +10,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { deepestMessage, failureType, hasFailureType } from '../src/domain/failure-chain';
 import { progressQuery } from '../src/domain/messages';
 import type { Progress, RestoreInput } from '../src/domain/types';
 import { WORKFLOWS_PATH } from '../src/worker';
@@ -121,7 +122,7 @@ describe('a restore whose swap fails', () => {
     failIn = 'swapInRestoredDatabase';
     const input: RestoreInput = { deployment: 'swapfail', file: 'x.dump', yes: true };
     const handle = await temporal.client.workflow.start('restore', { taskQueue, workflowId: `day2-swapfail-${Date.now()}`, args: [input] });
-    await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && /swapInRestoredDatabase failed \(stand-in\)/.test(String((err.cause?.cause as Error | undefined)?.message)));
+    await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && failureType(err) === 'StandInFailure' && hasFailureType(err, 'RestoreFailedBeforeSwap') && /swapInRestoredDatabase failed \(stand-in\)/.test(deepestMessage(err)));
     const names = calls.map((c) => c.split(' ')[0]!);
     assert.deepEqual(names, ['verifyBackup', 'stageRestore', 'stopServices', 'swapInRestoredDatabase', 'dropDatabaseIfExists', 'startServices']);
     assert.match(calls[4]!, /"name":"live_restore_\d{14}"/, 'the staging copy is what gets dropped');

@@ -4,7 +4,8 @@
 // order. Variable values are never logged (a deprecated variable may hold a secret).
 import { readFile } from 'node:fs/promises';
 import { deploymentOf } from '../config';
-import { ROLLBACK_FAILED_UPGRADE_GATE, type UpgradePolicy } from '../domain/release-types';
+import { GATES } from '../domain/gate-names';
+import type { UpgradePolicy } from '../domain/release-types';
 import { assertVersion } from '../domain/version';
 import { writeFileAtomic } from './atomic-file';
 import type { ActivityDeps } from './deps';
@@ -46,7 +47,7 @@ export function releaseFileActivities({ config, logger }: ActivityDeps) {
       const d = deploymentOf(config, input.deployment);
       return {
         autoRollback: d.upgrade.autoRollback,
-        rollbackGateTimeoutSeconds: d.gates[ROLLBACK_FAILED_UPGRADE_GATE]?.timeoutSeconds,
+        rollbackGateTimeoutSeconds: d.gates[GATES.rollbackFailedUpgrade]?.timeoutSeconds,
         readyTimeoutSeconds: d.health.timeoutSeconds,
         deprecatedVars: d.deprecatedVars,
       };

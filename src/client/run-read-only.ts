@@ -2,7 +2,8 @@
 // they never wait for, or block, the operation that holds the deployment.
 import { TimeoutFailure } from '@temporalio/client';
 import type { CliContext } from './context';
-import { BAD_INPUT_TYPES, BadInputError } from '../domain/errors';
+import { BadInputError } from '../domain/errors';
+import { isBadInput } from '../domain/failures';
 import { deepestMessage, failureType } from '../domain/failure-chain';
 import { readOnlyWorkflowId } from '../domain/workflow-ids';
 
@@ -35,7 +36,7 @@ export async function runReadOnly<T>(ctx: CliContext, run: ReadOnlyRun): Promise
   }
   return (handle.result() as Promise<T>).catch((err: Error) => {
     // Bad input found by the worker (no such backup, say) is still bad input: exit 2.
-    if (BAD_INPUT_TYPES.includes(failureType(err) ?? '')) throw new BadInputError(`could not ${run.what}: ${deepestMessage(err)}`);
+    if (isBadInput(failureType(err))) throw new BadInputError(`could not ${run.what}: ${deepestMessage(err)}`);
     // Timed out without a word: most likely no worker serves the task queue.
     const hint = err.cause instanceof TimeoutFailure ? ` — is a day2 worker running on task queue '${ctx.config.temporal.taskQueue}'?` : '';
     throw new Error(`could not ${run.what}: ${deepestMessage(err)}${hint}`);
