@@ -10,7 +10,7 @@ import { humanAge, parseAge } from '../../domain/kept-copy-names';
 import type { KeptCopies, KeptCopy } from '../../domain/types';
 import type { CliContext } from '../context';
 import { runReadOnly } from '../run-read-only';
-import { runOperation } from './operations';
+import { runOperation } from '../run-operation';
 
 interface CleanupOptions {
   deployment?: string;
@@ -84,7 +84,7 @@ export function registerCleanupCommand(program: Command, context: () => CliConte
           return;
         }
       }
-      process.exitCode = await runOperation(ctx, 'cleanup', 'cleanup', deployment, { deployment, names: chosen.map((c) => c.name) }, {});
+      process.exitCode = await runOperation(ctx, { operation: 'cleanup', workflowType: 'cleanup', deployment, input: { deployment, names: chosen.map((c) => c.name) } }, {});
     });
 }
 

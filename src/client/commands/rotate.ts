@@ -9,7 +9,8 @@ import {
   type RotateSigningKeyInput,
 } from '../../domain/rotation';
 import type { CliContext } from '../context';
-import { parseCount, runOperation, type RunOptions } from './operations';
+import { runOperation, type RunOptions } from '../run-operation';
+import { parseCount } from './operations';
 
 export function registerRotateCommands(program: Command, context: () => CliContext): void {
   const rotate = program
@@ -44,7 +45,7 @@ export function registerRotateCommands(program: Command, context: () => CliConte
           [GATES.commitRotation]: timeoutOf(GATES.commitRotation),
         },
       };
-      process.exitCode = await runOperation(ctx, 'rotate-api-key-secret', 'rotateApiKeySecret', deployment, input, opts);
+      process.exitCode = await runOperation(ctx, { operation: 'rotate-api-key-secret', workflowType: 'rotateApiKeySecret', deployment, input }, opts);
     });
 
   rotate
@@ -57,6 +58,6 @@ export function registerRotateCommands(program: Command, context: () => CliConte
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
       const input: RotateSigningKeyInput = { deployment };
-      process.exitCode = await runOperation(ctx, 'rotate-signing-key', 'rotateSigningKey', deployment, input, opts);
+      process.exitCode = await runOperation(ctx, { operation: 'rotate-signing-key', workflowType: 'rotateSigningKey', deployment, input }, opts);
     });
 }
