@@ -3,8 +3,7 @@
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { progressQuery } from '../domain/messages';
 import { DEPLOYMENT, OPERATION, TARGET_VERSION } from '../domain/search-attributes';
-import type { MutatingOperation } from '../domain/operations';
-import { mutatingWorkflowId } from '../domain/workflow-ids';
+import { workflowIdOf, type MutatingOperation } from '../domain/operations';
 import type { CliContext } from './context';
 import type { InputOf, OperationWorkflow, WorkflowFn } from './workflow-types';
 
@@ -29,7 +28,7 @@ export async function startOperation<O extends MutatingOperation, W extends Oper
   req: StartRequest<O, W>,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<WorkflowFn<W>>> {
   const client = await ctx.client();
-  const workflowId = mutatingWorkflowId(req.deployment);
+  const workflowId = workflowIdOf(req.operation, req.deployment, new Date());
   const deadline = Date.now() + (req.waitIfBusySeconds ?? 0) * 1000;
   for (let told = false; ; ) {
     try {

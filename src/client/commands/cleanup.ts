@@ -48,7 +48,7 @@ export function registerCleanupCommand(program: Command, context: () => CliConte
     .action(async (opts: CleanupOptions) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const kept = await runReadOnly<KeptCopies>(ctx, {
+      const kept = await runReadOnly(ctx, {
         workflowType: 'listKeptCopies',
         deployment,
         operation: 'kept-copies',

@@ -17,7 +17,7 @@ export function registerPreflightCommand(program: Command, context: () => CliCon
     .action(async (opts: { deployment?: string }) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const result = await runReadOnly<PreflightResult>(ctx, {
+      const result = await runReadOnly(ctx, {
         workflowType: 'preflight',
         deployment,
         operation: 'preflight',

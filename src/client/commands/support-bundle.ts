@@ -16,7 +16,7 @@ export function registerSupportBundleCommand(program: Command, context: () => Cl
     .action(async (opts: { deployment?: string }) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const result = await runReadOnly<SupportBundleResult>(ctx, {
+      const result = await runReadOnly(ctx, {
         workflowType: 'supportBundle',
         deployment,
         operation: 'support-bundle',
