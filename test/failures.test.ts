@@ -3,13 +3,14 @@
 // (the type Temporal records), and what was non-retryable or bad input before stays so.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BackupInvalidError, BadInputError, DatabaseLoginError, DatabaseUnreachableError, EXIT } from '../src/domain/errors';
+import { BackupInvalidError, BadInputError, DatabaseLoginError, DatabaseUnreachableError, EXIT, TemporalUnreachableError } from '../src/domain/errors';
 import { BAD_INPUT_TYPES, exitCodeOf, failure, FAILURES, NON_RETRYABLE } from '../src/domain/failures';
 import { ConfigError } from '../src/config';
 import { CommandFailedError } from '../src/activities/runtime/adapter';
+import { RefusedError } from '../src/client/start-operation';
 
-test('every error class an activity throws is a catalogued failure type', () => {
-  for (const E of [BadInputError, BackupInvalidError, DatabaseUnreachableError, DatabaseLoginError, ConfigError, CommandFailedError]) {
+test('every error class an activity or the CLI throws is a catalogued failure type', () => {
+  for (const E of [BadInputError, BackupInvalidError, DatabaseUnreachableError, DatabaseLoginError, ConfigError, CommandFailedError, RefusedError, TemporalUnreachableError]) {
     assert.ok(Object.hasOwn(FAILURES, E.name), `${E.name} is missing from src/domain/failures.ts`);
   }
 });
@@ -20,6 +21,8 @@ test('retryability and bad input are read from the catalogue', () => {
   assert.deepEqual([...BAD_INPUT_TYPES].sort(), ['BackupInvalidError', 'BadInputError', 'ConfigError', 'DatabaseLoginError', 'DatabaseUnreachableError', 'ReleaseUnavailable']);
   assert.equal(exitCodeOf('BackupInvalidError'), EXIT.badInput);
   assert.equal(exitCodeOf('VerificationFailed'), EXIT.failed);
+  assert.equal(exitCodeOf('RefusedError'), EXIT.refused);
+  assert.equal(exitCodeOf('TemporalUnreachableError'), EXIT.temporalUnreachable);
   assert.equal(exitCodeOf('SomethingElse'), EXIT.failed);
   assert.equal(exitCodeOf(undefined), EXIT.failed);
 });

@@ -122,7 +122,7 @@ async function finished(handle: WorkflowHandle, status: string, progress?: Progr
 
 /** A workflow that completed may still report that it did not do what was asked: an
  * upgrade that ended rolled back (or failed) exits 1, a rejected gate exits 5. */
-export function exitCodeForOutcome(operation: string | undefined, outcome: string | undefined): number {
+function exitCodeForOutcome(operation: string | undefined, outcome: string | undefined): number {
   if (outcome === 'rejected') return EXIT.rejected;
   if (outcome === 'failed') return EXIT.failed;
   if (operation === 'upgrade' && outcome === 'rolled-back') return EXIT.failed;

@@ -67,7 +67,7 @@ async function waitWhileRunning(handle: WorkflowHandle, deadline: number): Promi
 }
 
 /** "deployment ledger is busy: restore (workflow day2-ledger, run …) waiting at gate …". */
-export async function busyMessage(ctx: CliContext, workflowId: string, deployment: string): Promise<string> {
+async function busyMessage(ctx: CliContext, workflowId: string, deployment: string): Promise<string> {
   const client = await ctx.client();
   const handle = client.workflow.getHandle(workflowId);
   const desc = await handle.describe();

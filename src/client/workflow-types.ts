@@ -5,7 +5,7 @@ import type * as workflows from '../workflows';
 import type { Operation, ScheduledOperation, ScheduledWorkflowTypeOf, WorkflowTypeOf } from '../domain/operations';
 
 type Workflows = typeof workflows;
-export type WorkflowName = keyof Workflows;
+type WorkflowName = keyof Workflows;
 
 /** A workflow type named in the operations table, checked against what the worker registers. */
 export type OperationWorkflow<O extends Operation> = WorkflowTypeOf<O> & WorkflowName;

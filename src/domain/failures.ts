@@ -44,6 +44,10 @@ export const FAILURES = {
   WebhookFailed: transient(EXIT.failed),
   StaleConfig: transient(EXIT.failed),
   CommandFailedError: transient(EXIT.failed),
+  // The CLI's own, before any workflow runs.
+  /** Another operation holds the deployment, or the gate is not waiting (exit 3). */
+  RefusedError: answer(EXIT.refused),
+  TemporalUnreachableError: transient(EXIT.temporalUnreachable),
 } as const satisfies Record<string, FailureSpec>;
 
 export type FailureType = keyof typeof FAILURES;

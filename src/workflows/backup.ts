@@ -76,4 +76,4 @@ async function backupSteps(input: BackupInput, progress: ProgressTracker): Promi
 }
 
 /** What the CLI, the webhook and the Web UI say when only the local backup succeeded. */
-export const offsiteFailedText = (file: string, why: string) => `backed up locally; off-site copy FAILED: ${why} (the local backup ${file} is kept and counts)`;
+const offsiteFailedText = (file: string, why: string) => `backed up locally; off-site copy FAILED: ${why} (the local backup ${file} is kept and counts)`;

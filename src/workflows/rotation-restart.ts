@@ -38,7 +38,7 @@ export function describeRestart(r: RestartReport): string {
 
 /** Throws a VerificationFailed (non-retryable) naming each failed check, with `then` saying
  * where that leaves the deployment and what to do. */
-export function assertChecksPassed(r: RestartReport, then: string): void {
+function assertChecksPassed(r: RestartReport, then: string): void {
   const failed = r.checks.filter((c) => !c.ok);
   if (!failed.length) return;
   throw failure('VerificationFailed', `verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}. ${then}`);

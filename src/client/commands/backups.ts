@@ -3,8 +3,6 @@
 // lists the bucket's copies instead (what a fresh host can restore).
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
-import type { RemoteCopy } from '../../domain/offsite';
-import type { BackupManifest } from '../../domain/types';
 import type { CliContext } from '../context';
 import { runReadOnly } from '../run-read-only';
 

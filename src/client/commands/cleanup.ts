@@ -7,7 +7,7 @@ import { defaultDeployment } from '../../config';
 import { BadInputError } from '../../domain/errors';
 import { formatBytes } from '../../domain/human-bytes';
 import { humanAge, parseAge } from '../../domain/kept-copy-names';
-import type { KeptCopies, KeptCopy } from '../../domain/types';
+import type { KeptCopy } from '../../domain/types';
 import type { CliContext } from '../context';
 import { runReadOnly } from '../run-read-only';
 import { runOperation } from '../run-operation';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
 import { assertBareFileName } from '../../domain/backup-names';
 import { BadInputError, EXIT } from '../../domain/errors';
-import type { DrillInput, DrillResult } from '../../domain/types';
+import type { DrillInput } from '../../domain/types';
 import { parseRestoreTarget, type PgbackrestDrillInput } from '../../domain/pgbackrest';
 import { deploymentOf } from '../../config';
 import type { CliContext } from '../context';

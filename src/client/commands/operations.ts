@@ -73,7 +73,7 @@ export function registerOperationCommands(program: Command, context: () => CliCo
 }
 
 /** A local backup's name, or an off-site copy's (`--remote NAME|latest`): exactly one. */
-export function backupSource(file: string | undefined, remote: string | undefined): { file?: string; remote?: string } {
+function backupSource(file: string | undefined, remote: string | undefined): { file?: string; remote?: string } {
   if (file !== undefined && remote !== undefined) throw new BadInputError('give a backup file or --remote, not both');
   if (remote !== undefined) return { remote: remote === 'latest' ? remote : assertBareFileName(remote) };
   if (file === undefined) throw new BadInputError('name the backup to restore', "'day2 backups' lists them; or --remote latest for the newest off-site copy");

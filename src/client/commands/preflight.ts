@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
 import { EXIT } from '../../domain/errors';
-import type { PreflightResult } from '../../domain/types';
 import type { CliContext } from '../context';
 import { renderCheck } from '../render-progress';
 import { runReadOnly } from '../run-read-only';

@@ -13,7 +13,7 @@ import type { InputOf, ScheduledWorkflow } from '../workflow-types';
 import { parseCount } from './operations';
 
 /** `30m`, `6h`, `1d`: a whole number of minutes, hours or days, at least one minute. */
-export function parseInterval(value: string): string {
+function parseInterval(value: string): string {
   const m = /^([1-9]\d*)(m|h|d)$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError(`'${value}' is not an interval: use minutes, hours or days, e.g. 30m, 6h, 1d`);
   return `${m[1]}${m[2]}`;
@@ -23,13 +23,13 @@ const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@
 
 /** Five cron fields (minute hour day-of-month month day-of-week) or a macro such as
  * @daily; Temporal checks each field when the schedule is created. */
-export function parseCron(value: string): string {
+function parseCron(value: string): string {
   const text = value.trim().replace(/\s+/g, ' ');
   if (CRON_MACROS.includes(text) || (text.split(' ').length === 5 && /^[0-9*/,\-A-Za-z? ]+$/.test(text))) return text;
   throw new InvalidArgumentError(`'${value}' is not a cron expression: give five fields (minute hour day month weekday), e.g. "0 2 * * *"`);
 }
 
-export function parseTimezone(value: string): string {
+function parseTimezone(value: string): string {
   try {
     new Intl.DateTimeFormat('en', { timeZone: value });
   } catch {
@@ -38,7 +38,7 @@ export function parseTimezone(value: string): string {
   return value;
 }
 
-export function parseScheduleName(value: string): string {
+function parseScheduleName(value: string): string {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/i.test(value)) throw new InvalidArgumentError(`'${value}' is not a schedule name: letters, digits and '-', e.g. hourly, daily-offsite`);
   return value;
 }

@@ -2,7 +2,6 @@
 // file, logs and database are) into a tarball with every secret redacted.
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
-import type { SupportBundleResult } from '../../domain/types';
 import type { CliContext } from '../context';
 import { renderCheck } from '../render-progress';
 import { runReadOnly } from '../run-read-only';
