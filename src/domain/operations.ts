@@ -45,6 +45,11 @@ const operations = Object.keys(OPERATIONS) as Operation[];
 /** The workflow types of every mutating operation (the ones that can hold a deployment). */
 export const MUTATING_WORKFLOW_TYPES: readonly string[] = operations.filter((o) => OPERATIONS[o].mutating).flatMap((o) => OPERATIONS[o].workflows);
 
+/** The operation a workflow type carries out (for runs without day2's search attributes). */
+export function operationOf(workflowType: string): Operation | undefined {
+  return operations.find((o) => (OPERATIONS[o].workflows as readonly string[]).includes(workflowType));
+}
+
 /** The id a run of `operation` on `deployment` starts under. */
 export function workflowIdOf(operation: Operation, deployment: string, at: Date): string {
   return OPERATIONS[operation].mutating ? mutatingWorkflowId(deployment) : readOnlyWorkflowId(deployment, operation, at);
