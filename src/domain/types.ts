@@ -1,7 +1,9 @@
 // Types shared by workflows, activities and the client. Pure data: safe in workflows.
 import type { OffsiteOutcome } from './offsite';
 
-export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight' | 'drill' | 'support-bundle' | 'cleanup';
+import type { Operation } from './operations';
+
+export type { Operation };
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
 

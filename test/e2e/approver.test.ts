@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { evaluateGate } from '../../src/approver/evaluate-gate';
 import type { GatePolicy } from '../../src/domain/config-schema';
-import type { GateDecision } from '../../src/domain/types';
+import type { GateDecision, Progress } from '../../src/domain/types';
 import { spawnCli } from '../harness/cli';
 import { startE2E, type E2E } from '../harness/e2e';
 
@@ -174,6 +174,25 @@ describe('the automated approver', () => {
     assert.equal(all[0]!.decision.approve, true);
     const approvals = (second.output() + third.output()).match(/✓ approved/g) ?? [];
     assert.equal(approvals.length, 1, second.output() + third.output());
+  });
+});
+
+describe('deciding from the Temporal Web UI', () => {
+  // The Web UI's "Send a Signal" with name `approve` (or `reject`) and JSON input
+  // {"gate":"confirm-restore","by":"alice","reason":"…"}: documented in docs/cli.md.
+  test('an approve signal for the waiting gate approves it, recorded with who and why', async () => {
+    setGatePolicy({ policy: 'manual' });
+    await restoreWaitingAtGate();
+    const handle = e2e.temporal.client.workflow.getHandle(e2e.workflowId);
+    // A signal for another gate is ignored (a late or mistaken one can never approve this gate).
+    await handle.signal('reject', { gate: 'commit-rotation', by: 'bob', reason: 'wrong gate' });
+    await handle.signal('approve', { gate: 'confirm-restore', by: 'alice', reason: 'checked from the Web UI' });
+    assert.equal(await finished(), 'COMPLETED');
+    const all = await decisions();
+    assert.deepEqual(all.map((d) => [d.via, d.decision.by]), [['signal reject', 'bob'], ['signal approve', 'alice']]);
+    const status = await e2e.cli('--json', 'status', e2e.workflowId);
+    const confirm = (JSON.parse(status.stdout) as { progress: Progress }).progress.steps.find((st) => st.name === 'Confirm restore');
+    assert.equal(confirm?.detail, 'approved by alice: checked from the Web UI');
   });
 });
 

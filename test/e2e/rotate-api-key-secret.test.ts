@@ -1,11 +1,11 @@
 // The API key secret rotation end to end: real Temporal, PostgreSQL, the ledger service,
 // a worker process that gets killed, and the CLI as an operator runs it.
 import assert from 'node:assert/strict';
+import { GATES } from '../../src/domain/gate-names';
 import { statSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { fingerprint } from '../../src/activities/shared/secret-fingerprint';
-import { COMMIT_ROTATION_GATE, VERIFY_DUAL_SECRET_GATE } from '../../src/domain/rotation';
 import { startE2E, type E2E } from '../harness/e2e';
 import {
   addCanaryChecks,
@@ -77,7 +77,7 @@ describe('rotate api-key-secret', () => {
 
     const r = await cli('rotate', 'api-key-secret');
     assert.equal(r.exitCode, 4, `paused at the first gate: ${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, new RegExp(`day2 approve ${e2e.workflowId} --gate ${VERIFY_DUAL_SECRET_GATE}`));
+    assert.match(r.stdout, new RegExp(`day2 approve ${e2e.workflowId} --gate ${GATES.verifyDualSecret}`));
     const dual = await secrets();
     assert.equal(dual.previous, oldSecret);
     assert.notEqual(dual.current, oldSecret);
@@ -87,14 +87,14 @@ describe('rotate api-key-secret', () => {
     assert.equal(await status(before), 200, 'dual-secret mode: the old hash still works');
     assert.equal(await status(canary), 200);
 
-    await approve(VERIFY_DUAL_SECRET_GATE);
-    await waitForGate(e2e, COMMIT_ROTATION_GATE);
+    await approve(GATES.verifyDualSecret);
+    await waitForGate(e2e, GATES.commitRotation);
     assert.equal(await keysUnder(oldSecret), 0, 'every key re-hashed under the new secret');
     // A key hashed under the old secret only (made with an env file that knows nothing else).
     const oldOnly = await createKey(envCopy(e2e, 'old-only', { API_KEY_SECRET: oldSecret, API_KEY_SECRET_PREVIOUS: undefined }), 'old-only');
     assert.equal(await status(oldOnly), 200, 'still accepted while both secrets are');
 
-    await approve(COMMIT_ROTATION_GATE);
+    await approve(GATES.commitRotation);
     const done = await cli('status', e2e.workflowId, '--follow');
     assert.equal(done.exitCode, 0, done.stdout + done.stderr);
     console.log(`full rotation: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -116,7 +116,7 @@ describe('rotate api-key-secret', () => {
     const { current: oldSecret } = await secrets();
     const r = await cli('rotate', 'api-key-secret', '--detach');
     assert.equal(r.exitCode, 0, r.stderr);
-    await waitForGate(e2e, VERIFY_DUAL_SECRET_GATE);
+    await waitForGate(e2e, GATES.verifyDualSecret);
     const { current: newSecret } = await secrets();
 
     for (const kind of ['api-key-secret', 'vault-signing-key']) {
@@ -153,9 +153,9 @@ describe('rotate api-key-secret', () => {
     const { current: oldSecret } = await secrets();
     const r = await cli('rotate', 'api-key-secret', '--detach');
     assert.equal(r.exitCode, 0, r.stderr);
-    await waitForGate(e2e, VERIFY_DUAL_SECRET_GATE);
-    await approve(VERIFY_DUAL_SECRET_GATE);
-    await waitForGate(e2e, COMMIT_ROTATION_GATE);
+    await waitForGate(e2e, GATES.verifyDualSecret);
+    await approve(GATES.verifyDualSecret);
+    await waitForGate(e2e, GATES.commitRotation);
     const rejected = await cli('reject', e2e.workflowId, '--reason', 'a partner still uses an old key');
     assert.equal(rejected.exitCode, 0, rejected.stderr);
     const done = await cli('status', e2e.workflowId, '--follow');
@@ -173,9 +173,9 @@ describe('rotate api-key-secret', () => {
     assert.equal(again.exitCode, 4, again.stdout + again.stderr);
     assert.match(again.stdout, /already in dual-secret mode: carrying on/);
     assert.deepEqual(await secrets(), dual);
-    await approve(VERIFY_DUAL_SECRET_GATE);
-    await waitForGate(e2e, COMMIT_ROTATION_GATE);
-    await approve(COMMIT_ROTATION_GATE);
+    await approve(GATES.verifyDualSecret);
+    await waitForGate(e2e, GATES.commitRotation);
+    await approve(GATES.commitRotation);
     const finished = await cli('status', e2e.workflowId, '--follow');
     assert.equal(finished.exitCode, 0, finished.stdout + finished.stderr);
     assert.deepEqual(await secrets(), { current: dual.current, previous: undefined });
@@ -186,7 +186,7 @@ describe('rotate api-key-secret', () => {
     const { current: oldSecret } = await secrets();
     const r = await cli('rotate', 'api-key-secret', '--detach');
     assert.equal(r.exitCode, 0, r.stderr);
-    await waitForGate(e2e, VERIFY_DUAL_SECRET_GATE);
+    await waitForGate(e2e, GATES.verifyDualSecret);
     const cancelled = await cli('cancel', e2e.workflowId);
     assert.equal(cancelled.exitCode, 0, cancelled.stdout + cancelled.stderr);
     const progress = await waitForProgress(e2e, 'a cancelled outcome', (p) => Boolean(p.outcome));
@@ -211,12 +211,12 @@ describe('rotate api-key-secret', () => {
       await e2e.startWorker();
     };
     await killDuring('Restart in dual-secret mode');
-    await waitForGate(e2e, VERIFY_DUAL_SECRET_GATE);
-    await approve(VERIFY_DUAL_SECRET_GATE);
+    await waitForGate(e2e, GATES.verifyDualSecret);
+    await approve(GATES.verifyDualSecret);
     await killDuring('Re-hash API keys');
     await killDuring('Restart and verify');
-    await waitForGate(e2e, COMMIT_ROTATION_GATE);
-    await approve(COMMIT_ROTATION_GATE);
+    await waitForGate(e2e, GATES.commitRotation);
+    await approve(GATES.commitRotation);
     await killDuring('Remove previous secret and restart');
     const done = await cli('status', e2e.workflowId, '--follow');
     assert.equal(done.exitCode, 0, done.stdout + done.stderr);

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { applyRetentionInDir } from '../../src/activities/database/backup-retention';
 import { backupFileName } from '../../src/domain/backup-names';
 import type { BackupManifest, OperationEvent, ScheduledBackupResult, ScheduledDrillResult } from '../../src/domain/types';
-import { legacyBackupScheduleId, scheduleId } from '../../src/client/commands/schedules';
+import { legacyBackupScheduleId, scheduleId } from '../../src/client/day2-schedules';
 import { createLogger } from '../../src/logger';
 import { startE2E, type E2E } from '../harness/e2e';
 import { freePort } from '../harness/free-port';

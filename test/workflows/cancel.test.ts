@@ -3,14 +3,17 @@
 // where the test wants it: during the staging restore (the staging database is dropped,
 // nothing else is touched) and while the services are stopped (they are swapped and started
 // again before the cancellation takes effect), and a swap that fails (the live database is
-// untouched: the staging copy is dropped and the services start again on it).
+// untouched: the staging copy is dropped and the services start again on it), and a rollback
+// whose restore child fails that way (it puts the previous release back).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { deepestMessage, failureType, hasFailureType } from '../../src/domain/failure-chain';
 import { progressQuery } from '../../src/domain/messages';
+import type { RollbackInput } from '../../src/domain/release-types';
 import type { Progress, RestoreInput } from '../../src/domain/types';
 import { workflowSource } from '../../src/worker';
 import { startTemporal, type TestTemporal } from '../harness/temporal';
@@ -54,6 +57,11 @@ const activities = {
   startServices: record('startServices'),
   waitForReady: record('waitForReady', { readyAfterMs: 10 }),
   runDeploymentChecks: record('runDeploymentChecks', []),
+  // A rollback's own steps around its restore child.
+  detectRunningVersion: record('detectRunningVersion', '1.1.0'),
+  pullRelease: record('pullRelease', { usedPresent: false }),
+  writeReleaseVersion: record('writeReleaseVersion'),
+  readServiceVersion: record('readServiceVersion', '1.0.0'),
 };
 
 let worker: Worker;
@@ -120,7 +128,7 @@ describe('a restore whose swap fails', () => {
     failIn = 'swapInRestoredDatabase';
     const input: RestoreInput = { deployment: 'swapfail', file: 'x.dump', yes: true };
     const handle = await temporal.client.workflow.start('restore', { taskQueue, workflowId: `day2-swapfail-${Date.now()}`, args: [input] });
-    await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && /swapInRestoredDatabase failed \(stand-in\)/.test(String((err.cause?.cause as Error | undefined)?.message)));
+    await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && failureType(err) === 'StandInFailure' && hasFailureType(err, 'RestoreFailedBeforeSwap') && /swapInRestoredDatabase failed \(stand-in\)/.test(deepestMessage(err)));
     const names = calls.map((c) => c.split(' ')[0]!);
     assert.deepEqual(names, ['verifyBackup', 'stageRestore', 'stopServices', 'swapInRestoredDatabase', 'dropDatabaseIfExists', 'startServices']);
     assert.match(calls[4]!, /"name":"live_restore_\d{14}"/, 'the staging copy is what gets dropped');
@@ -128,4 +136,25 @@ describe('a restore whose swap fails', () => {
     assert.equal(progress.steps.find((s) => s.name === 'Swap in restored database')?.status, 'failed');
     failIn = '';
   });
+});
+
+describe('a rollback whose restore leaves the live database untouched', () => {
+  // The restore child says so by its failure type (RestoreFailedBeforeSwap): the rollback
+  // writes the previous release back and starts it, so the newer schema never runs the older release.
+  for (const failing of ['stageRestore', 'swapInRestoredDatabase']) {
+    test(`(${failing} fails): the previous release is written back and started`, async () => {
+      calls.length = 0;
+      blockIn = '';
+      failIn = failing;
+      const input: RollbackInput = { deployment: 'undo', backup: 'x.dump', version: '1.0.0', yes: true };
+      const handle = await temporal.client.workflow.start('rollback', { taskQueue, workflowId: `day2-undo-${failing}-${Date.now()}`, args: [input] });
+      await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && hasFailureType(err, 'RestoreFailedBeforeSwap'));
+      const writes = calls.filter((c) => c.startsWith('writeReleaseVersion'));
+      assert.deepEqual(writes.map((c) => JSON.parse(c.slice(c.indexOf(' ') + 1)).version), ['1.0.0', '1.1.0']);
+      assert.equal(calls.at(-1)?.split(' ')[0], 'startServices');
+      const progress = await handle.query(progressQuery);
+      assert.match(progress.steps.find((st) => st.name === 'Write release version')?.detail ?? '', /^undone: the restore failed before replacing the database; back to 1\.1\.0$/);
+      failIn = '';
+    });
+  }
 });

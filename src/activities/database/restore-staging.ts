@@ -3,7 +3,7 @@
 // previous data is never dropped here: it stays as keepAs until someone decides.
 import { open } from 'node:fs/promises';
 import os from 'node:os';
-import { ApplicationFailure } from '@temporalio/activity';
+import { failure } from '../../domain/failures';
 import type pg from 'pg';
 import { transferProgress } from '../../domain/transfer-progress';
 import { BadInputError } from '../../domain/errors';
@@ -93,11 +93,7 @@ async function recreateDatabaseLike(target: DatabaseTarget, name: string): Promi
     } catch (err) {
       if (sqlState(err) !== '42501') throw err;
       // The workflow falls back to a safety dump and an in-place restore.
-      throw ApplicationFailure.create({
-        type: 'NoCreateDb',
-        nonRetryable: true,
-        message: `the database role cannot create databases (${(err as Error).message}); nothing was changed`,
-      });
+      throw failure('NoCreateDb', `the database role cannot create databases (${(err as Error).message}); nothing was changed`);
     }
   });
 }

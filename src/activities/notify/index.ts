@@ -2,7 +2,7 @@
 // operation. A POST cannot be taken back, so a retry (after a crash or a 5xx) sends the
 // same Idempotency-Key and the receiver can drop the repeat. The URL may carry a token:
 // it is read here, from day2.yaml or the env file, and only its host is ever logged.
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../domain/failures';
 import type { NotifyResult, OperationEvent } from '../../domain/types';
 import type { ActivityDeps } from '../shared/deps';
 import { readEnvFile } from '../../envfile';
@@ -30,10 +30,10 @@ export function notifyActivities(deps: ActivityDeps) {
           signal: AbortSignal.timeout(TIMEOUT_MS),
         });
       } catch (err) {
-        throw ApplicationFailure.retryable(`webhook at ${host} unreachable: ${fetchErrorText(err)}`, 'WebhookFailed');
+        throw failure('WebhookFailed', `webhook at ${host} unreachable: ${fetchErrorText(err)}`);
       }
       await res.body?.cancel();
-      if (!res.ok) throw ApplicationFailure.retryable(`webhook at ${host} answered ${res.status}`, 'WebhookFailed');
+      if (!res.ok) throw failure('WebhookFailed', `webhook at ${host} answered ${res.status}`);
       deps.logger.info({ deployment: event.deployment, operation: event.operation, outcome: event.outcome, host, status: res.status }, 'webhook notified');
       return { sent: true, detail: `${res.status} from ${host}` };
     },
@@ -44,6 +44,6 @@ function hostOf(url: string): string {
   try {
     return new URL(url).host;
   } catch {
-    throw ApplicationFailure.nonRetryable('the webhook URL is not a URL (notify.webhookUrlVar in the env file)', 'ConfigError');
+    throw failure('ConfigError', 'the webhook URL is not a URL (notify.webhookUrlVar in the env file)');
   }
 }

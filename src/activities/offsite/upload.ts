@@ -27,7 +27,7 @@ import {
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../domain/failures';
 import { BackupInvalidError } from '../../domain/errors';
 import { remoteKeyringKey, remoteKeys, type RemoteManifest, type RemoteObjectRecord } from '../../domain/offsite';
 import type { BackupManifest } from '../../domain/types';
@@ -144,9 +144,9 @@ export async function uploadBackupCopy(
   const stored = await headObject(t, keys.object);
   const record = recordOf(keys.object, sent.result(), stored, t);
   if (!stored || !matchesRecord(stored, record)) {
-    throw ApplicationFailure.retryable(
-      `the copy of ${manifest.file} in ${t.where} does not match what was sent (size ${stored?.ContentLength ?? 'none'} vs ${record.sizeBytes}, checksum ${checksumOf(stored) ?? 'none'} vs ${record.serverChecksum})`,
+    throw failure(
       'OffsiteMismatch',
+      `the copy of ${manifest.file} in ${t.where} does not match what was sent (size ${stored?.ContentLength ?? 'none'} vs ${record.sizeBytes}, checksum ${checksumOf(stored) ?? 'none'} vs ${record.serverChecksum})`,
     );
   }
   await putManifest(t, keys.manifest, remoteManifestOf(t, manifest, record));

@@ -4,7 +4,7 @@
 // answer 200 with an HTML page for any path). Probe headers may carry a token read from
 // the env file: it is scrubbed from every message, and never logged or returned.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../domain/failures';
 import type { DeploymentConfig } from '../../config';
 import type { HealthProbe } from '../../domain/config-schema';
 import type { ActivityDeps } from '../shared/deps';
@@ -61,7 +61,7 @@ export function healthActivities(deps: ActivityDeps) {
       try {
         request = await probeRequest(d, 'readyCheck', d.health.readyCheck);
       } catch (err) {
-        throw ApplicationFailure.create({ type: 'ConfigError', message: `${deployment}: ${(err as Error).message}.${left}`, nonRetryable: true });
+        throw failure('ConfigError', `${deployment}: ${(err as Error).message}.${left}`);
       }
       const budgetS = timeoutSeconds ?? d.health.timeoutSeconds;
       const started = Date.now();
@@ -85,11 +85,7 @@ export function healthActivities(deps: ActivityDeps) {
         if (Date.now() + POLL_MS >= deadline) break;
         await sleep(POLL_MS);
       }
-      throw ApplicationFailure.create({
-        type: 'NotReady',
-        message: request.scrub(`${deployment} not ready after ${budgetS} s: ${last} (last answer of ${describeRequest(url)}).${left}`),
-        nonRetryable: true,
-      });
+      throw failure('NotReady', request.scrub(`${deployment} not ready after ${budgetS} s: ${last} (last answer of ${describeRequest(url)}).${left}`));
     },
 
     /** The version the running service reports (`health.versionField` of `health.version`,

@@ -3,7 +3,8 @@
 // editEnvFile, so they are idempotent, atomic, and keep every other line, comment and the
 // order. Variable values are never logged (a deprecated variable may hold a secret).
 import { readFile } from 'node:fs/promises';
-import { ROLLBACK_FAILED_UPGRADE_GATE, type UpgradePolicy } from '../../domain/release-types';
+import { GATES } from '../../domain/gate-names';
+import type { UpgradePolicy } from '../../domain/release-types';
 import { assertVersion } from '../../domain/version';
 import { writeFileAtomic } from '../../lib/atomic-file';
 import type { ActivityDeps } from '../shared/deps';
@@ -45,7 +46,7 @@ export function releaseFileActivities({ resolve, logger }: ActivityDeps) {
       const d = resolve(input.deployment);
       return {
         autoRollback: d.upgrade.autoRollback,
-        rollbackGateTimeoutSeconds: d.gates[ROLLBACK_FAILED_UPGRADE_GATE]?.timeoutSeconds,
+        rollbackGateTimeoutSeconds: d.gates[GATES.rollbackFailedUpgrade]?.timeoutSeconds,
         readyTimeoutSeconds: d.health.timeoutSeconds,
         deprecatedVars: d.deprecatedVars,
       };

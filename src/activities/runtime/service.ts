@@ -2,7 +2,7 @@
 // the version). Each is idempotent: stopping a stopped service, pulling a pulled image,
 // `up -d --wait` on running services and re-running applied migrations are all no-ops.
 import { readFile } from 'node:fs/promises';
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../domain/failures';
 import { BadInputError } from '../../domain/errors';
 import type { ActivityDeps } from '../shared/deps';
 import { readEnvFile } from '../../envfile';
@@ -64,7 +64,7 @@ export function serviceActivities(deps: ActivityDeps, run?: CommandRunner) {
           return { pulled: false, usedPresent: true, warning };
         }
         // Retrying cannot conjure a release the registry refuses: fail the step now.
-        throw ApplicationFailure.create({ type: 'ReleaseUnavailable', message: err.message, nonRetryable: true });
+        throw failure('ReleaseUnavailable', err.message);
       }
     },
 

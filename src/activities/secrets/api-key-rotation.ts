@@ -3,7 +3,7 @@
 // one atomic rewrite — so a retry after a crash at any point is a no-op or a completion.
 // Secret values live only in local variables here; callers get fingerprints.
 import { randomBytes } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../domain/failures';
 import { BadInputError } from '../../domain/errors';
 import type { ApiKeySecretPair, BeginApiKeyRotationResult } from '../../domain/rotation';
 import { editEnvFile, readEnvFile } from '../../envfile';
@@ -64,12 +64,10 @@ export async function removePreviousApiKeySecret(v: ApiKeySecretVars, keepFp: st
 
 /** Someone edited the secrets while the rotation ran: stop, and say what is there now. */
 function stateChanged(v: ApiKeySecretVars, s: { currentFp?: string; previousFp?: string }, expected: string) {
-  return ApplicationFailure.create({
-    type: 'RotationStateChanged',
-    nonRetryable: true,
-    message:
-      `${v.file} no longer matches ${expected}: ${v.currentVar} is ${s.currentFp ?? 'unset'}, ` +
+  return failure(
+    'RotationStateChanged',
+    `${v.file} no longer matches ${expected}: ${v.currentVar} is ${s.currentFp ?? 'unset'}, ` +
       `${v.previousVar} is ${s.previousFp ?? 'unset'} (fingerprints). Was it edited by hand? ` +
       'Check which secret your API keys are hashed under before changing anything.',
-  });
+  );
 }

@@ -6,7 +6,7 @@
 // fails (retryably) saying what to do, and goes on once the file is fixed or the worker
 // restarted. Reloading mutates the one config object the resolver reads.
 import { statSync } from 'node:fs';
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../domain/failures';
 import { loadConfig, type Day2Config } from '../../config';
 import type { Logger } from '../../logger';
 
@@ -31,17 +31,17 @@ export function configFreshness(config: Day2Config, file: string, logger: Logger
       try {
         fresh = loadConfig(file);
       } catch (err) {
-        throw ApplicationFailure.retryable(
+        throw failure(
+          'StaleConfig',
           `${file} changed since this worker read it and can no longer be used: ${(err as Error).message}. ` +
             'Fix the file (this step retries and goes on), or put the previous version back.',
-          'StaleConfig',
         );
       }
       if (temporalOf(fresh) !== temporalOf(config)) {
-        throw ApplicationFailure.retryable(
+        throw failure(
+          'StaleConfig',
           `${file}: the temporal section changed since this worker started; a running worker cannot switch its ` +
             'server, namespace or task queue. Restart the worker (day2 worker) to use the new file; this step retries meanwhile.',
-          'StaleConfig',
         );
       }
       const target = config as Record<string, unknown>;

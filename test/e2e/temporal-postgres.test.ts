@@ -14,13 +14,13 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { execa } from 'execa';
 import pg from 'pg';
 import YAML from 'yaml';
-import { ensureTemporalCli } from '../scripts/ensure-tools';
-import { startScratchCluster } from '../src/lib/scratch-cluster';
-import { ensureTemporalServer } from '../src/temporal-server-binaries';
-import type { TemporalPostgres } from '../src/temporal-postgres';
-import { removeTemporalPostgresData } from '../src/temporal-postgres-cluster';
-import { startE2E, type E2E } from './harness/e2e';
-import { startTemporalOnPostgres } from './harness/temporal-postgres';
+import { ensureTemporalCli } from '../../scripts/ensure-tools';
+import { startScratchCluster } from '../../src/lib/scratch-cluster';
+import { ensureTemporalServer } from '../../src/temporal-server-binaries';
+import type { TemporalPostgres } from '../../src/temporal-postgres';
+import { removeTemporalPostgresData } from '../../src/temporal-postgres-cluster';
+import { startE2E, type E2E } from '../harness/e2e';
+import { startTemporalOnPostgres } from '../harness/temporal-postgres';
 
 const NAME = 'pgtemporal';
 let dir: string;
@@ -138,7 +138,7 @@ describe('Temporal with PostgreSQL persistence', () => {
   });
 
   test("docker-compose.temporal.yml's schema and admin jobs, run natively with the same tools, work and are idempotent", async () => {
-    const compose = YAML.parse(readFileSync(new URL('../docker-compose.temporal.yml', import.meta.url), 'utf8'));
+    const compose = YAML.parse(readFileSync(new URL('../../docker-compose.temporal.yml', import.meta.url), 'utf8'));
     const job = (name: string) => String(compose.services[name].command[0]).replaceAll('$$', '$');
     const { sqlTool, moduleDir } = await ensureTemporalServer();
     const cluster = await startScratchCluster(path.join(mkdtempSync(path.join(os.tmpdir(), 'day2-compose-schema-')), 'pg'));
