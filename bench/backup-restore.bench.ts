@@ -1,5 +1,5 @@
 // `npm run bench`: what the two restore strategies cost, measured with the real database
-// activities (src/activities/database.ts) against a private PostgreSQL cluster.
+// activities (src/activities/database/index.ts) against a private PostgreSQL cluster.
 //
 //   swap      stageRestore (pg_restore into a fresh database while the service still runs)
 //             then swapInRestoredDatabase (live → keepAs, staging → live in one transaction).
@@ -23,11 +23,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { databaseActivities } from '../src/activities/database';
-import { quoteIdent, quoteLiteral, withClient } from '../src/activities/pg-connection';
-import { tableChecksums } from '../src/activities/table-checksums';
+import { quoteIdent, quoteLiteral, withClient } from '../src/activities/shared/pg-connection';
+import { tableChecksums } from '../src/activities/shared/table-checksums';
 import { parseConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startPostgres, type PostgresCluster } from '../test/harness/postgres';
+import { activityDeps } from '../src/activities/shared/deps';
 
 interface Rows {
   customers: number;
@@ -261,7 +262,7 @@ async function main(): Promise<void> {
     backup: { dir: `backups-${name}` },
   });
   const config = parseConfig({ deployments: { swap: deployment('swap'), inplace: deployment('inplace') } }, work, 'bench config');
-  const acts = databaseActivities({ config, logger: createLogger('bench', process.env.DAY2_BENCH_LOG ?? 'warn') });
+  const acts = databaseActivities(activityDeps({ config, logger: createLogger('bench', process.env.DAY2_BENCH_LOG ?? 'warn') }));
 
   // The backups, with the real backup activity (pg_dump -Fc, verified, with a manifest).
   const file = { swap: 'swap-bench.dump', inplace: 'inplace-bench.dump' };

@@ -12,9 +12,9 @@ import YAML from 'yaml';
 import { loadConfig } from '../src/config';
 import { pgbackrest } from '../src/activities/pgbackrest/run';
 import { startClusterPrivately, stopCluster } from '../src/activities/pgbackrest/cluster';
-import { freeLoopbackPort } from '../src/activities/scratch-cluster';
-import { withClient } from '../src/activities/pg-connection';
-import { pgTool } from '../src/activities/pg-tools';
+import { freeLoopbackPort } from '../src/lib/scratch-cluster';
+import { withClient } from '../src/activities/shared/pg-connection';
+import { pgTool } from '../src/lib/pg-tools';
 import { runCli } from '../test/harness/cli';
 import { startPgbackrestE2E } from '../test/harness/pgbackrest';
 

@@ -56,7 +56,7 @@ export function newSigningKey(): string {
 
 /** Tests only: appends secret values the test generated to $DAY2_TEST_SECRETS_FILE (one JSON
  * string a line, 0600) so the suite's last test can prove none reached a workflow history
- * or a log (test/zz-secret-scan.test.ts). Does nothing when that variable is unset. */
+ * or a log (test/after-all/secret-scan.test.ts). Does nothing when that variable is unset. */
 export function recordTestSecrets(...values: Array<string | undefined>): void {
   const file = process.env.DAY2_TEST_SECRETS_FILE;
   const lines = values.filter((v): v is string => Boolean(v)).map((v) => `${JSON.stringify(v)}\n`);

@@ -1,6 +1,6 @@
 // docs/config.md: every key of day2.yaml with its type, default and description, rendered
 // from the JSON Schema zod exports (so from src/domain/config-schema.ts itself). `npm run
-// docs:config` writes it; test/config-docs.test.ts fails when it is stale.
+// docs:config` writes it; test/e2e/config-docs.test.ts fails when it is stale.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,7 @@ function render(root: JsonSchema): string {
     '# day2.yaml reference',
     '',
     'Generated from `src/domain/config-schema.ts` by `npm run docs:config` (do not edit by hand;',
-    '`test/config-docs.test.ts` fails when this file is stale). `day2 config schema` prints the',
+    '`test/e2e/config-docs.test.ts` fails when this file is stale). `day2 config schema` prints the',
     'same schema as JSON Schema for editor completion; `day2 config check` validates a file and',
     'prints it resolved, with secrets redacted. Unknown keys are refused at every level. Paths',
     'are relative to day2.yaml; values of secrets are never written here, only the names of the',

@@ -7,7 +7,7 @@
 // A probe polls /health/ready every 100 ms during 1 and 2 and prints how long the service
 // was unavailable. Prints each workflow's Web UI link. `--keep` leaves everything running.
 import { must, type LedgerDeployment } from '../examples/ledger-deployment';
-import { tableChecksums } from '../src/activities/table-checksums';
+import { tableChecksums } from '../src/activities/shared/table-checksums';
 import { expectExit, runDemo, say, type DemoStack } from './demo-stack';
 import { startReadinessProbe, type ProbeReport } from './readiness-probe';
 

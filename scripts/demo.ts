@@ -7,7 +7,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { must } from '../examples/ledger-deployment';
-import { tableChecksums } from '../src/activities/table-checksums';
+import { tableChecksums } from '../src/activities/shared/table-checksums';
 import { startApprover } from '../src/approver/approver';
 import { printApproverEvent } from '../src/approver/format-event';
 import { loadConfig } from '../src/config';

@@ -1,4 +1,5 @@
-// `npm test [files...]`: starts the slow shared fixtures once — a private PostgreSQL, a
+// `npm test [files...]` (`npm run test:fast`: `--fast`, unit and workflow layers only, no
+// PostgreSQL): starts the slow shared fixtures once — a private PostgreSQL, a
 // Temporal dev server and the webpack bundle of the workflows — and hands them to the test
 // files through env vars, so each file connects in milliseconds instead of paying for its
 // own. Fixtures already given by the caller (DAY2_TEST_PG_ADMIN_URL,
@@ -35,8 +36,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** Run only when named: the whole crash matrix takes minutes (`npm test` runs its smoke
- * subset, test/crash-matrix-smoke.test.ts). */
+ * subset, test/e2e/crash-matrix-smoke.test.ts). */
 const ONLY_WHEN_NAMED = path.join(root, 'test', 'crash');
+/** Checks of what the other files left behind (the secret scan, the history recorder): run
+ * after every other file has finished, not merely after it started. */
+const AFTER_ALL = path.join('test', 'after-all') + path.sep;
+/** `--fast` (`npm run test:fast`): the layers that need neither PostgreSQL nor a service. */
+const FAST_LAYERS = ['unit', 'workflows'].map((layer) => path.join(root, 'test', layer));
 
 /** test/**\/*.test.ts, sorted (Node 20's --test does not expand globs), but for test/crash/. */
 function findTestFiles(dir: string): string[] {
@@ -90,7 +96,7 @@ async function workflowBundle(): Promise<void> {
 }
 
 /** Where e2e workers and CLI runs log, and the (0600) list of secret values tests
- * generated: both outlive the test files so test/zz-secret-scan.test.ts, which runs last,
+ * generated: both outlive the test files so test/after-all/secret-scan.test.ts, which runs last,
  * can search them. One directory per run (several runs may share a checkout); the
  * secrets go when the run ends, the logs stay until a later run prunes them. */
 function secretScanFiles(allFiles: boolean): void {
@@ -121,22 +127,26 @@ function isAlive(pid: number): boolean {
 }
 
 async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const fast = args[0] === '--fast';
+  const named = fast ? [] : args;
   const cliPath = await ensureTemporalCli();
-  // The off-site tests' S3 server: built once here (minutes the first time), so no test
-  // file pays for it; they find it in $VERSITYGW.
-  process.env.VERSITYGW ??= await ensureVersitygw();
-  ensurePostgresTools();
-  await ensureChromium();
-  const files = process.argv.length > 2 ? process.argv.slice(2) : findTestFiles(path.join(root, 'test'));
-  secretScanFiles(process.argv.length <= 2);
+  if (!fast) {
+    // The off-site tests' S3 server: built once here (minutes the first time), so no test
+    // file pays for it; they find it in $VERSITYGW.
+    process.env.VERSITYGW ??= await ensureVersitygw();
+    ensurePostgresTools();
+    await ensureChromium();
+  }
+  const files = fast ? FAST_LAYERS.flatMap(findTestFiles) : named.length ? named : findTestFiles(path.join(root, 'test'));
+  secretScanFiles(!fast && !named.length);
   // Independent and each a few seconds: start them together. allSettled, so a fixture
   // still starting when another fails is registered for cleanup before we give up.
-  const started = await Promise.allSettled([sharedPostgres(), sharedTemporal(cliPath), workflowBundle()]);
+  const fixtures = fast ? [sharedTemporal(cliPath), workflowBundle()] : [sharedPostgres(), sharedTemporal(cliPath), workflowBundle()];
+  const started = await Promise.allSettled(fixtures);
   for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
-  // zz-* files check what the others left behind (the secret scan), so they run after
-  // every other file has finished, not merely after it started.
-  const isLast = (file: string) => path.basename(file).startsWith('zz-');
-  const phases = [files.filter((f) => !isLast(f)), files.filter(isLast)].filter((p) => p.length);
+  const isAfterAll = (file: string) => path.relative(root, path.resolve(root, file)).startsWith(AFTER_ALL);
+  const phases = [files.filter((f) => !isAfterAll(f)), files.filter(isAfterAll)].filter((p) => p.length);
   let exitCode = 0;
   for (const phase of phases) {
     const code = await runFiles(phase);

@@ -3,7 +3,7 @@
 // ledger service and a worker; takes a backup and starts a restore that waits at its
 // confirmation gate; then opens the workflow's page in headless Chromium and saves a
 // screenshot (default docs/webui.png) and the rendered DOM (beside it in .day2/webui/).
-// test/webui.test.ts runs the same capture and checks what the page says.
+// test/e2e/webui.test.ts runs the same capture and checks what the page says.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -116,7 +116,7 @@ export function processSettings() {
     user: process.env.DAY2_USER ?? process.env.USER ?? 'unknown',
     /** TESTS ONLY (the crash matrix): `<activity>@start|end` (comma-separated), or `@<file>`
      * holding such lines, makes the worker sleep inside that activity so a test can kill it
-     * there (src/activities/test-pause.ts). Unset in production: no pause point exists. */
+     * there (src/activities/interceptors/test-pause.ts). Unset in production: no pause point exists. */
     testPause: process.env.DAY2_TEST_PAUSE || undefined,
     testPauseSeconds: Number(process.env.DAY2_TEST_PAUSE_SECONDS || 120),
   };

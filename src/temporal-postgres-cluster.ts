@@ -1,5 +1,5 @@
 // The private PostgreSQL cluster a PostgreSQL-backed Temporal server keeps its state in.
-// Unlike the scratch cluster (src/activities/scratch-cluster.ts), it outlives a stop: a
+// Unlike the scratch cluster (src/lib/scratch-cluster.ts), it outlives a stop: a
 // second start on the same directory starts the same data again, on the same port. Trust
 // auth on 127.0.0.1 with the socket inside its own directory: nothing off this host can
 // reach it. As root, initdb and postgres run as the OS user `postgres`; when that user
@@ -10,8 +10,8 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { firstBlockingDirectory, freeLoopbackPort } from './activities/scratch-cluster';
-import { pgTool } from './activities/pg-tools';
+import { firstBlockingDirectory, freeLoopbackPort } from './lib/scratch-cluster';
+import { pgTool } from './lib/pg-tools';
 
 export interface TemporalPostgresCluster {
   host: string;

@@ -40,7 +40,8 @@ export function isExecutable(file: string): boolean {
   }
 }
 
-function findGo(): string | undefined {
+/** Go, to build the Go programs day2 needs: on PATH, else where the official tarball puts it. */
+export function findGo(): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir && isExecutable(path.join(dir, 'go'))) return path.join(dir, 'go');
   }

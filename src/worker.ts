@@ -6,6 +6,8 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type NativeConnectionOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { activityInterceptors } from './activities/interceptors';
+import { testPauseHook } from './activities/interceptors/test-pause';
 import { payloadCodecsOf } from './codec/data-converter';
 import { ConfigError, processSettings, type Day2Config } from './config';
 import { hostTaskQueue, LOCAL_HOST } from './domain/hosts';
@@ -87,6 +89,7 @@ export async function createWorker(config: Day2Config, configFile?: string, role
   installRuntime(settings.logLevel, settings.metricsAddress);
   const logger = createLogger('day2-worker', settings.logLevel);
   const connection = await NativeConnection.connect(connectionOptions(config) as NativeConnectionOptions);
+  const pause = testPauseHook(settings.testPause, settings.testPauseSeconds, logger);
   const hostQueue = hostTaskQueue(config.temporal.taskQueue, role.host);
   const source = workflowSource(settings.workflowBundle);
   return Worker.create({
@@ -95,8 +98,11 @@ export async function createWorker(config: Day2Config, configFile?: string, role
     taskQueue: hostQueue ?? config.temporal.taskQueue,
     // A host's queue carries only activities; the control queue runs the workflows.
     ...(hostQueue ? {} : source),
-    ...(!hostQueue && 'workflowsPath' in source ? { interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } } : {}),
-    activities: createActivities({ config, logger, configFile }),
+    activities: createActivities({ config, logger, configFile }, pause),
+    interceptors: {
+      activity: activityInterceptors(pause),
+      ...(!hostQueue && 'workflowsPath' in source ? { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } : {}),
+    },
     // The payload codec (temporal.codec) runs here, outside the sandbox: same bundle either way.
     dataConverter: { payloadCodecs: payloadCodecsOf(config) },
     // Let a running pg_dump finish on SIGTERM; anything longer resumes on the next worker.

@@ -1,63 +1,33 @@
-// Builds every activity from the config. Each activity is wrapped so it heartbeats while
-// it runs: a worker killed mid-activity is noticed within the heartbeat timeout.
-import { processSettings } from '../config';
-import type { ActivityDeps } from './deps';
+// Builds every activity the worker registers, one factory per folder. What wraps them all
+// (heartbeats, the test pause) is in interceptors/, registered by the worker.
+import { supportBundleActivities } from './bundle';
 import { checksActivities } from './checks';
-import { configFreshness, type ConfigFreshness } from './config-freshness';
 import { databaseActivities } from './database';
-import { deploymentLockActivities } from './deployment-lock';
-import { drillActivities } from './dr-drill';
-import { healthActivities } from './health';
-import { withHeartbeat } from './heartbeat';
+import { drillActivities } from './drill';
+import type { PauseHook } from './interceptors/test-pause';
+import { deploymentLockActivities } from './lock';
 import { notifyActivities } from './notify';
 import { offsiteActivities } from './offsite';
 import { pgbackrestActivities } from './pgbackrest';
-import { releaseFileActivities } from './release-files';
-import { runtimeActivities } from './runtime-activities';
+import { runtimeActivities } from './runtime';
 import { secretsActivities } from './secrets';
-import { supportBundleActivities } from './support-bundle';
-import { testPauseHook, type PauseHook } from './test-pause';
+import { activityDeps, type ActivitySource } from './shared/deps';
 
-export function createActivities(deps: ActivityDeps) {
-  const settings = processSettings();
-  const pause = testPauseHook(settings.testPause, settings.testPauseSeconds, deps.logger);
-  const all = {
+/** `pause`: the test-only hook, for the pause point inside copyOffsite. */
+export function createActivities(source: ActivitySource, pause?: PauseHook) {
+  const deps = activityDeps(source);
+  return {
     ...databaseActivities(deps),
     ...drillActivities(deps),
     ...runtimeActivities(deps),
-    ...healthActivities(deps),
     ...checksActivities(deps),
     ...secretsActivities(deps),
-    ...releaseFileActivities(deps),
     ...supportBundleActivities(deps),
     ...notifyActivities(deps),
     ...offsiteActivities(deps, pause),
     ...pgbackrestActivities(deps),
     ...deploymentLockActivities(),
   };
-  const freshness = deps.configFile ? configFreshness(deps.config, deps.configFile, deps.logger) : undefined;
-  return heartbeating(all, pause, freshness);
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function heartbeating<T extends Record<string, (...args: any[]) => Promise<any>>>(activities: T, pause?: PauseHook, freshness?: ConfigFreshness): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(activities)) {
-    const run = (...args: unknown[]) => {
-      freshness?.ensureFresh();
-      return fn(...args);
-    };
-    wrapped[name] = pause
-      ? (...args: unknown[]) =>
-          withHeartbeat(async () => {
-            await pause(name, 'start');
-            const result = await run(...args);
-            await pause(name, 'end');
-            return result;
-          })
-      : (...args: unknown[]) => withHeartbeat(() => run(...args));
-  }
-  return wrapped as T;
-}

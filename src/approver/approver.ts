@@ -7,12 +7,11 @@
 // waiting (or was already decided) before anything reaches history; that refusal is
 // reported as a no-op, not an error.
 import os from 'node:os';
-import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { Client } from '@temporalio/client';
 import { dataConverterOf } from '../codec/data-converter';
 import type { Day2Config } from '../config';
-import { decideUpdate } from '../domain/messages';
 import type { CheckResult } from '../domain/types';
+import { sendDecision } from '../client/send-decision';
 import { connectClient } from '../temporal-connection';
 import { checkContextFor, evaluateGate, type Verdict } from './evaluate-gate';
 import { findWaitingFleetGates, fleetVerdict } from './fleet-gate';
@@ -125,19 +124,11 @@ export class Approver {
 
   private async decide(w: WaitingGate, approve: boolean, reason: string, evidence: CheckResult[]): Promise<void> {
     const handle = this.opts.client.workflow.getHandle(w.workflowId, w.runId);
-    const decision = { gate: w.gate.name, approve, by: this.identity, reason, evidence };
-    try {
-      await this.opts.client.withDeadline(Date.now() + DECIDE_DEADLINE_MS, () => handle.executeUpdate(decideUpdate, { args: [decision] }));
-      this.emit(w, approve ? 'approved' : 'rejected', reason, evidence);
-    } catch (err) {
-      // The validator refused (decided by a person or by us before a restart, timed out…)
-      // or the workflow has ended: either way there is nothing left to decide.
-      if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
-        const why = err instanceof WorkflowUpdateFailedError ? (err.cause?.message ?? err.message) : 'the workflow has ended';
-        return this.emit(w, 'noop', `not ${approve ? 'approving' : 'rejecting'}: ${why}`);
-      }
-      throw err;
-    }
+    const sent = await sendDecision(handle, { gate: w.gate.name, approve, by: this.identity, reason, evidence }, DECIDE_DEADLINE_MS);
+    // Refused (decided by a person or by us before a restart, timed out…) or ended: either
+    // way there is nothing left to decide.
+    if ('refused' in sent) return this.emit(w, 'noop', `not ${approve ? 'approving' : 'rejecting'}: ${sent.refused}`);
+    this.emit(w, approve ? 'approved' : 'rejected', reason, evidence);
   }
 
   private async stillWaiting(w: WaitingGate): Promise<boolean> {

@@ -1,8 +1,8 @@
 // Runs a gate's checks the way its policy asks and turns them into a verdict. Stability:
 // the checks must pass `stableRuns` times in a row, `stableIntervalSeconds` apart, so a
 // service that answers once while still settling is not approved on that one answer.
-import { runChecks, type CheckContext } from '../activities/checks';
-import { readEnvFile } from '../activities/envfile';
+import { runChecks, type CheckContext } from '../checks';
+import { readEnvFile } from '../envfile';
 import type { DeploymentConfig, GatePolicy } from '../domain/config-schema';
 import type { CheckResult } from '../domain/types';
 

@@ -4,7 +4,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { progressQuery } from '../domain/messages';
 import type { GateState, Progress } from '../domain/types';
-import { MUTATING_PREFIX } from '../domain/workflow-ids';
+import { MUTATING_WORKFLOW_TYPES } from '../domain/operations';
 
 export interface WaitingGate {
   workflowId: string;
@@ -39,16 +39,17 @@ async function listCandidates(client: Client, deployments: readonly string[]) {
     return await list(client, `ExecutionStatus = 'Running' AND Day2Gate != '' AND ${inDeployments}`);
   } catch (err) {
     // A cluster without day2's search attributes registered refuses the query: fall back
-    // to every running workflow that looks like day2's, and let the progress query decide.
+    // to every running workflow of a mutating operation (the ones with gates), and let the
+    // progress query decide.
     if (!/search attribute|Day2/i.test((err as Error).message)) throw err;
     const running = await list(client, `ExecutionStatus = 'Running'`);
-    return running.filter((w) => w.workflowId.startsWith(MUTATING_PREFIX));
+    return running.filter((w) => MUTATING_WORKFLOW_TYPES.includes(w.type));
   }
 }
 
-async function list(client: Client, query: string): Promise<Array<{ workflowId: string; runId: string }>> {
-  const rows: Array<{ workflowId: string; runId: string }> = [];
-  for await (const wf of client.workflow.list({ query })) rows.push({ workflowId: wf.workflowId, runId: wf.runId });
+async function list(client: Client, query: string): Promise<Array<{ workflowId: string; runId: string; type: string }>> {
+  const rows: Array<{ workflowId: string; runId: string; type: string }> = [];
+  for await (const wf of client.workflow.list({ query })) rows.push({ workflowId: wf.workflowId, runId: wf.runId, type: wf.type });
   return rows;
 }
 

@@ -5,17 +5,17 @@
 import type { Client } from '@temporalio/client';
 import type { Day2Config } from '../config';
 import { fleetStatusQuery, type FleetStatus } from '../domain/fleet';
+import { GATES } from '../domain/gate-names';
 import type { Verdict } from './evaluate-gate';
 import { currentProgress, type WaitingGate } from './find-waiting-gates';
 
-export const PROMOTE_FLEET = 'promote-fleet';
 
 export async function findWaitingFleetGates(client: Client): Promise<Array<WaitingGate & { fleet: FleetStatus }>> {
   const found: Array<WaitingGate & { fleet: FleetStatus }> = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'fleet' AND ExecutionStatus = 'Running' AND Day2Gate = '${PROMOTE_FLEET}'` })) {
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'fleet' AND ExecutionStatus = 'Running' AND Day2Gate = '${GATES.promoteFleet}'` })) {
     const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
     const progress = await currentProgress(client, handle);
-    if (progress?.gate?.name !== PROMOTE_FLEET) continue;
+    if (progress?.gate?.name !== GATES.promoteFleet) continue;
     const fleet = await handle.query(fleetStatusQuery).catch(() => undefined);
     if (!fleet) continue;
     found.push({ workflowId: wf.workflowId, runId: wf.runId, deployment: `fleet ${fleet.fleetId}`, gate: progress.gate, progress, fleet });

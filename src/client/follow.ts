@@ -5,7 +5,8 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { deepestMessage, failureType } from '../domain/failure-chain';
-import { BAD_INPUT_TYPES, EXIT } from '../domain/errors';
+import { EXIT } from '../domain/errors';
+import { exitCodeOf } from '../domain/failures';
 import { progressQuery } from '../domain/messages';
 import { asTransferProgress, type TransferProgress } from '../domain/transfer-progress';
 import type { Progress } from '../domain/types';
@@ -114,14 +115,14 @@ async function finished(handle: WorkflowHandle, status: string, progress?: Progr
     return { exitCode: exitCodeForOutcome(final?.operation, result?.outcome), status, progress: final, result };
   } catch (err) {
     const error = err instanceof WorkflowFailedError ? deepestMessage(err) : (err as Error).message;
-    const exitCode = BAD_INPUT_TYPES.includes(failureType(err) ?? '') ? EXIT.badInput : EXIT.failed;
+    const exitCode = exitCodeOf(failureType(err));
     return { exitCode, status, progress: final, error };
   }
 }
 
 /** A workflow that completed may still report that it did not do what was asked: an
  * upgrade that ended rolled back (or failed) exits 1, a rejected gate exits 5. */
-export function exitCodeForOutcome(operation: string | undefined, outcome: string | undefined): number {
+function exitCodeForOutcome(operation: string | undefined, outcome: string | undefined): number {
   if (outcome === 'rejected') return EXIT.rejected;
   if (outcome === 'failed') return EXIT.failed;
   if (operation === 'upgrade' && outcome === 'rolled-back') return EXIT.failed;

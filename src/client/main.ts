@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { BadInputError, EXIT, TemporalUnreachableError } from '../domain/errors';
+import { exitCodeOf, type FailureType } from '../domain/failures';
 import { packageRootOf } from '../package-root';
 import { bashCompletion, zshCompletion } from './completion';
 import { registerApproverCommand } from './commands/approver';
@@ -82,11 +83,16 @@ function day2Version(): string {
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
-export function exitCodeFor(err: unknown): number {
-  if (err instanceof TemporalUnreachableError) return EXIT.temporalUnreachable;
-  if (err instanceof BadInputError || err instanceof ConfigError) return EXIT.badInput;
-  if (err instanceof RefusedError) return EXIT.refused;
-  return EXIT.failed;
+/** The CLI's own errors, by their failure type in the catalogue. */
+const LOCAL_FAILURES: ReadonlyArray<readonly [abstract new (...args: never[]) => Error, FailureType]> = [
+  [TemporalUnreachableError, 'TemporalUnreachableError'],
+  [BadInputError, 'BadInputError'],
+  [ConfigError, 'ConfigError'],
+  [RefusedError, 'RefusedError'],
+];
+
+function exitCodeFor(err: unknown): number {
+  return exitCodeOf(LOCAL_FAILURES.find(([E]) => err instanceof E)?.[1]);
 }
 
 /** `day2 [global options] --version`: the first word after the global options only, so a

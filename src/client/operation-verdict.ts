@@ -23,7 +23,7 @@ export function verdictOf(type: string | undefined, deployment: string, status: 
   return { status };
 }
 
-export function upgradeVerdict(deployment: string, r: UpgradeResult): string {
+function upgradeVerdict(deployment: string, r: UpgradeResult): string {
   if (r.outcome === 'rolled-back' && r.rollback) {
     return (
       `the upgrade of ${deployment} to ${r.to} failed and was rolled back to ${r.from} — ${r.reason}. ` +

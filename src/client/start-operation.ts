@@ -3,37 +3,41 @@
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { progressQuery } from '../domain/messages';
 import { DEPLOYMENT, OPERATION, TARGET_VERSION } from '../domain/search-attributes';
-import type { Operation } from '../domain/types';
-import { mutatingWorkflowId } from '../domain/workflow-ids';
+import { workflowIdOf, type MutatingOperation } from '../domain/operations';
 import type { CliContext } from './context';
 import { assertHostsServed, hostMemo } from './host-workers';
+import type { InputOf, OperationWorkflow, WorkflowFn } from './workflow-types';
 
 export class RefusedError extends Error {
   override readonly name = 'Refused';
 }
 
-export interface StartRequest {
-  operation: Operation;
-  workflowType: string;
+export interface StartRequest<O extends MutatingOperation, W extends OperationWorkflow<O>> {
+  operation: O;
+  /** One of the operation's workflows (src/domain/operations.ts); `input` is its argument. */
+  workflowType: W;
   deployment: string;
-  args: unknown[];
+  input: InputOf<W>;
   targetVersion?: string;
   /** When the deployment is busy, wait up to this long for it to be free instead of
    * refusing at once (e.g. a cron'd backup that lands during an upgrade). */
   waitIfBusySeconds?: number;
 }
 
-export async function startOperation(ctx: CliContext, req: StartRequest): Promise<WorkflowHandleWithFirstExecutionRunId> {
+export async function startOperation<O extends MutatingOperation, W extends OperationWorkflow<O>>(
+  ctx: CliContext,
+  req: StartRequest<O, W>,
+): Promise<WorkflowHandleWithFirstExecutionRunId<WorkflowFn<W>>> {
   const client = await ctx.client();
   await assertHostsServed(ctx, [req.deployment]);
-  const workflowId = mutatingWorkflowId(req.deployment);
+  const workflowId = workflowIdOf(req.operation, req.deployment, new Date());
   const deadline = Date.now() + (req.waitIfBusySeconds ?? 0) * 1000;
   for (let told = false; ; ) {
     try {
-      return await client.workflow.start(req.workflowType, {
+      return await client.workflow.start<WorkflowFn<W>>(req.workflowType, {
         workflowId,
         taskQueue: ctx.config.temporal.taskQueue,
-        args: req.args,
+        args: [req.input] as Parameters<WorkflowFn<W>>,
         memo: hostMemo(ctx, req.deployment),
         typedSearchAttributes: [
           { key: DEPLOYMENT, value: req.deployment },
@@ -66,7 +70,7 @@ async function waitWhileRunning(handle: WorkflowHandle, deadline: number): Promi
 }
 
 /** "deployment ledger is busy: restore (workflow day2-ledger, run …) waiting at gate …". */
-export async function busyMessage(ctx: CliContext, workflowId: string, deployment: string): Promise<string> {
+async function busyMessage(ctx: CliContext, workflowId: string, deployment: string): Promise<string> {
   const client = await ctx.client();
   const handle = client.workflow.getHandle(workflowId);
   const desc = await handle.describe();

@@ -40,7 +40,7 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): st
 }
 
 /** Edit distance (insertions, deletions, substitutions), case-insensitive. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const s = a.toLowerCase();
   const t = b.toLowerCase();
   let previous = Array.from({ length: t.length + 1 }, (_, j) => j);

@@ -1,6 +1,6 @@
-// Errors an operator sees. Each says what was wrong and what to do. Workflows turn them
-// into non-retryable ApplicationFailures with the same type so the CLI can map them to
-// exit codes.
+// Errors an operator sees. Each says what was wrong and what to do. Thrown by an activity,
+// Temporal records it under its class name, a type listed in the failure catalogue
+// (failures.ts), which says whether it is retried and the CLI exit code it maps to.
 
 /** CLI exit codes (documented in the README). */
 export const EXIT = {
@@ -31,20 +31,6 @@ export class BadInputError extends Error {
     super(hint ? `${message} — ${hint}` : message);
   }
 }
-
-/** Failure types retrying cannot help. Temporal names a failure after the thrown error's
- * class (`BadInputError`), or the `type` an ApplicationFailure was created with. */
-export const NON_RETRYABLE = ['BadInputError', 'BackupInvalidError', 'ConfigError', 'ReleaseUnavailable', 'NotReady', 'DatabaseLoginError'] as const;
-
-/** Failure types that mean the operator's input was wrong (CLI exit code 2). */
-export const BAD_INPUT_TYPES: readonly string[] = [
-  'BadInputError',
-  'BackupInvalidError',
-  'ConfigError',
-  'ReleaseUnavailable',
-  'DatabaseUnreachableError',
-  'DatabaseLoginError',
-];
 
 export class BackupInvalidError extends Error {
   override readonly name = 'BackupInvalid';

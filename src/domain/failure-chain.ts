@@ -1,5 +1,6 @@
 // Reading a Temporal failure's cause chain (workflow → child → activity → application
 // failure). Pure: the workflows and the CLI both use it.
+import type { FailureType } from './failures';
 
 /** The most specific message of a failure chain ("Activity task failed" says nothing). */
 export function deepestMessage(err: unknown): string {
@@ -21,4 +22,12 @@ export function failureType(err: unknown): string | undefined {
     e = e.cause as typeof e;
   }
   return type;
+}
+
+/** Whether a failure of `type` is anywhere in the chain (a wrapper above the deepest one). */
+export function hasFailureType(err: unknown, type: FailureType): boolean {
+  for (let e = err as { cause?: unknown; type?: string } | undefined; e; e = e.cause as typeof e) {
+    if (e.type === type) return true;
+  }
+  return false;
 }

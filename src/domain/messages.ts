@@ -4,7 +4,9 @@ import type { GateDecision, Progress } from './types';
 
 export const progressQuery = defineQuery<Progress>('progress');
 
-/** Signals: fire-and-forget approvals (recorded in history with who and why). */
+/** Signals: fire-and-forget approvals (recorded in history with who and why), the way to
+ * decide from the Temporal Web UI ("Send a Signal", JSON input {"gate", "by", "reason"};
+ * docs/cli.md). A signal for a gate the workflow is not waiting at is ignored. */
 export const approveSignal = defineSignal<[Omit<GateDecision, 'approve'>]>('approve');
 export const rejectSignal = defineSignal<[Omit<GateDecision, 'approve'>]>('reject');
 

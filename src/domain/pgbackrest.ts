@@ -169,12 +169,12 @@ export function describeTarget(t: RestoreTarget): string {
 }
 
 /** pgBackRest (and recovery_target_time) take `2026-12-01 10:00:00.123+00`, not ISO's T…Z. */
-export function pgbackrestTime(iso: string): string {
+function pgbackrestTime(iso: string): string {
   return `${new Date(iso).toISOString().replace('T', ' ').replace('Z', '')}+00`;
 }
 
 /** `0/3000060` → a number that orders LSNs. */
-export function lsnValue(lsn: string): bigint {
+function lsnValue(lsn: string): bigint {
   const [hi = '0', lo = '0'] = lsn.split('/');
   return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
 }

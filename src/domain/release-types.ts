@@ -1,14 +1,6 @@
 // Inputs and results of the upgrade and rollback workflows. Pure data: safe in workflows.
 import type { CheckResult, KeptCopies } from './types';
 
-/** Gate after a failed upgrade step: approve = roll back (also the outcome on timeout). */
-export const ROLLBACK_FAILED_UPGRADE_GATE = 'rollback-failed-upgrade';
-/** Gate of an upgrade whose pre-upgrade preflight failed, opened only when the operator
- * asked to be asked (`--ask-on-failed-preflight`): approve = upgrade anyway. */
-export const PROCEED_DESPITE_PREFLIGHT_GATE = 'proceed-despite-preflight';
-/** Gate of `day2 rollback`: approve = restore the backup (everything since it is lost). */
-export const CONFIRM_ROLLBACK_GATE = 'confirm-rollback';
-
 export interface UpgradeInput {
   deployment: string;
   /** Target release (semver). */

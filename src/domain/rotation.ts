@@ -2,9 +2,6 @@
 // so it carries fingerprints (first 12 hex of SHA-256) and key ids, never a secret.
 import type { CheckResult } from './types';
 
-export const VERIFY_DUAL_SECRET_GATE = 'verify-dual-secret';
-export const COMMIT_ROTATION_GATE = 'commit-rotation';
-
 /** Integrations may need days of checking in dual-secret mode (one runbook allows a week). */
 export const DEFAULT_ROTATION_GATE_TIMEOUT_SECONDS = 7 * 24 * 3600;
 

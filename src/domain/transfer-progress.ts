@@ -16,7 +16,7 @@ export interface TransferProgress {
   text: string;
 }
 
-export function describeTransfer(p: Omit<TransferProgress, 'text'>): string {
+function describeTransfer(p: Omit<TransferProgress, 'text'>): string {
   const rate = p.elapsedMs > 500 ? p.done / (p.elapsedMs / 1000) : undefined;
   const left = rate && p.total && p.total > p.done ? (p.total - p.done) / rate : undefined;
   const parts =

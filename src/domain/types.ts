@@ -1,7 +1,9 @@
 // Types shared by workflows, activities and the client. Pure data: safe in workflows.
 import type { OffsiteOutcome } from './offsite';
 
-export type Operation = 'backup' | 'restore' | 'upgrade' | 'rollback' | 'rotate-api-key-secret' | 'rotate-signing-key' | 'preflight' | 'drill' | 'support-bundle' | 'cleanup' | 'fleet';
+import type { Operation } from './operations';
+
+export type { Operation };
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'done' | 'skipped' | 'failed';
 
@@ -49,7 +51,7 @@ export interface CheckResult {
   warning?: boolean;
 }
 
-/** The data restores replaced and kept as their undo (see activities/kept-copies.ts). */
+/** The data restores replaced and kept as their undo (see activities/database/kept-copies.ts). */
 export interface KeptCopy {
   kind: 'database' | 'safety-dump';
   name: string;

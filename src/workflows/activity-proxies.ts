@@ -1,8 +1,8 @@
 // Activity options grouped by how long a call may take. Every activity heartbeats (see
-// activities/index.ts), so a dead worker is noticed within `heartbeatTimeout`.
+// activities/interceptors/), so a dead worker is noticed within `heartbeatTimeout`.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE } from '../domain/errors';
+import { NON_RETRYABLE } from '../domain/failures';
 
 const retry = {
   initialInterval: '1 second',
@@ -10,7 +10,7 @@ const retry = {
   maximumInterval: '30 seconds',
   maximumAttempts: 4,
   // A worker crash (heartbeat timeout) is always retried; these failures are answers.
-  nonRetryableErrorTypes: [...NON_RETRYABLE, 'NoCreateDb'],
+  nonRetryableErrorTypes: [...NON_RETRYABLE],
 };
 
 /** Reads, small file edits, process control. */

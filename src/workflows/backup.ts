@@ -5,7 +5,7 @@ import { backupFileName } from '../domain/backup-names';
 import { formatBytes } from '../domain/human-bytes';
 import type { BackupInput, BackupResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
-import { endCleanlyOnCancel } from './cancellation';
+import { cancellationLeaves, endCleanlyOnCancel } from './cancellation';
 import { reportOutcome } from './notify';
 import { COPY_OFFSITE_STEP, copyOffsiteStep } from './offsite';
 import { beginOperation } from './operation';
@@ -20,7 +20,7 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
   return reportOutcome(
     'backup',
     input.deployment,
-    () => endCleanlyOnCancel(progress, () => backupSteps(input, progress), () => 'the database is untouched'),
+    () => endCleanlyOnCancel(progress, cancellationLeaves('the database is untouched'), () => backupSteps(input, progress)),
     (r) => ({
       // Never a silent success: a backup without its off-site copy is reported as failed.
       ok: r.offsite?.ok !== false,
@@ -76,4 +76,4 @@ async function backupSteps(input: BackupInput, progress: ProgressTracker): Promi
 }
 
 /** What the CLI, the webhook and the Web UI say when only the local backup succeeded. */
-export const offsiteFailedText = (file: string, why: string) => `backed up locally; off-site copy FAILED: ${why} (the local backup ${file} is kept and counts)`;
+const offsiteFailedText = (file: string, why: string) => `backed up locally; off-site copy FAILED: ${why} (the local backup ${file} is kept and counts)`;

@@ -6,19 +6,22 @@
 import { CancellationScope, isCancellation, type CancelledFailure } from '@temporalio/workflow';
 import type { ProgressTracker } from './progress';
 
-export async function endCleanlyOnCancel<T>(
-  progress: ProgressTracker,
-  steps: () => Promise<T>,
-  /** What the deployment looks like if cancelled now, e.g. "nothing was changed". */
-  stateNow: () => string = () => 'see the steps above',
-): Promise<T> {
+/** What the deployment looks like if cancelled now ("nothing was changed"): each operation
+ * keeps one, updated by its steps as they change things, and its outcome says it. */
+export interface WhatCancellationLeaves {
+  now: string;
+}
+
+export const cancellationLeaves = (now: string): WhatCancellationLeaves => ({ now });
+
+export async function endCleanlyOnCancel<T>(progress: ProgressTracker, leaves: WhatCancellationLeaves, steps: () => Promise<T>): Promise<T> {
   try {
     return await steps();
   } catch (err) {
     // An operation that already wrote its own outcome (e.g. after undoing itself) keeps it.
     if (isCancellation(err) && progress.snapshot.outcome === undefined) {
       const at = progress.snapshot.steps.find((s) => s.status === 'running' || s.status === 'waiting' || s.status === 'failed');
-      progress.finish(`cancelled${at ? ` during '${at.name}'` : ''}: ${stateNow()}`);
+      progress.finish(`cancelled${at ? ` during '${at.name}'` : ''}: ${leaves.now}`);
     }
     throw err;
   }

@@ -1,7 +1,8 @@
 // dr-test.sh as a read-only workflow: choose a backup (the newest, or the one named),
 // restore it into a scratch cluster and check it there. Production is never touched, so it
 // runs under its own id beside any operation; each check is a line of the Web UI checklist.
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
+import { failure } from '../domain/failures';
 import type { DrillInput, DrillResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
 import { reportOutcome } from './notify';
@@ -38,11 +39,7 @@ async function chooseBackup(input: DrillInput): Promise<string> {
   if (input.file) return input.file;
   const [newest] = await quick.listBackups.executeWithOptions({ summary: `Find ${input.deployment}'s newest backup` }, [{ deployment: input.deployment }]);
   if (!newest) {
-    throw ApplicationFailure.create({
-      type: 'BadInputError',
-      nonRetryable: true,
-      message: `${input.deployment} has no backups to drill: take one with day2 backup --deployment ${input.deployment}`,
-    });
+    throw failure('BadInputError', `${input.deployment} has no backups to drill: take one with day2 backup --deployment ${input.deployment}`);
   }
   return newest.file;
 }

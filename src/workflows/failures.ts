@@ -1,13 +1,14 @@
 // Reading and raising failures inside workflows. A plain Error thrown by workflow code
 // would fail the workflow *task* (retried forever); refusals must be ApplicationFailures
 // whose type the CLI maps to an exit code.
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
+import { ActivityFailure, ChildWorkflowFailure } from '@temporalio/workflow';
+import { failure } from '../domain/failures';
 
 export { deepestMessage } from '../domain/failure-chain';
 
 /** Bad input found by the workflow itself: nothing was touched (CLI exit code 2). */
 export function refuse(message: string): never {
-  throw ApplicationFailure.create({ type: 'BadInputError', message, nonRetryable: true });
+  throw failure('BadInputError', message);
 }
 
 /** The activity whose failure ended a child workflow (child → activity → cause). */

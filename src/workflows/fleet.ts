@@ -30,6 +30,7 @@ import {
   type FleetStatus,
 } from '../domain/fleet';
 import { DEPLOYMENT, FLEET, OPERATION, TARGET_VERSION } from '../domain/search-attributes';
+import { GATES } from '../domain/gate-names';
 import { HOST_MEMO, hostTaskQueue } from '../domain/hosts';
 import type { CheckResult } from '../domain/types';
 import { mutatingWorkflowId } from '../domain/workflow-ids';
@@ -38,7 +39,6 @@ import { watchCancellation } from './cancellation';
 import { Gates } from './gate';
 import { errorMessage, ProgressTracker } from './progress';
 
-export const PROMOTE_FLEET_GATE = 'promote-fleet';
 const CHILD_TYPE = { upgrade: 'upgrade', backup: 'backup', 'rotate-api-key-secret': 'rotateApiKeySecret', preflight: 'preflight' } as const;
 /** Continue-as-new between waves once history is this long (Temporal's hard limit is 51,200 events). */
 const DEFAULT_HISTORY_LIMIT = 10_000;
@@ -56,7 +56,7 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
   const plan = planWaves(names, input.canary, concurrency);
   const waves = plan.canary.length ? [plan.canary, ...plan.waves] : plan.waves;
   const stepOf = (w: number) => waveStep(plan.canary.length ? w : w + 1, waves[w] ?? [], plan.canary.length > 0 && w === 0);
-  const promoteStep = `Promote gate (${PROMOTE_FLEET_GATE})`;
+  const promoteStep = `Promote gate (${GATES.promoteFleet})`;
   const soakStep = input.soakSeconds > 0 ? `Soak ${input.soakSeconds} s with the canaries' verify checks` : "Run the canaries' verify checks";
   const steps = waves.map((_, w) => stepOf(w));
   if (plan.canary.length) steps.splice(1, 0, soakStep, promoteStep);
@@ -88,7 +88,7 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
   const cancel = watchCancellation();
 
   const runMember = async (row: FleetRow): Promise<void> => {
-    const childId = input.operation === 'preflight' ? `${input.fleetId}/preflight-${row.deployment}` : mutatingWorkflowId(row.deployment);
+    const childId = input.operation === 'preflight' ? `${info.workflowId}/preflight-${row.deployment}` : mutatingWorkflowId(row.deployment);
     const waitUntil = Date.now() + input.busyWaitSeconds * 1000;
     let handle;
     for (;;) {
@@ -236,7 +236,7 @@ async function promote(
   progress.mark(names.soakStep, 'done', `${status.canaryChecks.length} check(s) passed on ${canaries.length} canary deployment(s)${rounds > 1 ? `, ${rounds} rounds` : ''}`);
   const canaryRows = rows.filter((r) => canaries.includes(r.deployment));
   const decision = await gates.wait(names.promoteStep, {
-    name: PROMOTE_FLEET_GATE,
+    name: GATES.promoteFleet,
     question: `Canaries ${canaries.join(', ')}: ${summarize(canaryRows)}, their checks passed. Promote the fleet ${input.operation} to the remaining ${rows.length - canaries.length} deployment(s)?`,
     timeoutSeconds: input.promoteTimeoutSeconds,
     defaultOutcome: 'reject',

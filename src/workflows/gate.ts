@@ -1,6 +1,7 @@
 // Every pause is a gate (invariant 6): a name, a question, a timeout with a default
-// outcome. Decisions arrive as signals (approve/reject) or as the `decide` update, whose
-// validator refuses at once when the workflow is not waiting at that gate.
+// outcome. Decisions arrive as the `decide` update (the CLI, the approver), whose validator
+// refuses at once when the workflow is not waiting at that gate, or as the approve/reject
+// signals the Temporal Web UI can send.
 import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { approveSignal, decideUpdate, rejectSignal } from '../domain/messages';
 import type { GateDecision } from '../domain/types';

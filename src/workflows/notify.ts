@@ -68,7 +68,7 @@ function recordOutcome(event: Pick<OperationEvent, 'operation' | 'deployment' | 
  * off-site copy can report as 'offsite'. A worker that restarts recovers it from visibility
  * (src/last-success-recovery.ts) with the same tags the SDK adds here (namespace,
  * taskQueue, workflowType), so both land on one series. */
-export function recordLastSuccess(deployment: string, operation: string): void {
+function recordLastSuccess(deployment: string, operation: string): void {
   metricMeter
     .createGauge(LAST_SUCCESS_GAUGE.name, 'int', '', LAST_SUCCESS_GAUGE.description)
     .withTags({ deployment, operation })

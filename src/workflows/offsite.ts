@@ -1,7 +1,8 @@
 // The off-site steps workflows share: copy a verified backup to the bucket (the backup
 // workflow), and fetch a copy back into the backup directory (restore, rollback, drill),
 // after which they run exactly their local, verified path on it.
-import { ApplicationFailure, isCancellation, metricMeter, patched, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, metricMeter, patched, workflowInfo } from '@temporalio/workflow';
+import { failure } from '../domain/failures';
 import { deepestMessage } from '../domain/failure-chain';
 import type { OffsiteOutcome } from '../domain/offsite';
 import { PATCHES } from '../domain/patches';
@@ -52,7 +53,7 @@ export async function copyOffsiteStep(progress: ProgressTracker, deployment: str
 /** Downloads `remote` (a file name, or `latest`) into the backup directory, verified; the
  * local backup's file name. Bad input (exit 2) when it is missing, foreign or altered. */
 export async function fetchOffsiteStep(progress: ProgressTracker, deployment: string, remote: string): Promise<string> {
-  if (!remote) throw ApplicationFailure.create({ type: 'BadInputError', nonRetryable: true, message: 'name an off-site copy, or latest' });
+  if (!remote) throw failure('BadInputError', 'name an off-site copy, or latest');
   try {
     const fetched = await progress.step(
       FETCH_OFFSITE_STEP,
@@ -67,7 +68,7 @@ export async function fetchOffsiteStep(progress: ProgressTracker, deployment: st
     // A bucket that cannot be reached or refuses us (after the activity's retries) is, like
     // an unreachable database when an operation starts, found before anything is touched.
     if (isCancellation(err) || !failureTypes(err).some((t) => t === 'OffsiteUnavailable' || t === 'OffsiteRefused')) throw err;
-    throw ApplicationFailure.create({ type: 'BadInputError', nonRetryable: true, message: `${deepestMessage(err)}; nothing was changed` });
+    throw failure('BadInputError', `${deepestMessage(err)}; nothing was changed`);
   }
 }
 

@@ -1,17 +1,18 @@
 // `day2 backup` on a pgBackRest deployment: make sure WAL is archived (ALTER SYSTEM, and
 // the one restart archive_mode needs, behind a gate), the stanza exists and checks, then a
 // full / differential / incremental backup keyed by this run, then retention.
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
+import { GATES } from '../domain/gate-names';
+import { failure } from '../domain/failures';
 import { formatBytes } from '../domain/human-bytes';
 import type { PgbackrestBackupInput, PgbackrestBackupResult } from '../domain/pgbackrest';
 import { long, quick } from './activity-proxies';
-import { endCleanlyOnCancel } from './cancellation';
+import { cancellationLeaves, endCleanlyOnCancel } from './cancellation';
 import type { Gates } from './gate';
 import { reportOutcome } from './notify';
 import { beginOperation } from './operation';
 import type { ProgressTracker } from './progress';
 
-export const RESTART_FOR_ARCHIVING_GATE = 'restart-for-archiving';
 
 export const PGBACKREST_BACKUP_STEPS = [
   'Check the database server',
@@ -27,7 +28,7 @@ export async function pgbackrestBackup(input: PgbackrestBackupInput): Promise<Pg
   return reportOutcome(
     'backup',
     input.deployment,
-    () => endCleanlyOnCancel(progress, () => steps(input, progress, gates), () => 'no backup was taken'),
+    () => endCleanlyOnCancel(progress, cancellationLeaves('no backup was taken'), () => steps(input, progress, gates)),
     (r) => ({ ok: r.outcome === 'backed-up', detail: progress.snapshot.outcome ?? '' }),
   );
 }
@@ -44,7 +45,7 @@ async function steps(input: PgbackrestBackupInput, progress: ProgressTracker, ga
   } else {
     if (!input.yes) {
       const decision = await gates.wait('Restart PostgreSQL for archiving', {
-        name: RESTART_FOR_ARCHIVING_GATE,
+        name: GATES.restartForArchiving,
         question: `Restart PostgreSQL (${prepared.dataDir}) so ${prepared.needsRestart.join(', ')} take effect? Every connection is dropped for the few seconds of the restart.`,
         timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
         defaultOutcome: 'reject',
@@ -92,4 +93,4 @@ async function steps(input: PgbackrestBackupInput, progress: ProgressTracker, ga
   return { outcome: 'backed-up', backup, reused, expired, archiving };
 }
 
-const badInput = (message: string) => ApplicationFailure.create({ type: 'BadInputError', nonRetryable: true, message });
+const badInput = (message: string) => failure('BadInputError', message);

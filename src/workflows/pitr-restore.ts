@@ -3,13 +3,13 @@
 // only then are the services and the cluster stopped for the swap (two renames), and the
 // previous data directory is kept as `<dataDir>.pre-restore-<stamp>`.
 import { workflowInfo } from '@temporalio/workflow';
+import { GATES } from '../domain/gate-names';
 import { describeTarget, type PitrRestoreInput, type PitrRestoreResult } from '../domain/pgbackrest';
 import { long, quick } from './activity-proxies';
-import { endCleanlyOnCancel, uninterruptible } from './cancellation';
+import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, type WhatCancellationLeaves } from './cancellation';
 import type { Gates } from './gate';
 import { beginOperation, compactStamp } from './operation';
 import type { ProgressTracker } from './progress';
-import { CONFIRM_RESTORE_GATE } from './restore';
 
 export const PITR_RESTORE_STEPS = [
   'Plan restore',
@@ -26,13 +26,11 @@ export const PITR_RESTORE_STEPS = [
 
 export async function pitrRestore(input: PitrRestoreInput): Promise<PitrRestoreResult> {
   const { progress, gates } = beginOperation('restore', input.deployment, [...PITR_RESTORE_STEPS]);
-  const swapped: { keptAs?: string } = {};
-  return endCleanlyOnCancel(progress, () => steps(input, progress, gates, swapped), () =>
-    swapped.keptAs ? `the restored data directory is live (previous kept as ${swapped.keptAs})` : 'nothing was changed',
-  );
+  const leaves = cancellationLeaves('nothing was changed');
+  return endCleanlyOnCancel(progress, leaves, () => steps(input, progress, gates, leaves));
 }
 
-async function steps(input: PitrRestoreInput, progress: ProgressTracker, gates: Gates, swapped: { keptAs?: string }): Promise<PitrRestoreResult> {
+async function steps(input: PitrRestoreInput, progress: ProgressTracker, gates: Gates, leaves: WhatCancellationLeaves): Promise<PitrRestoreResult> {
   const { deployment, target } = input;
   const stamp = compactStamp(workflowInfo().startTime);
   const what = describeTarget(target);
@@ -45,7 +43,7 @@ async function steps(input: PitrRestoreInput, progress: ProgressTracker, gates: 
     progress.skip('Confirm restore', `confirmed up front (--yes); loses ${plan.loses}`);
   } else {
     const decision = await gates.wait('Confirm restore', {
-      name: CONFIRM_RESTORE_GATE,
+      name: GATES.confirmRestore,
       question: `Restore ${deployment}'s whole cluster to ${what} (from backup ${plan.backup.label})? Lost: ${plan.loses}. The current data directory is kept aside.`,
       timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
       defaultOutcome: 'reject',
@@ -88,7 +86,7 @@ async function steps(input: PitrRestoreInput, progress: ProgressTracker, gates: 
         async () => (await quick.swapInRestoredDataDir.executeWithOptions({ summary: `Rename the live data directory aside, ${newDir} into its place` }, [{ deployment, stamp }])).keptAs,
         (k) => `previous data directory kept as ${k}`,
       );
-      swapped.keptAs = kept;
+      leaves.now = `the restored data directory is live (previous kept as ${kept})`;
       await progress.step(
         'Start PostgreSQL',
         () => long.startLiveCluster.executeWithOptions({ summary: 'pg_ctl start the restored cluster; wait for it to reach the target and promote' }, [{ deployment }]),

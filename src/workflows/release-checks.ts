@@ -1,6 +1,6 @@
 // The checks that end an upgrade and a rollback: preflight, then the version the running
 // service reports. A failure is an ApplicationFailure naming what was expected.
-import { ApplicationFailure } from '@temporalio/workflow';
+import { failure } from '../domain/failures';
 import type { CheckResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
 
@@ -22,11 +22,7 @@ export async function runPreflight(deployment: string): Promise<CheckResult[]> {
   const results = await preflightChecks(deployment);
   const failed = results.filter((c) => !c.ok);
   if (failed.length) {
-    throw ApplicationFailure.create({
-      type: 'PreflightFailed',
-      message: `preflight failed: ${failedChecksText(results)}`,
-      nonRetryable: true,
-    });
+    throw failure('PreflightFailed', `preflight failed: ${failedChecksText(results)}`);
   }
   return results;
 }
@@ -38,11 +34,7 @@ export async function verifyServiceVersion(deployment: string, expected: string)
   ]);
   if (reported === null) return 'no version endpoint configured (health.version): not checked';
   if (reported !== expected) {
-    throw ApplicationFailure.create({
-      type: 'VersionMismatch',
-      message: `the version endpoint reports ${reported}, expected ${expected}`,
-      nonRetryable: true,
-    });
+    throw failure('VersionMismatch', `the version endpoint reports ${reported}, expected ${expected}`);
   }
   return `reports ${reported}`;
 }

@@ -1,12 +1,14 @@
 // restore.sh as a workflow, safer: the archive is verified before anything destructive;
 // the backup is restored into a staging database while the service still runs; the swap
 // is one short step that keeps the live database as `<db>_pre_restore_<stamp>`.
-import { ActivityCancellationType, ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
-import { failureType } from '../domain/failure-chain';
+import { ActivityCancellationType, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { failure } from '../domain/failures';
+import { deepestMessage, failureType } from '../domain/failure-chain';
+import { GATES } from '../domain/gate-names';
 import { formatBytes } from '../domain/human-bytes';
-import type { KeptCopies, RestoreInput, RestoreResult } from '../domain/types';
+import type { BackupManifest, CheckResult, GateDecision, KeptCopies, RestoreInput, RestoreResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
-import { endCleanlyOnCancel, uninterruptible } from './cancellation';
+import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, type WhatCancellationLeaves } from './cancellation';
 import type { Gates } from './gate';
 import { beginOperation, compactStamp } from './operation';
 import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
@@ -25,51 +27,91 @@ export const RESTORE_STEPS = [
   'Verify restored data',
 ] as const;
 
-export const CONFIRM_RESTORE_GATE = 'confirm-restore';
-
 export async function restore(input: RestoreInput): Promise<RestoreResult> {
   const steps = input.remote ? [FETCH_OFFSITE_STEP, ...RESTORE_STEPS] : [...RESTORE_STEPS];
   const { progress, gates } = beginOperation('restore', input.deployment, steps);
-  // What a cancellation leaves: nothing changed until the restored database is swapped in.
-  const swapped: { keptAs?: string } = {};
-  return endCleanlyOnCancel(progress, () => restoreSteps(input, progress, gates, swapped), () =>
-    swapped.keptAs ? `the backup is live (previous data kept as ${swapped.keptAs}) but was not verified` : 'nothing was changed',
-  );
+  // Nothing changed until the restored database is swapped in (swapStep says what then).
+  const leaves = cancellationLeaves('nothing was changed');
+  return endCleanlyOnCancel(progress, leaves, () => restoreSteps(input, progress, gates, leaves));
 }
 
-async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gates: Gates, swapped: { keptAs?: string }): Promise<RestoreResult> {
+/** One restore's names, fixed at its start. */
+interface RestorePlan {
+  deployment: string;
+  file: string;
+  live: string;
+  stagingDb: string;
+  keepAs: string;
+  stamp: string;
+}
+
+async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gates: Gates, leaves: WhatCancellationLeaves): Promise<RestoreResult> {
   const { deployment } = input;
-  const stamp = compactStamp(workflowInfo().startTime);
   // From the bucket: downloaded and verified into the backup directory, then the same path.
   const file = input.remote ? await fetchOffsiteStep(progress, deployment, input.remote) : input.file;
-  if (!file) throw ApplicationFailure.create({ type: 'BadInputError', nonRetryable: true, message: 'name the backup to restore, or an off-site copy (--remote)' });
+  if (!file) throw failure('BadInputError', 'name the backup to restore, or an off-site copy (--remote)');
 
-  const manifest = await progress.step(
+  const manifest = await beforeSwap(() => verifyBackupStep(progress, deployment, file));
+  const decision = await confirmRestore(input, progress, gates, file, manifest.createdAt);
+  if (decision && !decision.approve) {
+    progress.finish(`rejected by ${decision.by}: nothing was changed`);
+    return { outcome: 'rejected', file, checks: [], reason: decision.reason };
+  }
+
+  const stamp = compactStamp(workflowInfo().startTime);
+  const live = manifest.database;
+  const plan: RestorePlan = { deployment, file, live, stagingDb: `${live}_restore_${stamp}`, keepAs: `${live}_pre_restore_${stamp}`, stamp };
+  const staged = await beforeSwap(() => stageRestoreStep(progress, plan));
+  const keptAs = await swapStep(progress, plan, staged, leaves);
+  const checks = await verifyRestoredStep(progress, plan, keptAs);
+  // Every restore keeps its undo and nothing removes one: say how much is kept by now.
+  const kept = patched(PATCHES.countKeptCopies)
+    ? await quick.countKeptCopies.executeWithOptions({ summary: `Count the copies of replaced data kept for ${deployment}` }, [{ deployment }])
+    : undefined;
+  progress.finish(`restored ${file}; previous data kept as ${keptAs}${keptCopiesNote(kept)}`);
+  return { outcome: 'restored', file, keptAs, checks, kept };
+}
+
+/** A failure that left the live database untouched says so by its type, so a caller
+ * (rollback) can undo its own changes. A cancellation stays a cancellation. */
+function untouched(err: unknown): unknown {
+  if (isCancellation(err)) return err;
+  return failure('RestoreFailedBeforeSwap', `${deepestMessage(err)}; the live database is untouched`, err as Error);
+}
+
+async function beforeSwap<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw untouched(err);
+  }
+}
+
+function verifyBackupStep(progress: ProgressTracker, deployment: string, file: string): Promise<BackupManifest> {
+  return progress.step(
     'Verify backup',
     () => quick.verifyBackup.executeWithOptions({ summary: `Verify ${file}: manifest checksum and pg_restore --list` }, [{ deployment, file }]),
     (m) => `${m.file}: ${m.tocEntries} TOC entries, taken ${m.createdAt}`,
   );
+}
 
+/** The decision at the confirm-restore gate; none when confirmed up front (--yes). */
+async function confirmRestore(input: RestoreInput, progress: ProgressTracker, gates: Gates, file: string, takenAt: string): Promise<GateDecision | undefined> {
   if (input.yes) {
     progress.skip('Confirm restore', 'confirmed up front (--yes)');
-  } else {
-    const decision = await gates.wait('Confirm restore', {
-      name: CONFIRM_RESTORE_GATE,
-      question: `Replace all data of ${deployment} with ${file} (taken ${manifest.createdAt})? Everything written since is lost (the current database is kept aside).`,
-      timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
-      defaultOutcome: 'reject',
-    });
-    if (!decision.approve) {
-      progress.finish(`rejected by ${decision.by}: nothing was changed`);
-      return { outcome: 'rejected', file, checks: [], reason: decision.reason };
-    }
+    return undefined;
   }
+  return gates.wait('Confirm restore', {
+    name: GATES.confirmRestore,
+    question: `Replace all data of ${input.deployment} with ${file} (taken ${takenAt})? Everything written since is lost (the current database is kept aside).`,
+    timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
+    defaultOutcome: 'reject',
+  });
+}
 
-  const live = manifest.database;
-  const stagingDb = `${live}_restore_${stamp}`;
-  const keepAs = `${live}_pre_restore_${stamp}`;
-
-  const staged = await progress.step(
+/** True when restored into the staging database; false when the role cannot create one. */
+function stageRestoreStep(progress: ProgressTracker, { deployment, file, stagingDb }: RestorePlan): Promise<boolean> {
+  return progress.step(
     'Restore into staging database',
     async () => {
       try {
@@ -89,52 +131,63 @@ async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gate
     },
     (ok) => (ok ? stagingDb : 'role cannot create databases: will restore in place after a safety dump'),
   );
+}
 
-  /** The swap and the in-place restore are all-or-nothing: when one fails, the live
-   * database is as it was, so drop the staging copy and bring the service back on it
-   * before reporting the failure. */
-  const swapOrRecover = async (swap: () => Promise<string>): Promise<string> => {
-    try {
-      return await swap();
-    } catch (err) {
-      if (staged) await quick.dropDatabaseIfExists.executeWithOptions({ summary: `Clean up ${stagingDb}` }, [{ deployment, name: stagingDb }]);
-      await quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services again on the untouched database` }, [{ deployment }]);
-      throw err;
-    }
-  };
-
-  // Stopped services are started again whatever happens: a cancellation that arrives
-  // during these three steps takes effect after them.
-  const keptAs = await uninterruptible(async () => {
-    await progress.step('Stop services', () =>
-      quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s API and worker` }, [{ deployment, scope: 'all' }]),
+/** Stop services, swap, start services; returns where the previous data is kept. Stopped
+ * services are started again whatever happens: a cancellation that arrives during these
+ * three steps takes effect after them. */
+function swapStep(progress: ProgressTracker, plan: RestorePlan, staged: boolean, leaves: WhatCancellationLeaves): Promise<string> {
+  const { deployment } = plan;
+  return uninterruptible(async () => {
+    await beforeSwap(() =>
+      progress.step('Stop services', () =>
+        quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s API and worker` }, [{ deployment, scope: 'all' }]),
+      ),
     );
-
     const kept = await progress.step(
       'Swap in restored database',
-      () => swapOrRecover(async () => {
-        if (staged) {
-          await quick.swapInRestoredDatabase.executeWithOptions(
-            { summary: `Terminate connections; rename ${live} → ${keepAs}, ${stagingDb} → ${live}` },
-            [{ deployment, stagingDb, keepAs }],
-          );
-          return keepAs;
-        }
-        const safetyFile = `${deployment}-pre-restore-${stamp}.dump`;
-        await long.restoreInPlace.executeWithOptions({ summary: `Safety dump to ${safetyFile}, then pg_restore --clean into ${live}` }, [
-          { deployment, file, safetyFile },
-        ]);
-        return safetyFile;
-      }),
+      () => swapOrRecover(plan, staged, () => (staged ? swapInStaged(plan) : restoreInPlace(plan))),
       (previous) => `previous data kept as ${previous}`,
     );
-    swapped.keptAs = kept;
-
+    leaves.now = `the backup is live (previous data kept as ${kept}) but was not verified`;
     await progress.step('Start services', () =>
       quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services` }, [{ deployment }]),
     );
     return kept;
   });
+}
+
+/** The swap and the in-place restore are all-or-nothing: when one fails, the live
+ * database is as it was, so drop the staging copy and bring the service back on it
+ * before reporting the failure. */
+async function swapOrRecover({ deployment, stagingDb }: RestorePlan, staged: boolean, swap: () => Promise<string>): Promise<string> {
+  try {
+    return await swap();
+  } catch (err) {
+    if (staged) await quick.dropDatabaseIfExists.executeWithOptions({ summary: `Clean up ${stagingDb}` }, [{ deployment, name: stagingDb }]);
+    await quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services again on the untouched database` }, [{ deployment }]);
+    throw untouched(err);
+  }
+}
+
+async function swapInStaged({ deployment, live, stagingDb, keepAs }: RestorePlan): Promise<string> {
+  await quick.swapInRestoredDatabase.executeWithOptions(
+    { summary: `Terminate connections; rename ${live} → ${keepAs}, ${stagingDb} → ${live}` },
+    [{ deployment, stagingDb, keepAs }],
+  );
+  return keepAs;
+}
+
+async function restoreInPlace({ deployment, live, file, stamp }: RestorePlan): Promise<string> {
+  const safetyFile = `${deployment}-pre-restore-${stamp}.dump`;
+  await long.restoreInPlace.executeWithOptions({ summary: `Safety dump to ${safetyFile}, then pg_restore --clean into ${live}` }, [
+    { deployment, file, safetyFile },
+  ]);
+  return safetyFile;
+}
+
+/** Readiness, then the post-restore checks; a failed check fails the restore. */
+async function verifyRestoredStep(progress: ProgressTracker, { deployment, file }: RestorePlan, keptAs: string): Promise<CheckResult[]> {
   await progress.step(
     'Wait for readiness',
     () => long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready` }, [
@@ -153,18 +206,9 @@ async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gate
   const failed = checks.filter((c) => !c.ok);
   if (failed.length) {
     progress.finish(`restored, but verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
-    throw ApplicationFailure.create({
-      type: 'VerificationFailed',
-      message: `restored ${file}, but verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}. The previous data is kept as ${keptAs}.`,
-      nonRetryable: true,
-    });
+    throw failure('VerificationFailed', `restored ${file}, but verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}. The previous data is kept as ${keptAs}.`);
   }
-  // Every restore keeps its undo and nothing removes one: say how much is kept by now.
-  const kept = patched(PATCHES.countKeptCopies)
-    ? await quick.countKeptCopies.executeWithOptions({ summary: `Count the copies of replaced data kept for ${deployment}` }, [{ deployment }])
-    : undefined;
-  progress.finish(`restored ${file}; previous data kept as ${keptAs}${keptCopiesNote(kept)}`);
-  return { outcome: 'restored', file, keptAs, checks, kept };
+  return checks;
 }
 
 /** `; 3 kept copies of replaced data take 1.2 GiB in all`, or nothing when none is known. */

@@ -7,13 +7,15 @@
 // and they must come up as the target release on the restored database — never the newer
 // release on an older schema.
 import { executeChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { CONFIRM_ROLLBACK_GATE, type RollbackInput, type RollbackResult } from '../domain/release-types';
+import { GATES } from '../domain/gate-names';
+import type { RollbackInput, RollbackResult } from '../domain/release-types';
+import { hasFailureType } from '../domain/failure-chain';
 import { TARGET_VERSION } from '../domain/search-attributes';
-import type { BackupManifest } from '../domain/types';
+import type { BackupManifest, GateDecision } from '../domain/types';
 import { isVersion } from '../domain/version';
 import { childWorkflowId } from '../domain/workflow-ids';
 import { long, quick } from './activity-proxies';
-import { endCleanlyOnCancel, uninterruptible, watchCancellation } from './cancellation';
+import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, watchCancellation, type WhatCancellationLeaves } from './cancellation';
 import { failedActivityOfChild, humanDuration, refuse } from './failures';
 import type { Gates } from './gate';
 import { beginOperation } from './operation';
@@ -32,54 +34,28 @@ export const ROLLBACK_STEPS = [
   'Verify version',
 ] as const;
 
-/** Activities of the restore child that fail before its swap: the live database is intact. */
-const BEFORE_SWAP = new Set(['verifyBackup', 'stageRestore', 'dropDatabaseIfExists', 'stopServices']);
-
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
   const steps = input.remote ? [FETCH_OFFSITE_STEP, ...ROLLBACK_STEPS] : [...ROLLBACK_STEPS];
   const { progress, gates } = beginOperation('rollback', input.deployment, steps, input.version);
-  const leaves = { state: 'nothing was changed' };
-  return endCleanlyOnCancel(progress, () => rollbackSteps(input, progress, gates, leaves), () => leaves.state);
+  const leaves = cancellationLeaves('nothing was changed');
+  return endCleanlyOnCancel(progress, leaves, () => rollbackSteps(input, progress, gates, leaves));
 }
 
 /** `day2 cancel` stops a rollback at once until it writes the release version; from there
  * (version, restore, restart, verify) it is finished first — stopping half-way would leave
  * the old release on the newer schema — and then ends CANCELLED, saying so. */
-async function rollbackSteps(input: RollbackInput, progress: ProgressTracker, gates: Gates, leaves: { state: string }): Promise<RollbackResult> {
+async function rollbackSteps(input: RollbackInput, progress: ProgressTracker, gates: Gates, leaves: WhatCancellationLeaves): Promise<RollbackResult> {
   const { deployment } = input;
   const cancel = watchCancellation();
-
-  // From the bucket: downloaded and verified into the backup directory, then the same path.
-  const fetched = input.remote ? await fetchOffsiteStep(progress, deployment, input.remote) : undefined;
-  const manifest = await progress.step('Locate backup', () => locateBackup(fetched ? { ...input, backup: fetched } : input), (m) => `${m.file}, taken ${m.createdAt}`);
-  const { from, target } = await progress.step(
-    'Resolve target version',
-    () => resolveTarget(input, manifest),
-    (r) => `${r.from ?? 'unknown'} → ${r.target} (${r.source})`,
-  );
-  // Known only now when --version was not given: let the Web UI and `day2 list` filter on it.
-  upsertSearchAttributes([{ key: TARGET_VERSION, value: target }]);
+  const { manifest, from, target } = await chooseBackupAndTarget(input, progress);
   // Workflow time (deterministic): what is lost is everything since the backup.
   const lostSince = () => Math.round((Date.now() - Date.parse(manifest.createdAt)) / 1000);
-  const lost = humanDuration(lostSince());
   const base = { from, version: target, backup: manifest.file, backupTakenAt: manifest.createdAt };
 
-  if (input.yes) {
-    progress.skip('Confirm rollback', input.reason ? `decided by the upgrade: ${input.reason}` : 'confirmed up front (--yes)');
-  } else {
-    const decision = await gates.wait('Confirm rollback', {
-      name: CONFIRM_ROLLBACK_GATE,
-      question:
-        `Roll ${deployment} back from ${from ?? 'an unknown release'} to ${target} by restoring ${manifest.file} ` +
-        `(taken ${manifest.createdAt}, ${lost} ago)? Everything written since the backup — the last ${lost} — is lost ` +
-        `(the current database is kept aside).`,
-      timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
-      defaultOutcome: 'reject',
-    });
-    if (!decision.approve) {
-      progress.finish(`rejected by ${decision.by}: nothing was changed`);
-      return { ...base, lostSeconds: 0, outcome: 'rejected', reason: decision.reason };
-    }
+  const decision = await confirmRollback(input, progress, gates, { manifest, from, target, lost: humanDuration(lostSince()) });
+  if (decision && !decision.approve) {
+    progress.finish(`rejected by ${decision.by}: nothing was changed`);
+    return { ...base, lostSeconds: 0, outcome: 'rejected', reason: decision.reason };
   }
 
   const pulled = await progress.step(
@@ -90,29 +66,71 @@ async function rollbackSteps(input: RollbackInput, progress: ProgressTracker, ga
       ]),
     (r) => (r.usedPresent ? `warning: ${r.warning}` : `pulled ${target}`),
   );
-  const { lostSeconds, restored } = await uninterruptible(async () => {
-    await progress.step('Write release version', () =>
-      quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${target} into the env file and the version file` }, [
-        { deployment, version: target },
-      ]),
-    );
-    const lostSeconds = lostSince();
-    const restored = await progress.step(
-      'Restore backup and restart',
-      () => restoreAndRestart(input, manifest.file, from, progress),
-      (r) => `restored ${r.file}; previous data kept as ${r.keptAs}; services restarted and ready`,
-    );
-    await progress.step('Verify version', () => verifyServiceVersion(deployment, target), (v) => v);
-    return { lostSeconds, restored };
-  });
+  const { lostSeconds, restored } = await uninterruptible(() => switchRelease(input, progress, { manifest, from, target }, lostSince));
 
   const done = `rolled back to ${target} from ${manifest.file}; the ${humanDuration(lostSeconds)} of changes since it are gone (kept as ${restored.keptAs}${keptCopiesNote(restored.kept)})`;
   if (cancel.requested) {
-    leaves.state = `the rollback had begun changing ${deployment}, so it was finished first: ${done}`;
+    leaves.now = `the rollback had begun changing ${deployment}, so it was finished first: ${done}`;
     throw cancel.requested;
   }
   progress.finish(done);
   return { ...base, lostSeconds, outcome: 'rolled-back', keptAs: restored.keptAs, kept: restored.kept, warning: pulled.warning, checks: restored.checks, reason: input.reason };
+}
+
+/** What the rollback restores and which release it runs. */
+interface RollbackPlan {
+  manifest: BackupManifest;
+  from: string | null;
+  target: string;
+}
+
+async function chooseBackupAndTarget(input: RollbackInput, progress: ProgressTracker): Promise<RollbackPlan> {
+  // From the bucket: downloaded and verified into the backup directory, then the same path.
+  const fetched = input.remote ? await fetchOffsiteStep(progress, input.deployment, input.remote) : undefined;
+  const manifest = await progress.step('Locate backup', () => locateBackup(fetched ? { ...input, backup: fetched } : input), (m) => `${m.file}, taken ${m.createdAt}`);
+  const { from, target } = await progress.step(
+    'Resolve target version',
+    () => resolveTarget(input, manifest),
+    (r) => `${r.from ?? 'unknown'} → ${r.target} (${r.source})`,
+  );
+  // Known only now when --version was not given: let the Web UI and `day2 list` filter on it.
+  upsertSearchAttributes([{ key: TARGET_VERSION, value: target }]);
+  return { manifest, from, target };
+}
+
+/** The decision at the confirm-rollback gate; none when decided up front (--yes, or by the upgrade). */
+async function confirmRollback(input: RollbackInput, progress: ProgressTracker, gates: Gates, { manifest, from, target, lost }: RollbackPlan & { lost: string }): Promise<GateDecision | undefined> {
+  if (input.yes) {
+    progress.skip('Confirm rollback', input.reason ? `decided by the upgrade: ${input.reason}` : 'confirmed up front (--yes)');
+    return undefined;
+  }
+  return gates.wait('Confirm rollback', {
+    name: GATES.confirmRollback,
+    question:
+      `Roll ${input.deployment} back from ${from ?? 'an unknown release'} to ${target} by restoring ${manifest.file} ` +
+      `(taken ${manifest.createdAt}, ${lost} ago)? Everything written since the backup — the last ${lost} — is lost ` +
+      `(the current database is kept aside).`,
+    timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
+    defaultOutcome: 'reject',
+  });
+}
+
+/** Write the release version, restore and restart, verify: run to their end together. */
+async function switchRelease(input: RollbackInput, progress: ProgressTracker, { manifest, from, target }: RollbackPlan, lostSince: () => number) {
+  const { deployment } = input;
+  await progress.step('Write release version', () =>
+    quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${target} into the env file and the version file` }, [
+      { deployment, version: target },
+    ]),
+  );
+  const lostSeconds = lostSince();
+  const restored = await progress.step(
+    'Restore backup and restart',
+    () => restoreAndRestart(input, manifest.file, from, progress),
+    (r) => `restored ${r.file}; previous data kept as ${r.keptAs}; services restarted and ready`,
+  );
+  await progress.step('Verify version', () => verifyServiceVersion(deployment, target), (v) => v);
+  return { lostSeconds, restored };
 }
 
 /** The backup named, verified; else the newest that verifies. */
@@ -162,8 +180,7 @@ async function restoreAndRestart(input: RollbackInput, file: string, from: strin
       args: [{ deployment, file, yes: true }],
     });
   } catch (err) {
-    const failedAt = failedActivityOfChild(err);
-    if (from && failedAt && BEFORE_SWAP.has(failedAt)) {
+    if (from && liveDatabaseUntouched(err)) {
       await quick.writeReleaseVersion.executeWithOptions({ summary: `Undo: write ${from} back` }, [{ deployment, version: from }]);
       await quick.startServices.executeWithOptions({ summary: `Make sure ${deployment} runs ${from} again` }, [{ deployment }]);
       progress.mark('Write release version', 'done', `undone: the restore failed before replacing the database; back to ${from}`);
@@ -171,3 +188,12 @@ async function restoreAndRestart(input: RollbackInput, file: string, from: strin
     throw err;
   }
 }
+
+/** The restore child says so by its failure type. Histories of restores that failed before
+ * that type existed name only the failed activity: those of its steps before the swap. */
+function liveDatabaseUntouched(err: unknown): boolean {
+  const failedAt = failedActivityOfChild(err);
+  return hasFailureType(err, 'RestoreFailedBeforeSwap') || (failedAt !== undefined && LEGACY_BEFORE_SWAP.has(failedAt));
+}
+
+const LEGACY_BEFORE_SWAP = new Set(['verifyBackup', 'stageRestore', 'dropDatabaseIfExists', 'stopServices']);

@@ -2,7 +2,7 @@
 // previous secret without losing a key: keys hashed under the new secret during the window
 // (a test key, say) are re-hashed back while both secrets are still accepted, and only then
 // is the new secret dropped. Runs to its end even if the workflow is cancelled meanwhile.
-import { ApplicationFailure } from '@temporalio/workflow';
+import { failure } from '../domain/failures';
 import type { ApiKeySecretPair } from '../domain/rotation';
 import type { CheckResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
@@ -22,13 +22,11 @@ export async function rollBackApiKeyRotation(
     return await uninterruptible(() => rollBack(deployment, pair, progress));
   } catch (err) {
     progress.finish(`rollback failed: ${errorMessage(err)}`);
-    throw ApplicationFailure.create({
-      type: 'RollbackFailed',
-      nonRetryable: true,
-      message:
-        `${why}, and the rollback failed: ${errorMessage(err)}. The env file names both secrets ` +
+    throw failure(
+      'RollbackFailed',
+      `${why}, and the rollback failed: ${errorMessage(err)}. The env file names both secrets ` +
         `(${pair.previousFp} and ${pair.currentFp}); the workflow's steps show how far it got.`,
-    });
+    );
   }
 }
 

@@ -5,7 +5,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import type { RotateSigningKeyInput, RotateSigningKeyResult } from '../domain/rotation';
 import { quick } from './activity-proxies';
-import { endCleanlyOnCancel, uninterruptible } from './cancellation';
+import { cancellationLeaves, endCleanlyOnCancel, uninterruptible } from './cancellation';
 import { beginOperation } from './operation';
 import { describeRestart, verifiedRestart } from './rotation-restart';
 
@@ -16,10 +16,11 @@ export async function rotateSigningKey(input: RotateSigningKeyInput): Promise<Ro
   const { deployment } = input;
   const { progress } = beginOperation('rotate-signing-key', deployment, [...ROTATE_SIGNING_KEY_STEPS]);
   const { workflowId, runId } = workflowInfo();
-  const where = { now: 'nothing was changed' };
+  const where = cancellationLeaves('nothing was changed');
 
   return endCleanlyOnCancel(
     progress,
+    where,
     async () => {
       // Written key and restart belong together: a cancellation takes effect after both.
       const rotation = await uninterruptible(() =>
@@ -42,6 +43,5 @@ export async function rotateSigningKey(input: RotateSigningKeyInput): Promise<Ro
       progress.finish(`rotated: new entries are signed with ${rotation.newKeyId}; ${rotation.oldKeyId} verifies older entries from the keyring`);
       return { outcome: 'rotated', ...rotation, checks: report.checks };
     },
-    () => where.now,
   );
 }

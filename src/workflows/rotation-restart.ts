@@ -2,7 +2,8 @@
 // so a written secret takes effect here. Stop and start are idempotent activities, so a
 // worker lost in the middle of a restart resumes it; readiness and the deployment's
 // `verify` checks say whether the service works with what was written.
-import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { isCancellation } from '@temporalio/workflow';
+import { failure } from '../domain/failures';
 import type { CheckResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
 import { uninterruptible } from './cancellation';
@@ -37,14 +38,10 @@ export function describeRestart(r: RestartReport): string {
 
 /** Throws a VerificationFailed (non-retryable) naming each failed check, with `then` saying
  * where that leaves the deployment and what to do. */
-export function assertChecksPassed(r: RestartReport, then: string): void {
+function assertChecksPassed(r: RestartReport, then: string): void {
   const failed = r.checks.filter((c) => !c.ok);
   if (!failed.length) return;
-  throw ApplicationFailure.create({
-    type: 'VerificationFailed',
-    nonRetryable: true,
-    message: `verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}. ${then}`,
-  });
+  throw failure('VerificationFailed', `verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}. ${then}`);
 }
 
 /** Restart, readiness and verify checks; any failure is a VerificationFailed whose message
@@ -55,7 +52,7 @@ export async function verifiedRestart(deployment: string, why: string, then: str
     report = await restartAndVerify(deployment, why);
   } catch (err) {
     if (isCancellation(err)) throw err;
-    throw ApplicationFailure.create({ type: 'VerificationFailed', nonRetryable: true, message: `${errorMessage(err)}. ${then}` });
+    throw failure('VerificationFailed', `${errorMessage(err)}. ${then}`);
   }
   assertChecksPassed(report, then);
   return report;

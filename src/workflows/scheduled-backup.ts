@@ -5,9 +5,9 @@
 // child and this run is skipped, saying why (and telling the webhook); the next scheduled
 // run tries again. An upgrade takes its own pre-upgrade backup, so nothing is lost by skipping.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { executeChild, patched } from '@temporalio/workflow';
+import { executeChild, patched, workflowInfo } from '@temporalio/workflow';
 import type { ScheduledBackupInput, ScheduledBackupResult } from '../domain/types';
-import { mutatingWorkflowId } from '../domain/workflow-ids';
+import { workflowIdOf } from '../domain/operations';
 import { backup } from './backup';
 import { pgbackrestBackup } from './pgbackrest-backup';
 import { notifySkipped } from './notify';
@@ -15,7 +15,7 @@ import { PATCHES } from '../domain/patches';
 
 export async function scheduledBackup(input: ScheduledBackupInput): Promise<ScheduledBackupResult> {
   const { deployment } = input;
-  const workflowId = mutatingWorkflowId(deployment);
+  const workflowId = workflowIdOf('backup', deployment, workflowInfo().startTime);
   try {
     if (input.pgbackrestType) {
       // The first pgBackRest backup waits at restart-for-archiving: take it by hand.

@@ -5,7 +5,7 @@
 // the run is skipped, saying why and telling the webhook, as a busy scheduled backup is.
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ScheduledDrillInput, ScheduledDrillResult } from '../domain/types';
-import { readOnlyWorkflowId } from '../domain/workflow-ids';
+import { workflowIdOf } from '../domain/operations';
 import { quick } from './activity-proxies';
 import { drill } from './dr-drill';
 import { pgbackrestDrill } from './pgbackrest-drill';
@@ -20,7 +20,7 @@ export async function scheduledDrill(input: ScheduledDrillInput): Promise<Schedu
     await notifySkipped('drill', deployment, skipDetail(input.schedule, reason));
     return { outcome: 'skipped', reason };
   }
-  const workflowId = readOnlyWorkflowId(deployment, 'drill', workflowInfo().startTime);
+  const workflowId = workflowIdOf('drill', deployment, workflowInfo().startTime);
   const result = input.pgbackrest
     ? await executeChild(pgbackrestDrill, { workflowId, args: [{ deployment, target: { kind: 'latest' as const } }], workflowExecutionTimeout: '6 hours' })
     : await executeChild(drill, { workflowId, args: [{ ...input.drill, deployment }], workflowExecutionTimeout: '6 hours' });

@@ -2,10 +2,10 @@
 // that fails leaves the service untouched); the pre-upgrade backup is the backup workflow
 // as a child; and a failure from the first stop on is answered by a rollback — after a
 // gate whose default on timeout is to roll back, or at once with `autoRollback: true`.
-import { ApplicationFailure, executeChild, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { executeChild, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { GATES } from '../domain/gate-names';
+import { failure } from '../domain/failures';
 import {
-  PROCEED_DESPITE_PREFLIGHT_GATE,
-  ROLLBACK_FAILED_UPGRADE_GATE,
   type RollbackResult,
   type UpgradeInput,
   type UpgradePolicy,
@@ -16,7 +16,7 @@ import { compareVersions, isVersion } from '../domain/version';
 import { childWorkflowId } from '../domain/workflow-ids';
 import { long, quick } from './activity-proxies';
 import { backup } from './backup';
-import { endCleanlyOnCancel, uninterruptible, watchCancellation } from './cancellation';
+import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, watchCancellation, type WhatCancellationLeaves } from './cancellation';
 import { deepestMessage, humanDuration, refuse } from './failures';
 import { beginOperation } from './operation';
 import type { Gates } from './gate';
@@ -50,8 +50,8 @@ const DEFAULT_PREFLIGHT_GATE_TIMEOUT_S = 30 * 60;
 export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
   const { progress, gates } = beginOperation('upgrade', input.deployment, [...UPGRADE_STEPS], input.version);
   // What a cancellation leaves, kept current as the upgrade goes (see upgradeSteps).
-  const leaves = { state: 'nothing on the service was changed' };
-  return endCleanlyOnCancel(progress, () => upgradeSteps(input, progress, gates, leaves), () => leaves.state);
+  const leaves = cancellationLeaves('nothing on the service was changed');
+  return endCleanlyOnCancel(progress, leaves, () => upgradeSteps(input, progress, gates, leaves));
 }
 
 /** `day2 cancel` ends an upgrade in a named state. Until the first stop it simply stops:
@@ -59,7 +59,7 @@ export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
  * half run is worse than either end); the cancellation takes effect at the next step
  * boundary by rolling back to the pre-upgrade backup — or, with --skip-backup, where there
  * is nothing to roll back to, once the upgrade has run to its end. */
-async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gates: Gates, leaves: { state: string }): Promise<UpgradeResult> {
+async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gates: Gates, leaves: WhatCancellationLeaves): Promise<UpgradeResult> {
   const { deployment, version: to } = input;
   const cancel = watchCancellation();
 
@@ -104,18 +104,18 @@ async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gate
     if (cancel.requested && taken) {
       const reason = isCancellation(err) ? `cancelled after '${current}'` : `cancelled; meanwhile ${current} failed: ${deepestMessage(err)}`;
       const result = await uninterruptible(() => rollBack(ctx, taken, reason));
-      leaves.state = `the upgrade was undone (${reason}): back on ${result.version}, data from ${result.backup}; the upgraded database is kept as ${result.keptAs}`;
-      progress.finish(`cancelled: ${leaves.state}`);
+      leaves.now = `the upgrade was undone (${reason}): back on ${result.version}, data from ${result.backup}; the upgraded database is kept as ${result.keptAs}`;
+      progress.finish(`cancelled: ${leaves.now}`);
       throw cancel.requested;
     }
     const reason = `${current} failed: ${deepestMessage(err)}`;
-    leaves.state = taken
+    leaves.now = taken
       ? `the failed upgrade is left as it is (${reason}); to undo it: day2 rollback --backup ${taken.file} --version ${from}`
       : `the failed upgrade is left as it is (${reason})`;
     return afterFailure({ ...ctx, reason });
   }
   if (cancel.requested) {
-    leaves.state = `there is no pre-upgrade backup (--skip-backup) to undo it with, so the upgrade ran to its end: ${deployment} runs ${to}`;
+    leaves.now = `there is no pre-upgrade backup (--skip-backup) to undo it with, so the upgrade ran to its end: ${deployment} runs ${to}`;
     throw cancel.requested;
   }
   progress.finish(`upgraded ${deployment} from ${from} to ${to}`);
@@ -155,7 +155,7 @@ async function preUpgradePreflight(input: UpgradeInput, progress: ProgressTracke
     );
   }
   const decision = await gates.wait(STEP, {
-    name: PROCEED_DESPITE_PREFLIGHT_GATE,
+    name: GATES.proceedDespitePreflight,
     question: `Preflight of ${deployment} failed before upgrading to ${to}: ${list}. Upgrade anyway? Reject to change nothing.`,
     timeoutSeconds: input.gateTimeoutSeconds ?? DEFAULT_PREFLIGHT_GATE_TIMEOUT_S,
     defaultOutcome: 'reject',
@@ -234,7 +234,7 @@ async function afterFailure(ctx: FailureContext): Promise<UpgradeResult> {
   } else {
     const since = humanDuration((Date.now() - Date.parse(taken.manifest.createdAt)) / 1000);
     const decision = await gates.wait(DECIDE_STEP, {
-      name: ROLLBACK_FAILED_UPGRADE_GATE,
+      name: GATES.rollbackFailedUpgrade,
       question:
         `The upgrade of ${deployment} to ${to} failed (${reason}). Roll back to ${from} by restoring ${taken.file} ` +
         `(taken ${since} ago)? Everything written since that backup is lost. Reject to leave it as it is and fix forward.`,
@@ -266,10 +266,6 @@ async function rollBack(ctx: Omit<FailureContext, 'reason'>, taken: BackupResult
   } catch (err) {
     if (isCancellation(err)) throw err;
     progress.finish(`upgrade to ${to} failed, and so did the rollback`);
-    throw ApplicationFailure.create({
-      type: 'RollbackFailed',
-      message: `${reason}; the rollback to ${from} from ${taken.file} failed too: ${deepestMessage(err)} (see ${rollbackId})`,
-      nonRetryable: true,
-    });
+    throw failure('RollbackFailed', `${reason}; the rollback to ${from} from ${taken.file} failed too: ${deepestMessage(err)} (see ${rollbackId})`);
   }
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { tableChecksums } from '../../src/activities/table-checksums';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import { startPgbackrestE2E, type PgbackrestE2E } from '../harness/pgbackrest';
 
 const NAME = 'pgbrcrash';

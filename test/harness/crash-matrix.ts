@@ -7,7 +7,7 @@
 // point the worker running the step's activity (found by its identity, `pid@host`) gets
 // SIGKILL; the other one carries on, and a replacement is started in the background for
 // the next case. Inside an activity the point is made exact by the test-only pause hook
-// (DAY2_TEST_PAUSE=@<control file>, src/activities/test-pause.ts): the worker sleeps there,
+// (DAY2_TEST_PAUSE=@<control file>, src/activities/interceptors/test-pause.ts): the worker sleeps there,
 // logging 'test pause', until it is killed.
 //
 // Two shortcuts keep a case to seconds, each doing at once what Temporal does by itself a
@@ -23,8 +23,8 @@ import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import YAML from 'yaml';
-import { fingerprint } from '../../src/activities/secret-fingerprint';
-import { tableChecksums } from '../../src/activities/table-checksums';
+import { fingerprint } from '../../src/activities/shared/secret-fingerprint';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import { decideUpdate, progressQuery } from '../../src/domain/messages';
 import { DEPLOYMENT, OPERATION } from '../../src/domain/search-attributes';
 import type { Operation, Progress } from '../../src/domain/types';
@@ -162,7 +162,7 @@ export async function endState(e2e: E2E, op?: CrashOperation): Promise<EndState>
 }
 
 async function databasesOf(e2e: E2E): Promise<string[]> {
-  const { withClient } = await import('../../src/activities/pg-connection');
+  const { withClient } = await import('../../src/activities/shared/pg-connection');
   const live = new URL(e2e.deployment.databaseUrl).pathname.slice(1);
   return withClient(e2e.pg.adminUrl, async (c) =>
     (await c.query<{ datname: string }>(`select datname from pg_database where datname like $1 order by 1`, [`${live}%`])).rows.map((r) => r.datname),

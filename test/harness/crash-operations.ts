@@ -1,7 +1,7 @@
 // The operations of the crash matrix (test/harness/crash-matrix.ts) and the deployment they
 // share: one ledger deployment, reset by each operation's `prepare` to that operation's
 // exact starting state. Used by the whole matrix (test/crash/crash-matrix.test.ts) and by
-// its smoke subset in `npm test` (test/crash-matrix-smoke.test.ts).
+// its smoke subset in `npm test` (test/e2e/crash-matrix-smoke.test.ts).
 //
 // Starting states are snapshots: the live database copied to a template database
 // (`CREATE DATABASE … TEMPLATE`, a file copy: fast, and byte-for-byte the same rows), the
@@ -39,10 +39,10 @@ import path from 'node:path';
 import { AbortMultipartUploadCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import YAML from 'yaml';
 import { must } from '../../examples/ledger-deployment';
-import { readEnvFile } from '../../src/activities/envfile';
-import { quoteIdent, withClient } from '../../src/activities/pg-connection';
-import { fingerprint } from '../../src/activities/secret-fingerprint';
-import { tableChecksums } from '../../src/activities/table-checksums';
+import { readEnvFile } from '../../src/envfile';
+import { quoteIdent, withClient } from '../../src/activities/shared/pg-connection';
+import { fingerprint } from '../../src/activities/shared/secret-fingerprint';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import type { RollbackInput, UpgradeInput } from '../../src/domain/release-types';
 import type { RotateApiKeySecretInput } from '../../src/domain/rotation';
 import type { BackupInput, RestoreInput } from '../../src/domain/types';

@@ -1,2 +1,2 @@
 // The same free-port finder the scratch PostgreSQL cluster uses.
-export { freeLoopbackPort as freePort } from '../../src/activities/scratch-cluster';
+export { freeLoopbackPort as freePort } from '../../src/lib/scratch-cluster';

@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { loadConfig } from '../../src/config';
 import { ensurePgbackrest } from '../../scripts/ensure-tools';
 import { repoState } from '../../src/activities/pgbackrest/info';
-import { withClient } from '../../src/activities/pg-connection';
+import { withClient } from '../../src/activities/shared/pg-connection';
 import type { PgbackrestConfig, PgbackrestRepoState } from '../../src/domain/pgbackrest';
 import { startE2E, type E2E } from './e2e';
 

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startScratchCluster } from '../../src/activities/scratch-cluster';
+import { startScratchCluster } from '../../src/lib/scratch-cluster';
 
 export interface PostgresCluster {
   /** URL of the maintenance database `postgres` as superuser. */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import YAML from 'yaml';
 import { LEDGER_CTL, recordTestSecrets } from '../../examples/ledger-deployment';
-import { readEnvFile } from '../../src/activities/envfile';
+import { readEnvFile } from '../../src/envfile';
 import { progressQuery } from '../../src/domain/messages';
 import type { Progress } from '../../src/domain/types';
 import type { E2E } from './e2e';

@@ -2,12 +2,12 @@
 // generate in $DAY2_TEST_SECRETS_FILE (see recordTestSecrets); e2e teardown also harvests
 // the env file's secrets, which catches values generated inside activities (rotations).
 // Tests on a private Temporal server export its histories to $DAY2_TEST_LOG_DIR before
-// it goes away. test/zz-secret-scan.test.ts, last in the run, scans all of it.
+// it goes away. test/after-all/secret-scan.test.ts, after every other file, scans all of it.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { recordTestSecrets } from '../../examples/ledger-deployment';
-import { parseEnvFile } from '../../src/activities/envfile';
+import { parseEnvFile } from '../../src/envfile';
 import { AesGcmPayloadCodec, isEncrypted } from '../../src/codec/aes-gcm-codec';
 import { parseKeyring } from '../../src/codec/keys';
 

@@ -18,7 +18,8 @@
 // closed by stop(), so don't give those to anything that must outlive the restart.
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { workflowSource } from '../../src/worker';
 import { ensureTemporalCli } from '../../scripts/ensure-tools';
 import { DAY2_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { freePort } from './free-port';
@@ -65,4 +66,16 @@ export async function startTemporal(opts: { dbFilename?: string; port?: number }
     nativeConnection: env.nativeConnection,
     stop: () => env.teardown(),
   };
+}
+
+/** A worker on its own connection to `temporal`, running the real workflows (the bundle
+ * scripts/test.ts built, else src/workflows) with the activities given: the workflow
+ * tests' worker. Closing the connection is the caller's, after the worker stopped. */
+export async function testWorker(
+  temporal: Pick<TestTemporal, 'address' | 'namespace'>,
+  opts: Pick<WorkerOptions, 'taskQueue' | 'activities'> & Partial<WorkerOptions>,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  const worker = await Worker.create({ connection, namespace: temporal.namespace, ...workflowSource(process.env.DAY2_WORKFLOW_BUNDLE), ...opts });
+  return { worker, connection };
 }

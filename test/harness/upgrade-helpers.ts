@@ -6,8 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import YAML from 'yaml';
-import { tableChecksums } from '../../src/activities/table-checksums';
-import { withClient } from '../../src/activities/pg-connection';
+import { tableChecksums } from '../../src/activities/shared/table-checksums';
+import { withClient } from '../../src/activities/shared/pg-connection';
 import { progressQuery } from '../../src/domain/messages';
 import type { E2E } from './e2e';
 

@@ -1,29 +1,28 @@
 // Off-site copy activities: upload and verify, list, download and verify, retention. Each
 // reads the bucket's credentials and the encryption key from the env file itself: no key
 // or secret passes through a workflow, its history or a log line (errors are masked).
-import { deploymentOf } from '../../config';
 import type { OffsiteOutcome, RemoteCopy } from '../../domain/offsite';
 import { BadInputError } from '../../domain/errors';
-import type { ActivityDeps } from '../deps';
-import { backupPaths, readManifest } from '../backup-files';
-import { keyringPath } from '../signing-keyring';
-import type { PauseHook } from '../test-pause';
+import type { ActivityDeps } from '../shared/deps';
+import { backupPaths, readManifest } from '../shared/backup-files';
+import { keyringPath } from '../secrets/signing-keyring';
+import type { PauseHook } from '../interceptors/test-pause';
 import { fetchRemoteCopy, type FetchOutcome } from './download';
 import { listRemoteCopies } from './list';
 import { applyRemoteRetention } from './retention';
 import { offsiteTarget } from './s3-client';
 import { uploadBackupCopy, uploadKeyring } from './upload';
 
-export function offsiteActivities({ config, logger }: ActivityDeps, pause?: PauseHook) {
+export function offsiteActivities({ resolve, logger }: ActivityDeps, pause?: PauseHook) {
   const target = async (deployment: string) => {
-    const d = deploymentOf(config, deployment);
+    const d = resolve(deployment);
     return { d, t: await offsiteTarget(d, deployment) };
   };
   return {
     /** Whether the deployment has a `backup.offsite` (read by the backup workflow, which
      * cannot read day2.yaml itself). */
     async offsiteConfigured(input: { deployment: string }): Promise<boolean> {
-      return Boolean(deploymentOf(config, input.deployment).backup.offsite);
+      return Boolean(resolve(input.deployment).backup.offsite);
     },
 
     /** Uploads `file` (a verified local backup) and the signing keyring, verifies the

@@ -4,10 +4,11 @@
 // credentials masked out of every message.
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../domain/failures';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import { ConfigError } from '../../config';
 import { offsitePrefix, type OffsiteConfig } from '../../domain/offsite';
-import { readEnvFile } from '../envfile';
+import { readEnvFile } from '../../envfile';
 import { parseEncryptionKey, type EncryptionKey } from './encryption';
 
 // The SDK warns on every process under Node 20 (it will need Node 22 from 2027); day2
@@ -90,7 +91,7 @@ export function s3Failure(t: Pick<OffsiteTarget, 'config' | 'bucket' | 'mask'>, 
     retryable = status === undefined;
   }
   message = t.mask(message);
-  return retryable ? ApplicationFailure.retryable(message, 'OffsiteUnavailable') : ApplicationFailure.nonRetryable(message, 'OffsiteRefused');
+  return failure(retryable ? 'OffsiteUnavailable' : 'OffsiteRefused', message);
 }
 
 function networkCode(err: unknown): string | undefined {

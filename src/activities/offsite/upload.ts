@@ -27,12 +27,12 @@ import {
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../../domain/failures';
 import { BackupInvalidError } from '../../domain/errors';
 import { remoteKeyringKey, remoteKeys, type RemoteManifest, type RemoteObjectRecord } from '../../domain/offsite';
 import type { BackupManifest } from '../../domain/types';
 import type { Logger } from '../../logger';
-import { beat } from '../heartbeat';
+import { beat } from '../shared/heartbeat';
 import { encryptedSize, encryptStream } from './encryption';
 import { isNotFound, s3Call, s3Failure, type OffsiteTarget } from './s3-client';
 import { parseRemoteManifest, remoteManifestOf } from './remote-manifest';
@@ -144,9 +144,9 @@ export async function uploadBackupCopy(
   const stored = await headObject(t, keys.object);
   const record = recordOf(keys.object, sent.result(), stored, t);
   if (!stored || !matchesRecord(stored, record)) {
-    throw ApplicationFailure.retryable(
-      `the copy of ${manifest.file} in ${t.where} does not match what was sent (size ${stored?.ContentLength ?? 'none'} vs ${record.sizeBytes}, checksum ${checksumOf(stored) ?? 'none'} vs ${record.serverChecksum})`,
+    throw failure(
       'OffsiteMismatch',
+      `the copy of ${manifest.file} in ${t.where} does not match what was sent (size ${stored?.ContentLength ?? 'none'} vs ${record.sizeBytes}, checksum ${checksumOf(stored) ?? 'none'} vs ${record.serverChecksum})`,
     );
   }
   await putManifest(t, keys.manifest, remoteManifestOf(t, manifest, record));

@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import { BadInputError } from '../../domain/errors';
 import type { ArchivingHealth, ClusterFacts, PgbackrestConfig } from '../../domain/pgbackrest';
-import { writeFileAtomic } from '../atomic-file';
-import { readEnvFile } from '../envfile';
-import { databaseTargetOf, quoteLiteral, withClient } from '../pg-connection';
+import { writeFileAtomic } from '../../lib/atomic-file';
+import { readEnvFile } from '../../envfile';
+import { databaseTargetOf, quoteLiteral, withClient } from '../shared/pg-connection';
 import { archiveCommandOf, clusterOwner, configFileOf } from './run';
 
 /** The stanza's pgbackrest.conf, rewritten only when it differs (the passphrase comes from

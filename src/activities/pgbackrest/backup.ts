@@ -3,7 +3,7 @@
 // first waits for a backup still running (its pgbackrest outlives the worker) and then
 // looks for that annotation, so one run makes one backup.
 import type { PgbackrestBackup, PgbackrestBackupType, PgbackrestConfig } from '../../domain/pgbackrest';
-import { beat } from '../heartbeat';
+import { beat } from '../shared/heartbeat';
 import { repoState } from './info';
 import { pgbackrest } from './run';
 

@@ -9,8 +9,8 @@ import { execa } from 'execa';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import { BadInputError } from '../../domain/errors';
 import type { ClusterFacts, PgbackrestConfig } from '../../domain/pgbackrest';
-import { databaseTargetOf, withClient } from '../pg-connection';
-import { pgTool } from '../pg-tools';
+import { databaseTargetOf, withClient } from '../shared/pg-connection';
+import { pgTool } from '../../lib/pg-tools';
 import { clusterOwner } from './run';
 
 export function pgbackrestOf(d: DeploymentConfig, deployment: string): PgbackrestConfig {

@@ -5,10 +5,10 @@ import path from 'node:path';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import type { CheckResult, DrillResult } from '../../domain/types';
 import { describeTarget, type PgbackrestConfig, type RestoreTarget } from '../../domain/pgbackrest';
-import { drillPolicyChecks, rowCounts, tablesSummary } from '../dr-drill';
-import { databaseTargetOf, withDatabase } from '../pg-connection';
-import { freeLoopbackPort } from '../scratch-cluster';
-import { tableChecksums } from '../table-checksums';
+import { drillPolicyChecks, rowCounts, tablesSummary } from '../drill/dr-drill';
+import { databaseTargetOf, withDatabase } from '../shared/pg-connection';
+import { freeLoopbackPort } from '../../lib/scratch-cluster';
+import { tableChecksums } from '../shared/table-checksums';
 import { startClusterPrivately, stopCluster } from './cluster';
 import { discardNewDir, planPitr, restoreIntoNewDir, waitUntilPausedAtTarget } from './restore';
 

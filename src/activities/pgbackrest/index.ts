@@ -1,9 +1,8 @@
 // The pgBackRest method's activities (backup.method: pgbackrest). Each takes the deployment
 // name and reads its settings from the config; each is safe to run twice.
-import { deploymentOf } from '../../config';
 import type { ArchivingHealth, ClusterFacts, PgbackrestBackupType, PitrPlan, RestoreTarget } from '../../domain/pgbackrest';
 import { BadInputError } from '../../domain/errors';
-import type { ActivityDeps } from '../deps';
+import type { ActivityDeps } from '../shared/deps';
 import { archivingHealth, configureArchiving, writePgbackrestConf, type ArchivingChange } from './archiving';
 import { createStanzaAndCheck, expireBackups, takeBackup } from './backup';
 import { inspectCluster, pgbackrestOf, serverLogOf, startClusterAsBefore, stopCluster } from './cluster';
@@ -15,9 +14,9 @@ interface On {
   deployment: string;
 }
 
-export function pgbackrestActivities({ config, logger }: ActivityDeps) {
+export function pgbackrestActivities({ resolve, logger }: ActivityDeps) {
   const of = (deployment: string) => {
-    const d = deploymentOf(config, deployment);
+    const d = resolve(deployment);
     return { d, c: pgbackrestOf(d, deployment) };
   };
   return {
@@ -41,7 +40,7 @@ export function pgbackrestActivities({ config, logger }: ActivityDeps) {
       return { restarted: true };
     },
     async checkArchiving({ deployment }: On): Promise<ArchivingHealth> {
-      return archivingHealth(deploymentOf(config, deployment));
+      return archivingHealth(resolve(deployment));
     },
     /** `force`: archiving or the config file just changed, so check even a used stanza. */
     async createStanza({ deployment, force }: On & { force?: boolean }): Promise<string> {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { BadInputError } from '../../domain/errors';
 import type { PgbackrestConfig } from '../../domain/pgbackrest';
-import { activityCancellationSignal } from '../pg-programs';
+import { activityCancellationSignal } from '../shared/activity-context';
 
 export interface OsUser {
   uid?: number;

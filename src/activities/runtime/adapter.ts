@@ -2,14 +2,13 @@
 // the one place that spawns their processes. Adapters build commands; a CommandRunner runs
 // them. Tests swap the runner for a recording one, so the compose argv is checked without
 // a Docker engine.
-import { Context } from '@temporalio/activity';
+import { activityCancellationSignal } from '../shared/activity-context';
 import { execa } from 'execa';
 import type { Logger } from '../../logger';
-import { failureMessage, failureSummary, type KeptOutput, type OutputKeeper } from '../failure-text';
-import { beat } from '../heartbeat';
-import { redactCredentials } from '../mask-credentials';
+import { failureMessage, failureSummary, type KeptOutput, type OutputKeeper } from '../shared/failure-text';
+import { beat } from '../shared/heartbeat';
+import { redactCredentials } from '../../domain/mask-credentials';
 
-export { redactCredentials } from '../mask-credentials';
 
 export interface RuntimeAdapter {
   /** 'worker' before migrations; 'all' before a restore (a bundled database stays up). */
@@ -103,14 +102,6 @@ export function shellQuote(value: string): string {
   return /^[A-Za-z0-9._+:@\/=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-function cancelSignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined; // not in an activity (unit tests)
-  }
-}
-
 /** The real runner: execa, output captured and logged line by line. Only the command and
  * its output are logged — never `opts.env` (it carries database URLs) nor `opts.input`. */
 export function execaRunner(logger: Logger): CommandRunner {
@@ -130,7 +121,7 @@ export function execaRunner(logger: Logger): CommandRunner {
       // No input: stdin is closed, so a command that prompts fails instead of hanging.
       ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
       timeout: opts.timeoutMs,
-      cancelSignal: cancelSignal(),
+      cancelSignal: activityCancellationSignal(),
       reject: false,
       stdout: [logLine('debug')],
       stderr: [logLine('info')],

@@ -4,10 +4,10 @@
 // read afresh for every command (a rotation's new secret is seen by the next restart), as
 // the runbooks' `set -a; . ./.env` did; day2's own variables (a migration's owner URL) win.
 import { ConfigError } from '../../config';
-import { readEnvFile } from '../envfile';
+import { readEnvFile } from '../../envfile';
 import type { RuntimeConfig } from '../../domain/config-schema';
 import type { Logger } from '../../logger';
-import { tailLines } from '../tail-lines';
+import { tailLines } from '../shared/tail-lines';
 import {
   CommandFailedError,
   ReleaseUnavailableError,

@@ -3,7 +3,7 @@
 // migration URL is passed as `-e DATABASE_URL` (name only) with its value in the child env.
 import type { RuntimeConfig } from '../../domain/config-schema';
 import type { Logger } from '../../logger';
-import { readEnvFile } from '../envfile';
+import { readEnvFile } from '../../envfile';
 import {
   CommandFailedError,
   outputTail,

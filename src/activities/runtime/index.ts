@@ -1,19 +1,12 @@
-// Picks the adapter for a deployment's runtime. The runner is injectable so tests can
-// record the commands instead of running them. A command that fails keeps its whole output
-// in the deployment's `<backup.dir>/logs/`, and its error names the file.
-import type { DeploymentConfig } from '../../domain/config-schema';
-import type { Logger } from '../../logger';
-import { failedOutputKeeper } from '../failure-log';
-import { execaRunner, keepingFailedOutput, type CommandRunner, type RuntimeAdapter } from './adapter';
-import { commandsAdapter } from './commands';
-import { composeAdapter } from './compose';
+// What touches the running service: its runtime (stop, start, pull, migrate), its health
+// and version answers, and the release files beside it.
+import type { ActivityDeps } from '../shared/deps';
+import { healthActivities } from './health';
+import { releaseFileActivities } from './release-files';
+import type { CommandRunner } from './select';
+import { serviceActivities } from './service';
 
-export type { CommandRunner, RuntimeAdapter } from './adapter';
-export { CommandFailedError, ReleaseUnavailableError, execaRunner } from './adapter';
-
-export function runtimeFor(deployment: DeploymentConfig, logger: Logger, runner: CommandRunner = execaRunner(logger)): RuntimeAdapter {
-  const runtime = deployment.runtime;
-  const run = keepingFailedOutput(runner, failedOutputKeeper(deployment));
-  if (runtime.kind === 'commands') return commandsAdapter(runtime, run, logger, deployment.envFile);
-  return composeAdapter(runtime, run, logger, { imageVar: deployment.versionVar, envFile: deployment.envFile });
+/** `run` is for tests; the worker uses the execa runner. */
+export function runtimeActivities(deps: ActivityDeps, run?: CommandRunner) {
+  return { ...serviceActivities(deps, run), ...healthActivities(deps), ...releaseFileActivities(deps) };
 }

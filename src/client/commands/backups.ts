@@ -3,8 +3,6 @@
 // lists the bucket's copies instead (what a fresh host can restore).
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
-import type { RemoteCopy } from '../../domain/offsite';
-import type { BackupManifest } from '../../domain/types';
 import type { CliContext } from '../context';
 import { runReadOnly } from '../run-read-only';
 
@@ -20,7 +18,7 @@ export function registerBackupsCommand(program: Command, context: () => CliConte
       const deployment = defaultDeployment(ctx.config, opts.deployment);
       const offsite = ctx.config.deployments[deployment]?.backup.offsite;
       const listRemote = () =>
-        runReadOnly<RemoteCopy[]>(ctx, { workflowType: 'listOffsiteCopies', deployment, operation: 'offsite-copies', what: `list ${deployment}'s off-site copies`, input: { deployment } });
+        runReadOnly(ctx, { workflowType: 'listOffsiteCopies', deployment, operation: 'offsite-copies', what: `list ${deployment}'s off-site copies`, input: { deployment } });
 
       if (opts.remote) {
         const copies = await listRemote();
@@ -33,7 +31,7 @@ export function registerBackupsCommand(program: Command, context: () => CliConte
         return;
       }
 
-      const manifests = await runReadOnly<BackupManifest[]>(ctx, { workflowType: 'listBackups', deployment, operation: 'backups', what: `list ${deployment}'s backups`, input: { deployment } });
+      const manifests = await runReadOnly(ctx, { workflowType: 'listBackups', deployment, operation: 'backups', what: `list ${deployment}'s backups`, input: { deployment } });
       // With a bucket configured, say of each backup whether it has a copy there.
       let remote: Set<string> | undefined;
       let remoteProblem: string | undefined;

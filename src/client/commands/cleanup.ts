@@ -7,10 +7,10 @@ import { defaultDeployment } from '../../config';
 import { BadInputError } from '../../domain/errors';
 import { formatBytes } from '../../domain/human-bytes';
 import { humanAge, parseAge } from '../../domain/kept-copy-names';
-import type { KeptCopies, KeptCopy } from '../../domain/types';
+import type { KeptCopy } from '../../domain/types';
 import type { CliContext } from '../context';
 import { runReadOnly } from '../run-read-only';
-import { runOperation } from './operations';
+import { runOperation } from '../run-operation';
 
 interface CleanupOptions {
   deployment?: string;
@@ -48,7 +48,7 @@ export function registerCleanupCommand(program: Command, context: () => CliConte
     .action(async (opts: CleanupOptions) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const kept = await runReadOnly<KeptCopies>(ctx, {
+      const kept = await runReadOnly(ctx, {
         workflowType: 'listKeptCopies',
         deployment,
         operation: 'kept-copies',
@@ -84,7 +84,7 @@ export function registerCleanupCommand(program: Command, context: () => CliConte
           return;
         }
       }
-      process.exitCode = await runOperation(ctx, 'cleanup', 'cleanup', deployment, { deployment, names: chosen.map((c) => c.name) }, {});
+      process.exitCode = await runOperation(ctx, { operation: 'cleanup', workflowType: 'cleanup', deployment, input: { deployment, names: chosen.map((c) => c.name) } }, {});
     });
 }
 

@@ -5,7 +5,7 @@
 // webhook URL with its token, credentials in a URL) is redacted.
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { redactCredentials } from '../../activities/mask-credentials';
+import { redactCredentials } from '../../domain/mask-credentials';
 import { configPath, loadConfig, type Day2Config } from '../../config';
 import { loadKeyring } from '../../codec/keys';
 import { configJsonSchema } from '../../domain/config-json-schema';
@@ -16,7 +16,7 @@ const REDACTED = '[REDACTED]';
 const SECRET_VALUE_KEYS = new Set(['webhookUrl']);
 
 /** The config with secret values replaced; every string passes the URL-credential mask. */
-export function redactedConfig(value: unknown, key = ''): unknown {
+function redactedConfig(value: unknown, key = ''): unknown {
   if (typeof value === 'string') return SECRET_VALUE_KEYS.has(key) ? REDACTED : redactCredentials(value);
   if (Array.isArray(value)) return value.map((v) => redactedConfig(v));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactedConfig(v, k)]));

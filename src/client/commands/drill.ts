@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
 import { assertBareFileName } from '../../domain/backup-names';
 import { BadInputError, EXIT } from '../../domain/errors';
-import type { DrillInput, DrillResult } from '../../domain/types';
+import type { DrillInput } from '../../domain/types';
 import { parseRestoreTarget, type PgbackrestDrillInput } from '../../domain/pgbackrest';
 import { deploymentOf } from '../../config';
 import type { CliContext } from '../context';
@@ -32,7 +32,7 @@ export function registerDrillCommand(program: Command, context: () => CliContext
           throw new BadInputError((err as Error).message);
         }
         const input: PgbackrestDrillInput = { deployment, target };
-        const result = await runReadOnly<DrillResult>(ctx, { workflowType: 'pgbackrestDrill', deployment, operation: 'drill', what: `drill ${deployment}'s pgBackRest backups`, input, announce: true, timeout: '6 hours' });
+        const result = await runReadOnly(ctx, { workflowType: 'pgbackrestDrill', deployment, operation: 'drill', what: `drill ${deployment}'s pgBackRest backups`, input, announce: true, timeout: '6 hours' });
         for (const c of result.checks) ctx.say(renderCheck(c));
         ctx.say(result.ok ? `drill passed: ${result.file} restores (${result.restoreSeconds.toFixed(1)} s)` : `drill FAILED: ${result.file}`);
         ctx.json(result);
@@ -43,7 +43,7 @@ export function registerDrillCommand(program: Command, context: () => CliContext
       if (opts.backup !== undefined && opts.remote !== undefined) throw new BadInputError('give --backup or --remote, not both');
       const remote = opts.remote === undefined || opts.remote === 'latest' ? opts.remote : assertBareFileName(opts.remote);
       const input: DrillInput = { deployment, file: opts.backup === undefined ? undefined : assertBareFileName(opts.backup), ...(remote ? { remote } : {}) };
-      const result = await runReadOnly<DrillResult>(ctx, {
+      const result = await runReadOnly(ctx, {
         workflowType: 'drill',
         deployment,
         operation: 'drill',

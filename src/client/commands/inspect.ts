@@ -3,6 +3,7 @@ import { WorkflowFailedError, type Client, type WorkflowExecutionInfo } from '@t
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { InvalidArgumentError, type Command } from 'commander';
 import { BadInputError, EXIT } from '../../domain/errors';
+import { operationOf } from '../../domain/operations';
 import { DEPLOYMENT, OPERATION, WAITING_GATE } from '../../domain/search-attributes';
 import { mutatingWorkflowId } from '../../domain/workflow-ids';
 import type { CliContext } from '../context';
@@ -85,7 +86,7 @@ async function listRow(client: Client, wf: WorkflowExecutionInfo, now: Date) {
   return {
     workflowId: wf.workflowId,
     runId: wf.runId,
-    operation: wf.typedSearchAttributes.get(OPERATION) ?? wf.type,
+    operation: wf.typedSearchAttributes.get(OPERATION) ?? operationOf(wf.type) ?? wf.type,
     deployment: wf.typedSearchAttributes.get(DEPLOYMENT) ?? '',
     status: verdict.status,
     startTime: wf.startTime,

@@ -2,45 +2,11 @@
 import type { Command } from 'commander';
 import { assertBareFileName } from '../../domain/backup-names';
 import { BadInputError } from '../../domain/errors';
-import type { BackupInput, Operation, RestoreInput } from '../../domain/types';
+import type { BackupInput, RestoreInput } from '../../domain/types';
 import { parseRestoreTarget, type PgbackrestBackupInput, type PgbackrestBackupType, type PitrRestoreInput } from '../../domain/pgbackrest';
 import { defaultDeployment, deploymentOf } from '../../config';
 import type { CliContext } from '../context';
-import { follow, printOutcome } from '../follow';
-import { startOperation } from '../start-operation';
-
-export interface RunOptions {
-  deployment?: string;
-  detach?: boolean;
-}
-
-/** Starts `workflowType`, prints its Web UI link, follows unless --detach; returns the exit code. */
-export async function runOperation(
-  ctx: CliContext,
-  operation: Operation,
-  workflowType: string,
-  deployment: string,
-  input: unknown,
-  opts: RunOptions & { targetVersion?: string; waitIfBusy?: number },
-): Promise<number> {
-  const handle = await startOperation(ctx, {
-    operation,
-    workflowType,
-    deployment,
-    args: [input],
-    targetVersion: opts.targetVersion,
-    waitIfBusySeconds: opts.waitIfBusy,
-  });
-  ctx.say(`started ${operation} on ${deployment}: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
-  ctx.say(`  Web UI: ${ctx.uiLink(handle.workflowId, handle.firstExecutionRunId)}`);
-  if (opts.detach) {
-    ctx.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, status: 'STARTED' });
-    return 0;
-  }
-  const outcome = await follow(ctx, handle);
-  await printOutcome(ctx, handle, outcome);
-  return outcome.exitCode;
-}
+import { runOperation, type RunOptions } from '../run-operation';
 
 export function registerOperationCommands(program: Command, context: () => CliContext): void {
   program
@@ -59,12 +25,12 @@ export function registerOperationCommands(program: Command, context: () => CliCo
       const pgbackrest = deploymentOf(ctx.config, deployment).backup.pgbackrest;
       if (deploymentOf(ctx.config, deployment).backup.method === 'pgbackrest' && pgbackrest) {
         const input: PgbackrestBackupInput = { deployment, type: opts.type ?? pgbackrest.type, yes: opts.yes };
-        process.exitCode = await runOperation(ctx, 'backup', 'pgbackrestBackup', deployment, input, opts);
+        process.exitCode = await runOperation(ctx, { operation: 'backup', workflowType: 'pgbackrestBackup', deployment, input, waitIfBusySeconds: opts.waitIfBusy }, opts);
         return;
       }
       if (opts.type !== undefined) throw new BadInputError('--type is for backup.method pgbackrest', `${deployment} uses pg_dump`);
       const input: BackupInput = { deployment, keep: opts.keep };
-      process.exitCode = await runOperation(ctx, 'backup', 'backup', deployment, input, opts);
+      process.exitCode = await runOperation(ctx, { operation: 'backup', workflowType: 'backup', deployment, input, waitIfBusySeconds: opts.waitIfBusy }, opts);
     });
 
   program
@@ -97,17 +63,17 @@ export function registerOperationCommands(program: Command, context: () => CliCo
           throw new BadInputError((err as Error).message, 'nothing was changed');
         }
         const input: PitrRestoreInput = { deployment, target, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
-        process.exitCode = await runOperation(ctx, 'restore', 'pitrRestore', deployment, input, opts);
+        process.exitCode = await runOperation(ctx, { operation: 'restore', workflowType: 'pitrRestore', deployment, input }, opts);
         return;
       }
       const source = backupSource(file, opts.remote);
       const input: RestoreInput = { deployment, ...source, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
-      process.exitCode = await runOperation(ctx, 'restore', 'restore', deployment, input, opts);
+      process.exitCode = await runOperation(ctx, { operation: 'restore', workflowType: 'restore', deployment, input }, opts);
     });
 }
 
 /** A local backup's name, or an off-site copy's (`--remote NAME|latest`): exactly one. */
-export function backupSource(file: string | undefined, remote: string | undefined): { file?: string; remote?: string } {
+function backupSource(file: string | undefined, remote: string | undefined): { file?: string; remote?: string } {
   if (file !== undefined && remote !== undefined) throw new BadInputError('give a backup file or --remote, not both');
   if (remote !== undefined) return { remote: remote === 'latest' ? remote : assertBareFileName(remote) };
   if (file === undefined) throw new BadInputError('name the backup to restore', "'day2 backups' lists them; or --remote latest for the newest off-site copy");

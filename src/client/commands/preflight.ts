@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
 import { EXIT } from '../../domain/errors';
-import type { PreflightResult } from '../../domain/types';
 import type { CliContext } from '../context';
 import { renderCheck } from '../render-progress';
 import { runReadOnly } from '../run-read-only';
@@ -17,7 +16,7 @@ export function registerPreflightCommand(program: Command, context: () => CliCon
     .action(async (opts: { deployment?: string }) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const result = await runReadOnly<PreflightResult>(ctx, {
+      const result = await runReadOnly(ctx, {
         workflowType: 'preflight',
         deployment,
         operation: 'preflight',

@@ -18,7 +18,7 @@ export function registerProcessCommands(program: Command, context: () => CliCont
     .option('--data-dir <dir>', 'with --persistence postgres: where its PostgreSQL and config live', '.day2/temporal-postgres')
     .addHelpText('after', '\nExample:\n  day2 dev            # then open http://127.0.0.1:8233\n  day2 dev --persistence postgres')
     .action(async (opts: { port: number; uiPort: number; db: string; persistence: string; dataDir: string }) => {
-      const { ensureTemporalCli } = await import('../../../scripts/ensure-tools');
+      const { ensureTemporalCli } = await import('../../temporal-cli');
       const { isServerRunning, registerSearchAttributes, startDevServer } = await import('../../dev-server');
       const cliPath = await ensureTemporalCli();
       const address = `127.0.0.1:${opts.port}`;

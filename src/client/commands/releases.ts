@@ -6,13 +6,12 @@ import { defaultDeployment } from '../../config';
 import { assertBareFileName } from '../../domain/backup-names';
 import { BadInputError, EXIT } from '../../domain/errors';
 import type { RollbackInput, UpgradeInput, UpgradeResult } from '../../domain/release-types';
-import type { Operation } from '../../domain/types';
 import { assertVersion } from '../../domain/version';
 import type { CliContext } from '../context';
-import { follow, printOutcome } from '../follow';
+import type { FollowOutcome } from '../follow';
 import { verdictOf } from '../operation-verdict';
-import { startOperation } from '../start-operation';
-import { parseCount, type RunOptions } from './operations';
+import { runOperation, type RunOptions } from '../run-operation';
+import { parseCount } from './operations';
 
 /** The runbook's warning, printed whenever --skip-backup is used. */
 export const SKIP_BACKUP_WARNING =
@@ -62,7 +61,7 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
         gateTimeoutSeconds: opts.gateTimeout,
         askOnFailedPreflight: opts.askOnFailedPreflight,
       };
-      process.exitCode = await runReleaseOperation(ctx, 'upgrade', deployment, input, opts, version);
+      process.exitCode = await runOperation(ctx, { operation: 'upgrade', workflowType: 'upgrade', deployment, input, targetVersion: version }, opts, judgeUpgrade(deployment));
     });
 
   program
@@ -84,35 +83,17 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
       const input: RollbackInput = { deployment, version: opts.version, backup: opts.backup, remote: opts.remote, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
-      process.exitCode = await runReleaseOperation(ctx, 'rollback', deployment, input, opts, opts.version);
+      process.exitCode = await runOperation(ctx, { operation: 'rollback', workflowType: 'rollback', deployment, input, targetVersion: opts.version }, opts);
     });
 }
 
-/** runOperation's start–follow–print, plus: an upgrade that completed without upgrading
- * is a failure (exit 1) whose message is the workflow's own account. */
-async function runReleaseOperation(
-  ctx: CliContext,
-  operation: Operation,
-  deployment: string,
-  input: UpgradeInput | RollbackInput,
-  opts: RunOptions,
-  targetVersion?: string,
-): Promise<number> {
-  const handle = await startOperation(ctx, { operation, workflowType: operation, deployment, args: [input], targetVersion });
-  ctx.say(`started ${operation} on ${deployment}: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
-  ctx.say(`  Web UI: ${ctx.uiLink(handle.workflowId, handle.firstExecutionRunId)}`);
-  if (opts.detach) {
-    ctx.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, status: 'STARTED' });
-    return EXIT.ok;
-  }
-  const outcome = await follow(ctx, handle);
-  const result = outcome.result as UpgradeResult | undefined;
-  if (operation === 'upgrade' && result && result.outcome !== 'upgraded') {
-    // A rejected gate keeps follow's exit code 5; any other end but 'upgraded' is a failure.
+/** An upgrade that completed without upgrading is a failure (exit 1) whose message is the
+ * workflow's own account; a rejected gate keeps follow's exit code 5. */
+function judgeUpgrade(deployment: string) {
+  return (outcome: FollowOutcome) => {
+    const result = outcome.result as UpgradeResult | undefined;
+    if (!result || result.outcome === 'upgraded') return;
     if (result.outcome !== 'rejected') outcome.exitCode = EXIT.failed;
-    Object.assign(outcome, verdictOf(operation, deployment, outcome.status, result));
-  }
-  await printOutcome(ctx, handle, outcome);
-  return outcome.exitCode;
+    Object.assign(outcome, verdictOf('upgrade', deployment, outcome.status, result));
+  };
 }
-

@@ -2,15 +2,15 @@
 // workflow and follow it. Nothing secret passes through here — the activities generate
 // and write the secrets; the CLI sees and prints fingerprints.
 import type { Command } from 'commander';
+import { GATES } from '../../domain/gate-names';
 import { defaultDeployment } from '../../config';
 import {
-  COMMIT_ROTATION_GATE,
-  VERIFY_DUAL_SECRET_GATE,
   type RotateApiKeySecretInput,
   type RotateSigningKeyInput,
 } from '../../domain/rotation';
 import type { CliContext } from '../context';
-import { parseCount, runOperation, type RunOptions } from './operations';
+import { runOperation, type RunOptions } from '../run-operation';
+import { parseCount } from './operations';
 
 export function registerRotateCommands(program: Command, context: () => CliContext): void {
   const rotate = program
@@ -21,7 +21,7 @@ export function registerRotateCommands(program: Command, context: () => CliConte
     .command('api-key-secret')
     .description(
       'save the current API key secret as the previous one, write a new one, restart with both accepted; ' +
-        `gate ${VERIFY_DUAL_SECRET_GATE}; re-hash every key; restart and verify; gate ${COMMIT_ROTATION_GATE}; ` +
+        `gate ${GATES.verifyDualSecret}; re-hash every key; restart and verify; gate ${GATES.commitRotation}; ` +
         'remove the previous secret and restart',
     )
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
@@ -30,8 +30,8 @@ export function registerRotateCommands(program: Command, context: () => CliConte
     .addHelpText(
       'after',
       '\nExample:\n  day2 rotate api-key-secret --deployment ledger\n' +
-        `  day2 approve day2-ledger --gate ${VERIFY_DUAL_SECRET_GATE} --reason "integrations checked"\n` +
-        `  day2 approve day2-ledger --gate ${COMMIT_ROTATION_GATE} --reason "old secret no longer used"`,
+        `  day2 approve day2-ledger --gate ${GATES.verifyDualSecret} --reason "integrations checked"\n` +
+        `  day2 approve day2-ledger --gate ${GATES.commitRotation} --reason "old secret no longer used"`,
     )
     .action(async (opts: RunOptions & { gateTimeout?: number }) => {
       const ctx = context();
@@ -41,11 +41,11 @@ export function registerRotateCommands(program: Command, context: () => CliConte
       const input: RotateApiKeySecretInput = {
         deployment,
         gateTimeoutSeconds: {
-          [VERIFY_DUAL_SECRET_GATE]: timeoutOf(VERIFY_DUAL_SECRET_GATE),
-          [COMMIT_ROTATION_GATE]: timeoutOf(COMMIT_ROTATION_GATE),
+          [GATES.verifyDualSecret]: timeoutOf(GATES.verifyDualSecret),
+          [GATES.commitRotation]: timeoutOf(GATES.commitRotation),
         },
       };
-      process.exitCode = await runOperation(ctx, 'rotate-api-key-secret', 'rotateApiKeySecret', deployment, input, opts);
+      process.exitCode = await runOperation(ctx, { operation: 'rotate-api-key-secret', workflowType: 'rotateApiKeySecret', deployment, input }, opts);
     });
 
   rotate
@@ -58,6 +58,6 @@ export function registerRotateCommands(program: Command, context: () => CliConte
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
       const input: RotateSigningKeyInput = { deployment };
-      process.exitCode = await runOperation(ctx, 'rotate-signing-key', 'rotateSigningKey', deployment, input, opts);
+      process.exitCode = await runOperation(ctx, { operation: 'rotate-signing-key', workflowType: 'rotateSigningKey', deployment, input }, opts);
     });
 }

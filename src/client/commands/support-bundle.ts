@@ -2,7 +2,6 @@
 // file, logs and database are) into a tarball with every secret redacted.
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
-import type { SupportBundleResult } from '../../domain/types';
 import type { CliContext } from '../context';
 import { renderCheck } from '../render-progress';
 import { runReadOnly } from '../run-read-only';
@@ -16,7 +15,7 @@ export function registerSupportBundleCommand(program: Command, context: () => Cl
     .action(async (opts: { deployment?: string }) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const result = await runReadOnly<SupportBundleResult>(ctx, {
+      const result = await runReadOnly(ctx, {
         workflowType: 'supportBundle',
         deployment,
         operation: 'support-bundle',

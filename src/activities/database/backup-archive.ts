@@ -1,0 +1,51 @@
+// What `pg_restore --list` says about a custom-format archive: whether it is readable at
+// all (a truncated or corrupt file fails here), which database it was dumped from, and
+// which objects it holds. Reading the table of contents is fast: no data is decompressed.
+import { BackupInvalidError } from '../../domain/errors';
+import { runPgProgram } from '../shared/pg-programs';
+
+export interface ArchiveContents {
+  /** The database the archive was dumped from (its header's `dbname:`). */
+  dbname: string;
+  /** Entries `pg_restore --list` lists (schema objects and data sections). */
+  tocEntries: number;
+  /** `schema.table` of every table the archive creates. */
+  tables: string[];
+  /** `schema.name` of every view and materialized view the archive creates. */
+  views: string[];
+}
+
+export async function inspectArchive(file: string, name: string): Promise<ArchiveContents> {
+  let stdout: string;
+  try {
+    ({ stdout } = await runPgProgram({ tool: 'pg_restore', args: ['--list', file], what: `archive ${name}` }));
+  } catch (err) {
+    throw new BackupInvalidError(`${name} is not a readable pg_dump archive (truncated or corrupt?): ${(err as Error).message}`);
+  }
+  const contents = parseArchiveListing(stdout);
+  if (!contents.dbname) throw new BackupInvalidError(`${name}: pg_restore --list printed no archive header`);
+  if (contents.tocEntries === 0) {
+    throw new BackupInvalidError(`${name} lists no objects at all: restoring it would leave an empty database`);
+  }
+  return contents;
+}
+
+/** Pure: parses `pg_restore --list` output. Entry lines look like
+ * `215; 1259 16386 TABLE public accounts postgres`; header lines start with `;`. */
+export function parseArchiveListing(listing: string): ArchiveContents {
+  let dbname = '';
+  let tocEntries = 0;
+  const tables: string[] = [];
+  const views: string[] = [];
+  for (const line of listing.split('\n')) {
+    const header = /^;\s+dbname:\s*(.*)$/.exec(line);
+    if (header) dbname = header[1]!.trim();
+    if (!line.trim() || line.startsWith(';')) continue;
+    tocEntries++;
+    const table = /^\d+;\s+\d+\s+\d+\s+TABLE\s+(?!DATA\s)(\S+)\s+(\S+)\s/.exec(line);
+    if (table) tables.push(`${table[1]}.${table[2]}`);
+    const view = /^\d+;\s+\d+\s+\d+\s+(?:MATERIALIZED\s+)?VIEW\s+(?!DATA\s)(\S+)\s+(\S+)\s/.exec(line);
+    if (view) views.push(`${view[1]}.${view[2]}`);
+  }
+  return { dbname, tocEntries, tables, views };
+}

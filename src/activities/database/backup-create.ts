@@ -1,0 +1,193 @@
+// Takes a backup, idempotently per workflow run. The order of the steps is chosen so that
+// a crash at any point leaves either nothing under the final name, or a final dump whose
+// manifest is still under this run's partial name (the retry finishes the job), or the
+// finished pair. A final-named dump is never overwritten.
+//
+//   1. pg_dump -Fc → .<file>.<runId>.partial           (crash: retry starts over)
+//   2. pg_restore --list and SHA-256 of the partial,   (crash: retry starts over)
+//      side by side (the file is still in the page cache)
+//   3. manifest → .<file>.<runId>.manifest.partial     (crash: retry starts over)
+//   4. link partial dump → <file> (fails if it exists) (crash: retry sees <file> plus its
+//                                                        own partial manifest, finishes)
+//   5. rename partial manifest → <file>.manifest.json  (done: retry reuses)
+import { link, open, rename, rm, stat } from 'node:fs/promises';
+import { assertBareFileName } from '../../domain/backup-names';
+import type { DeploymentConfig } from '../../domain/config-schema';
+import { BackupInvalidError, BadInputError } from '../../domain/errors';
+import { transferProgress } from '../../domain/transfer-progress';
+import type { BackupManifest } from '../../domain/types';
+import { fsyncDirectory, PRIVATE_FILE_MODE } from '../../lib/atomic-file';
+import { inspectArchive } from './backup-archive';
+import {
+  backupPaths,
+  digestFile,
+  ensureBackupDir,
+  rememberDigest,
+  fileExists,
+  matchesManifest,
+  partialPaths,
+  readManifest,
+  writeManifest,
+  writePreUpgradeVersionFile,
+} from '../shared/backup-files';
+import type { DatabaseTarget } from '../shared/pg-connection';
+import { withClient } from '../shared/pg-connection';
+import { runPgProgram } from '../shared/pg-programs';
+
+export interface BackupRun {
+  deployment: string;
+  fileName: string;
+  workflowId: string;
+  runId: string;
+  createdAt: string;
+  appVersion?: string | null;
+  preUpgradeVersion?: string;
+}
+
+export interface BackupOutcome {
+  manifest: BackupManifest;
+  reused: boolean;
+}
+
+export async function ensureBackup(d: DeploymentConfig, target: DatabaseTarget, run: BackupRun): Promise<BackupOutcome> {
+  assertBareFileName(run.fileName);
+  if (!/^[A-Za-z0-9_-]+$/.test(run.runId)) throw new BadInputError(`run id '${run.runId}' cannot be part of a file name`);
+  const dir = d.backup.dir;
+  await ensureBackupDir(dir);
+
+  const outcome = (await resumeExisting(dir, run)) ?? { manifest: await dumpFresh(dir, target, run), reused: false };
+  // Also on reuse: a crash may have come between the manifest and this file.
+  if (run.preUpgradeVersion) await writePreUpgradeVersionFile(dir, run.preUpgradeVersion);
+  return outcome;
+}
+
+/** The result of an earlier attempt of this run, or undefined when nothing is there yet. */
+async function resumeExisting(dir: string, run: BackupRun): Promise<BackupOutcome | undefined> {
+  const final = backupPaths(dir, run.fileName);
+  if (!(await fileExists(final.dump))) return undefined;
+
+  const manifest = await readManifest(final.manifest).catch((err: Error) => {
+    throw new BadInputError(`backup ${run.fileName} already exists with an unreadable manifest (${err.message}); day2 never overwrites a backup`);
+  });
+  if (manifest) {
+    if (manifest.runId !== run.runId) {
+      throw new BadInputError(
+        `backup ${run.fileName} already exists (taken by workflow ${manifest.workflowId}); day2 never overwrites a backup`,
+        'start a new backup (it gets a new name) or move the file out of the backup directory',
+      );
+    }
+    if (!(await matchesManifest(final.dump, manifest))) {
+      throw new BackupInvalidError(`backup ${run.fileName} was taken by this run but no longer matches its manifest (changed on disk?)`);
+    }
+    return { manifest, reused: true };
+  }
+
+  // A final dump without a manifest: ours if our partial manifest describes it (crash
+  // between steps 4 and 5), else incomplete or foreign — and never ours to replace.
+  const partial = partialPaths(dir, run.fileName, run.runId);
+  const pending = await readManifest(partial.manifest).catch(() => undefined);
+  if (pending && (await matchesManifest(final.dump, pending))) {
+    await publishManifest(dir, partial.manifest, final.manifest);
+    await rm(partial.dump, { force: true });
+    return { manifest: pending, reused: true };
+  }
+  throw new BadInputError(
+    `${run.fileName} already exists in ${dir} without a manifest (an incomplete or foreign file); day2 never overwrites it`,
+    'move it out of the backup directory, or start a new backup',
+  );
+}
+
+async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun): Promise<BackupManifest> {
+  const final = backupPaths(dir, run.fileName);
+  const partial = partialPaths(dir, run.fileName, run.runId);
+  const { serverVersion, databaseBytes } = await withClient(target.ownerLiveUrl, async (c) => {
+    const { rows } = await c.query<{ server_version: string; size: string }>(`SELECT current_setting('server_version') AS server_version, pg_database_size(current_database())::text AS size`);
+    return { serverVersion: rows[0]?.server_version ?? 'unknown', databaseBytes: Number(rows[0]?.size ?? 0) };
+  });
+
+  // pg_dump truncates and fills the file we create: it is 0600 from its first byte.
+  await rm(partial.dump, { force: true });
+  await (await open(partial.dump, 'w', PRIVATE_FILE_MODE)).close();
+  let manifest: BackupManifest;
+  try {
+    await runPgProgram({
+      tool: 'pg_dump',
+      args: ['--format=custom', `--file=${partial.dump}`],
+      url: target.ownerLiveUrl,
+      what: `dump of ${target.label}`,
+      progress: dumpProgress(partial.dump, databaseBytes),
+    });
+    manifest = await describeDump(partial.dump, target, run, serverVersion);
+    await writeManifest(partial.manifest, manifest);
+  } catch (err) {
+    // A failed attempt leaves nothing behind that a retry would not discard anyway.
+    await rm(partial.dump, { force: true });
+    await rm(partial.manifest, { force: true });
+    throw err;
+  }
+  await publishDump(partial.dump, final.dump, run.fileName);
+  await publishManifest(dir, partial.manifest, final.manifest);
+  // Retention, moments later in this worker, need not read the file again (unless it changed).
+  await rememberDigest(final.dump, { sha256: manifest.sha256, sizeBytes: manifest.sizeBytes });
+  return manifest;
+}
+
+/** Verifies the fresh dump reads back (pg_restore --list) and builds its manifest. */
+async function describeDump(dumpPath: string, target: DatabaseTarget, run: BackupRun, serverVersion: string): Promise<BackupManifest> {
+  // pg_dump seeks back to rewrite the table of contents when it closes a custom archive,
+  // so the file can only be hashed once it is complete. Both reads run side by side.
+  const [contents, digest] = await Promise.all([inspectArchive(dumpPath, run.fileName), digestFile(dumpPath)]);
+  if (contents.dbname !== target.liveName) {
+    throw new BackupInvalidError(`the dump of ${target.label} says it is of database '${contents.dbname}'`);
+  }
+  return {
+    file: run.fileName,
+    deployment: run.deployment,
+    database: target.liveName,
+    serverVersion,
+    appVersion: run.appVersion ?? null,
+    sizeBytes: digest.sizeBytes,
+    sha256: digest.sha256,
+    createdAt: run.createdAt,
+    workflowId: run.workflowId,
+    runId: run.runId,
+    ...(run.preUpgradeVersion ? { preUpgradeVersion: run.preUpgradeVersion } : {}),
+    tocEntries: contents.tocEntries,
+  };
+}
+
+/** Heartbeat details while pg_dump writes: bytes so far against the database's size (the
+ * estimate: a compressed dump is usually smaller, so the estimate errs long). */
+function dumpProgress(file: string, databaseBytes: number): () => unknown {
+  const started = Date.now();
+  let done = 0;
+  return () => {
+    void stat(file).then(
+      (st) => (done = st.size),
+      () => {},
+    );
+    return transferProgress({ phase: 'dump', unit: 'bytes', done, total: databaseBytes || undefined, elapsedMs: Date.now() - started });
+  };
+}
+
+/** Gives the dump its final name without ever replacing a file of that name: link()
+ * fails with EEXIST where rename() would silently overwrite. */
+async function publishDump(partialDump: string, finalDump: string, fileName: string): Promise<void> {
+  try {
+    await link(partialDump, finalDump);
+    await rm(partialDump, { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new BadInputError(`backup ${fileName} appeared while it was being taken; day2 never overwrites a backup`);
+    // Filesystems without hard links: check, then rename (one mutating operation per
+    // deployment runs at a time, so nobody else races us for this name).
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw err;
+    if (await fileExists(finalDump)) throw new BadInputError(`backup ${fileName} appeared while it was being taken`);
+    await rename(partialDump, finalDump);
+  }
+}
+
+async function publishManifest(dir: string, partialManifest: string, finalManifest: string): Promise<void> {
+  await rename(partialManifest, finalManifest);
+  await fsyncDirectory(dir);
+}
