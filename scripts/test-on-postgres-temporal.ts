@@ -18,7 +18,7 @@ console.log(
   `test-on-postgres-temporal: ready in ${((Date.now() - started) / 1000).toFixed(1)} s (schema ${(t.schemaMs / 1000).toFixed(1)} s, ` +
     `server ${(t.serverMs / 1000).toFixed(1)} s); server log ${server.logFile}`,
 );
-let exitCode = 1;
+let exitCode: number;
 const forward = (signal: NodeJS.Signals) => process.on(signal, () => runner.kill(signal));
 const runner = execa(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/test.ts'), ...files], {
   cwd: root,

@@ -142,7 +142,6 @@ export async function endState(e2e: E2E, op?: CrashOperation): Promise<EndState>
   const backups: Array<[string, unknown]> = [];
   for (const f of files.filter((x) => x.endsWith('.manifest.json'))) {
     const { createdAt, workflowId, runId, sizeBytes, sha256, file, ...stable } = JSON.parse(readFileSync(path.join(d.backupDir, f), 'utf8'));
-    void createdAt, workflowId, runId, sizeBytes, sha256;
     backups.push([stamps(file), stable]);
   }
   const conformance = await fetch(`${d.baseUrl}/conformance`).then((r) => r.json() as Promise<Record<string, unknown>>).catch((): Record<string, unknown> => ({}));

@@ -81,7 +81,7 @@ export async function startS3(): Promise<TestS3> {
       if ((err as { name?: string }).name === 'NoSuchBucket') break;
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`versitygw did not start on ${endpoint}: ${stderr.trim().slice(-500)}`);
+        throw new Error(`versitygw did not start on ${endpoint}: ${stderr.trim().slice(-500)}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -60,7 +60,6 @@ export async function drillBackup(d: DeploymentConfig, input: DrillRun): Promise
 
     beat({ drill: 'checking' });
     const tables = rowCounts(await tableChecksums(url));
-    const count = Object.keys(tables).length;
     const missing = contents.tables.filter((t) => !(t in tables));
     checks.push({
       name: 'every table of the archive restored',

@@ -99,7 +99,7 @@ export function outputTail(result: Pick<RunResult, 'stdout' | 'stderr'>, mask: (
 
 /** Shell-quotes a value unless it is made of characters no shell treats specially. */
 export function shellQuote(value: string): string {
-  return /^[A-Za-z0-9._+:@\/=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9._+:@/=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The real runner: execa, output captured and logged line by line. Only the command and

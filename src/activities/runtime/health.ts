@@ -66,7 +66,7 @@ export function healthActivities(deps: ActivityDeps) {
       const budgetS = timeoutSeconds ?? d.health.timeoutSeconds;
       const started = Date.now();
       const deadline = started + budgetS * 1000;
-      let last = 'no answer yet';
+      let last: string;
       for (let attempt = 1; ; attempt++) {
         beat({ attempt });
         try {

@@ -41,7 +41,7 @@ export async function readKeyring(file: string): Promise<Keyring> {
   try {
     return keyringSchema.parse(JSON.parse(text));
   } catch (err) {
-    throw new Error(`keyring ${file} is not valid (${(err as Error).message.split('\n')[0]}); fix or move it before rotating`);
+    throw new Error(`keyring ${file} is not valid (${(err as Error).message.split('\n')[0]}); fix or move it before rotating`, { cause: err });
   }
 }
 

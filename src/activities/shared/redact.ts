@@ -87,7 +87,7 @@ const SHAPES: Array<[RegExp, (m: Record<string, string | undefined>) => string]>
   // password 'x' / PASSWORD "x" (PostgreSQL's messages and SQL)
   [new RegExp(String.raw`\b(?<head>passw(?:or)?d[ \t]+)${QUOTED}`, 'gi'), ({ head, q }) => `${head}${q}${REDACTED}${q}`],
   // A bearer token outside a header: long, and with a digit, unlike an English word.
-  [/\b(?<head>Bearer[ \t]+)(?=[A-Za-z._~+\/-]*\d)[A-Za-z0-9._~+\/-]{16,}=*/g, ({ head }) => `${head}${REDACTED}`],
+  [/\b(?<head>Bearer[ \t]+)(?=[A-Za-z._~+/-]*\d)[A-Za-z0-9._~+/-]{16,}=*/g, ({ head }) => `${head}${REDACTED}`],
   // AWS access key ids
   [/\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g, () => REDACTED],
 ];
