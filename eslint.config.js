@@ -14,7 +14,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       '@typescript-eslint/no-explicit-any': 'warn',
     },
   },
@@ -25,7 +28,10 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            ...NODE_IO.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'Workflows run in a deterministic sandbox: do I/O in an activity.' })),
+            ...NODE_IO.flatMap((m) => [m, `node:${m}`]).map((name) => ({
+              name,
+              message: 'Workflows run in a deterministic sandbox: do I/O in an activity.',
+            })),
             ...['pg', 'execa', 'pino', '@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map((name) => ({
               name,
               message: 'Workflows must not load I/O libraries or SDK parts other than @temporalio/workflow.',
@@ -33,7 +39,11 @@ export default tseslint.config(
             })),
           ],
           patterns: [
-            { group: ['../activities', '../activities/*', '../client/*', '../approver/*', '../config'], allowTypeImports: true, message: 'Workflows import activities, clients and config only as types.' },
+            {
+              group: ['../activities', '../activities/*', '../client/*', '../approver/*', '../config'],
+              allowTypeImports: true,
+              message: 'Workflows import activities, clients and config only as types.',
+            },
           ],
         },
       ],

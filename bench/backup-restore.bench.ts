@@ -185,7 +185,10 @@ function seedSql(ROWS: Rows): string {
 async function changeLiveData(url: string): Promise<void> {
   const { rowCount } = await sql(url, `UPDATE customers SET tier = tier + 10 WHERE id % 50 = 0`);
   if (!rowCount) throw new Error('changing the live data before a restore touched no rows');
-  await sql(url, `DELETE FROM audit.events WHERE id % 97 = 0; INSERT INTO orders (customer_id, status, total, created_at) VALUES (1, 'new', 1, now())`);
+  await sql(
+    url,
+    `DELETE FROM audit.events WHERE id % 97 = 0; INSERT INTO orders (customer_id, status, total, created_at) VALUES (1, 'new', 1, now())`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -246,8 +249,11 @@ async function main(): Promise<void> {
   const seedMs = now() - seedStarted;
   const [source, sourceInplace] = await Promise.all([tableChecksums(urls.swap), tableChecksums(urls.inplace)]);
   sameData('the two seeded databases', sourceInplace, source);
-  const { rows: sizeRows } = await sql(urls.swap, `SELECT pg_database_size(current_database())::bigint AS bytes, current_setting('server_version') AS version,
-      (SELECT count(*) FROM pg_indexes WHERE schemaname IN ('public', 'audit'))::int AS indexes`);
+  const { rows: sizeRows } = await sql(
+    urls.swap,
+    `SELECT pg_database_size(current_database())::bigint AS bytes, current_setting('server_version') AS version,
+      (SELECT count(*) FROM pg_indexes WHERE schemaname IN ('public', 'audit'))::int AS indexes`,
+  );
   const info = sizeRows[0] as { bytes: string; version: string; indexes: number };
   const totalRows = ROWS.customers + ROWS.orders + ROWS.events;
 
@@ -285,7 +291,9 @@ async function main(): Promise<void> {
     (err: unknown) => err as { type?: string; message?: string },
   );
   if (refused?.type !== 'NoCreateDb') {
-    throw new Error(`expected stageRestore to refuse the NOCREATEDB role with type NoCreateDb, got ${refused ? `${refused.type}: ${refused.message}` : 'success'}`);
+    throw new Error(
+      `expected stageRestore to refuse the NOCREATEDB role with type NoCreateDb, got ${refused ? `${refused.type}: ${refused.message}` : 'success'}`,
+    );
   }
 
   log(
@@ -312,7 +320,9 @@ async function main(): Promise<void> {
     const { dropped } = await acts.dropDatabaseIfExists({ deployment: 'swap', name: keepAs });
     if (!dropped) throw new Error(`swap run ${i}: the previous database was not kept as ${keepAs}`);
     swapRuns.push({ total: t2 - t0, window: t2 - t1, stage: t1 - t0 });
-    log(`  run ${i}  swap      stage ${duration(t1 - t0).padStart(9)}  swap ${duration(t2 - t1).padStart(9)}  total ${duration(t2 - t0).padStart(9)}`);
+    log(
+      `  run ${i}  swap      stage ${duration(t1 - t0).padStart(9)}  swap ${duration(t2 - t1).padStart(9)}  total ${duration(t2 - t0).padStart(9)}`,
+    );
   };
 
   const runInPlace = async (i: number) => {
@@ -320,7 +330,13 @@ async function main(): Promise<void> {
     // A new safety file each run: a reused one would skip the safety dump.
     const safetyFile = `inplace-pre-restore-${i}.dump`;
     const t0 = now();
-    const outcome = await acts.restoreInPlace({ deployment: 'inplace', file: file.inplace, safetyFile, workflowId: 'day2-bench', runId: `bench-inplace-${i}` });
+    const outcome = await acts.restoreInPlace({
+      deployment: 'inplace',
+      file: file.inplace,
+      safetyFile,
+      workflowId: 'day2-bench',
+      runId: `bench-inplace-${i}`,
+    });
     const t1 = now();
     if (outcome.safetyReused) throw new Error(`in-place run ${i}: the safety dump was reused, the run would not be comparable`);
     if (outcome.dropped.length) throw new Error(`in-place run ${i}: unexpectedly dropped ${outcome.dropped.join(', ')}`);
@@ -344,7 +360,11 @@ async function main(): Promise<void> {
     }
   }
 
-  const swap = { total: median(swapRuns.map((r) => r.total)), window: median(swapRuns.map((r) => r.window)), stage: median(swapRuns.map((r) => r.stage!)) };
+  const swap = {
+    total: median(swapRuns.map((r) => r.total)),
+    window: median(swapRuns.map((r) => r.window)),
+    stage: median(swapRuns.map((r) => r.stage!)),
+  };
   const inplace = { total: median(inplaceRuns.map((r) => r.total)), window: median(inplaceRuns.map((r) => r.window)) };
 
   const rows: Array<[string, string, string]> = [
@@ -356,7 +376,9 @@ async function main(): Promise<void> {
   const line = (r: [string, string, string]) => `  ${r[0].padEnd(widths[0]!)}  ${r[1].padStart(widths[1]!)}  ${r[2].padStart(widths[2]!)}`;
 
   log('');
-  log(`Restore of ${count(totalRows)} rows (${(manifest.sizeBytes / 1e6).toFixed(1)} MB dump), median of ${RUNS} run${RUNS === 1 ? '' : 's'} each; every run verified by table checksums:`);
+  log(
+    `Restore of ${count(totalRows)} rows (${(manifest.sizeBytes / 1e6).toFixed(1)} MB dump), median of ${RUNS} run${RUNS === 1 ? '' : 's'} each; every run verified by table checksums:`,
+  );
   log('');
   log(line(rows[0]!));
   log(line(['-'.repeat(widths[0]!), '-'.repeat(widths[1]!), '-'.repeat(widths[2]!)]));
@@ -366,7 +388,9 @@ async function main(): Promise<void> {
   log(`  unavailable window: in-place / swap = ${ratio(inplace.window, swap.window)}`);
   log(`  total time:         in-place / swap = ${ratio(inplace.total, swap.total)}`);
   log('');
-  log(`  swap = stageRestore ${duration(swap.stage)} (service still up) + swapInRestoredDatabase ${duration(swap.window)} (service stopped);`);
+  log(
+    `  swap = stageRestore ${duration(swap.stage)} (service still up) + swapInRestoredDatabase ${duration(swap.window)} (service stopped);`,
+  );
   log(`  in-place = restoreInPlace: safety dump + pg_restore --clean --single-transaction, all while the service is stopped.`);
   log(`  Stopping, starting and readiness of the service come on top of both windows. Timings are noisy; nothing is asserted.`);
   log(`bench: done in ${duration(now() - started)}`);

@@ -73,7 +73,9 @@ async function seed(url: string, scale: number): Promise<void> {
   await withClient(url, async (c) => {
     // pgbench_accounts' shape, with random filler (realistic compression, ≈ 3:1).
     await c.query(`CREATE TABLE accounts (aid bigint PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, filler text)`);
-    await c.query(`INSERT INTO accounts SELECT g, g % 100, (g::bigint * 7919) % 100000, md5(random()::text) || md5(random()::text) FROM generate_series(1, ${rows}) g`);
+    await c.query(
+      `INSERT INTO accounts SELECT g, g % 100, (g::bigint * 7919) % 100000, md5(random()::text) || md5(random()::text) FROM generate_series(1, ${rows}) g`,
+    );
     await c.query(`CREATE TABLE branches AS SELECT g AS bid, md5(g::text) AS name FROM generate_series(1, 100) g`);
     await c.query(`CREATE INDEX accounts_bid ON accounts (bid)`);
     await c.query('ANALYZE');
@@ -100,9 +102,16 @@ async function main(): Promise<void> {
     const bigUrl = stack.databaseUrls.big!;
     let t0 = now();
     await seed(bigUrl, SCALE);
-    for (const name of small) await withClient(stack.databaseUrls[name]!, (c) => c.query(`CREATE TABLE t AS SELECT g, md5(g::text) AS m FROM generate_series(1, 2000) g`));
-    const size = await withClient(bigUrl, async (c) => Number((await c.query(`SELECT pg_database_size(current_database()) AS s`)).rows[0].s));
-    log(`bench: seeded ${formatBytes(size)} (scale ${SCALE}) in ${secs(now() - t0)}; ${RUNS} alternating runs; pg_restore/pg_dump -j ${JOBS}`);
+    for (const name of small)
+      await withClient(stack.databaseUrls[name]!, (c) =>
+        c.query(`CREATE TABLE t AS SELECT g, md5(g::text) AS m FROM generate_series(1, 2000) g`),
+      );
+    const size = await withClient(bigUrl, async (c) =>
+      Number((await c.query(`SELECT pg_database_size(current_database()) AS s`)).rows[0].s),
+    );
+    log(
+      `bench: seeded ${formatBytes(size)} (scale ${SCALE}) in ${secs(now() - t0)}; ${RUNS} alternating runs; pg_restore/pg_dump -j ${JOBS}`,
+    );
     t0 = now();
     await stack.startWorker();
     log(`bench: worker started through bin/day2.js in ${secs(now() - t0)}`);
@@ -115,20 +124,24 @@ async function main(): Promise<void> {
     // ---- backup
     log('\nbackup (CLI to done) vs raw pg_dump');
     let lastDump = '';
-    const backup = await alternate(['raw pg_dump -Fc', 'seed runbook: pg_dump -Fc + tar czf', `raw pg_dump -Fd -j ${JOBS}`, 'day2 backup'], async (name, i) => {
-      rmSync(raw, { recursive: true, force: true });
-      if (name === 'raw pg_dump -Fc') return timed(() => pgDump(['-Fc', `--file=${raw}`]));
-      if (name.startsWith('raw pg_dump -Fd')) return timed(() => pgDump(['-Fd', `--jobs=${JOBS}`, `--file=${raw}`]));
-      if (name.startsWith('seed')) return timed(async () => {
-        await pgDump(['-Fc', `--file=${raw}`]);
-        await execa('tar', ['czf', `${raw}.tar.gz`, '-C', work, 'raw']);
-      });
-      return timed(async () => {
-        const r = await day2(['--json', 'backup', '--deployment', 'big']);
-        lastDump = (JSON.parse(r.stdout) as { result: { file: string } }).result.file;
-        void i;
-      });
-    });
+    const backup = await alternate(
+      ['raw pg_dump -Fc', 'seed runbook: pg_dump -Fc + tar czf', `raw pg_dump -Fd -j ${JOBS}`, 'day2 backup'],
+      async (name, i) => {
+        rmSync(raw, { recursive: true, force: true });
+        if (name === 'raw pg_dump -Fc') return timed(() => pgDump(['-Fc', `--file=${raw}`]));
+        if (name.startsWith('raw pg_dump -Fd')) return timed(() => pgDump(['-Fd', `--jobs=${JOBS}`, `--file=${raw}`]));
+        if (name.startsWith('seed'))
+          return timed(async () => {
+            await pgDump(['-Fc', `--file=${raw}`]);
+            await execa('tar', ['czf', `${raw}.tar.gz`, '-C', work, 'raw']);
+          });
+        return timed(async () => {
+          const r = await day2(['--json', 'backup', '--deployment', 'big']);
+          lastDump = (JSON.parse(r.stdout) as { result: { file: string } }).result.file;
+          void i;
+        });
+      },
+    );
     log(`    dump ${formatBytes(statSync(path.join(stack.backupDirs.big!, lastDump)).size)}`);
     ratioLine('day2 backup / raw pg_dump -Fc', backup['day2 backup']!, backup['raw pg_dump -Fc']!, '≤ 1.05');
     ratioLine('day2 backup / seed runbook', backup['day2 backup']!, backup['seed runbook: pg_dump -Fc + tar czf']!);
@@ -145,7 +158,11 @@ async function main(): Promise<void> {
         const ms = await timed(async () => {
           await withClient(admin, (c) => c.query(`CREATE DATABASE ${quoteIdent(fresh)}`));
           const target = pgEnv(stack!.pg.urlFor(fresh));
-          await execa(pgTool('pg_restore'), ['--no-password', `--dbname=${target.dbname}`, '--no-owner', '--no-acl', '--exit-on-error', `--jobs=${JOBS}`, dumpPath], { env: target.env });
+          await execa(
+            pgTool('pg_restore'),
+            ['--no-password', `--dbname=${target.dbname}`, '--no-owner', '--no-acl', '--exit-on-error', `--jobs=${JOBS}`, dumpPath],
+            { env: target.env },
+          );
         });
         await withClient(admin, (c) => c.query(`DROP DATABASE ${quoteIdent(fresh)} WITH (FORCE)`));
         return ms;
@@ -164,7 +181,10 @@ async function main(): Promise<void> {
     log('\nCLI start-up (bin/day2.js from dist), medians of 7');
     const startup = async (args: string[]) => {
       const times: number[] = [];
-      for (let i = 0; i < 7; i++) times.push(await timed(() => execa(process.execPath, [BIN, '--config', stack!.configFile, ...args], { env: { DAY2_FROM_DIST: '1' } })));
+      for (let i = 0; i < 7; i++)
+        times.push(
+          await timed(() => execa(process.execPath, [BIN, '--config', stack!.configFile, ...args], { env: { DAY2_FROM_DIST: '1' } })),
+        );
       return median(times);
     };
     const bare = await startup(['--version']).catch(() => NaN);

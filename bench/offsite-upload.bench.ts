@@ -37,7 +37,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function writeRandomFile(file: string, bytes: number): Promise<{ sha256: string }> {
   const hash = createHash('sha256');
   const out = createWriteStream(file);
-  for (let left = bytes; left > 0; ) {
+  for (let left = bytes; left > 0;) {
     const chunk = randomBytes(Math.min(left, 4 * 1024 * 1024));
     hash.update(chunk);
     left -= chunk.length;
@@ -96,8 +96,12 @@ async function main(): Promise<void> {
       const out = await uploadBackupCopy(target, file, manifest, logger);
       day2.push((Date.now() - t0) / 1000);
       if (out.reused) throw new Error('day2 reused a copy: the bench measured nothing');
-      const m = JSON.parse(readFileSync(s3.objectPath(BUCKET, `day2/${manifest.file}.manifest.json`), 'utf8')) as { object: { sha256: string } };
-      const stored = createHash('sha256').update(readFileSync(s3.objectPath(BUCKET, out.key))).digest('hex');
+      const m = JSON.parse(readFileSync(s3.objectPath(BUCKET, `day2/${manifest.file}.manifest.json`), 'utf8')) as {
+        object: { sha256: string };
+      };
+      const stored = createHash('sha256')
+        .update(readFileSync(s3.objectPath(BUCKET, out.key)))
+        .digest('hex');
       if (stored !== m.object.sha256) throw new Error('day2 copy does not match its manifest');
 
       t0 = Date.now();
@@ -113,7 +117,9 @@ async function main(): Promise<void> {
     const d = median(day2);
     const p = median(plain);
     console.log(`\n${MB} MB, ${RUNS} runs each, medians (versitygw ${s3.endpoint}, posix backend on ${os.tmpdir()}):`);
-    console.log(`  day2 off-site copy (${ENCRYPT ? 'AES-256-GCM, ' : ''}SHA-256 per part, verified, manifest): ${d.toFixed(2)} s  ${(MB / d).toFixed(0)} MB/s`);
+    console.log(
+      `  day2 off-site copy (${ENCRYPT ? 'AES-256-GCM, ' : ''}SHA-256 per part, verified, manifest): ${d.toFixed(2)} s  ${(MB / d).toFixed(0)} MB/s`,
+    );
     console.log(`  plain lib-storage Upload (same part size and concurrency):            ${p.toFixed(2)} s  ${(MB / p).toFixed(0)} MB/s`);
     console.log(`  ratio day2 / plain: ${(d / p).toFixed(2)}× the time (throughput ${(p / d).toFixed(2)}×)`);
   } finally {

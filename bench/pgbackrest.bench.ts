@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const e2e = await startPgbackrestE2E('pgbrbench', { processMax: 4 });
   try {
     // A second deployment on the same database with day2's pg_dump path.
-    const raw = YAML.parse(readFileSync(e2e.deployment.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
+    const raw = YAML.parse(readFileSync(e2e.deployment.configFile, 'utf8')) as {
+      deployments: Record<string, { backup: Record<string, unknown> }>;
+    };
     const dump = structuredClone(raw.deployments.pgbrbench!);
     dump.backup = { dir: 'backups-dump', keep: 3 };
     raw.deployments.dump = dump;
@@ -51,8 +53,15 @@ async function main(): Promise<void> {
     await e2e.startService(5);
     console.log(`pgbench -i -s ${SCALE} …`);
     const u = new URL(e2e.dbUrl);
-    await execa(pgTool('psql').replace(/psql$/, 'pgbench'), ['-i', '-q', '-s', String(SCALE), '-h', u.hostname, '-p', u.port, '-U', u.username, u.pathname.slice(1)], { env: { PGPASSWORD: decodeURIComponent(u.password) } });
-    const size = await withClient(e2e.dbUrl, async (c) => (await c.query<{ s: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS s')).rows[0]!.s);
+    await execa(
+      pgTool('psql').replace(/psql$/, 'pgbench'),
+      ['-i', '-q', '-s', String(SCALE), '-h', u.hostname, '-p', u.port, '-U', u.username, u.pathname.slice(1)],
+      { env: { PGPASSWORD: decodeURIComponent(u.password) } },
+    );
+    const size = await withClient(
+      e2e.dbUrl,
+      async (c) => (await c.query<{ s: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS s')).rows[0]!.s,
+    );
     console.log(`database ${size}; archiving set up by the first day2 backup (not timed)`);
     await must(cli('backup', '--deployment', 'pgbrbench', '--type', 'full', '--yes'), 'first backup');
 
@@ -60,33 +69,61 @@ async function main(): Promise<void> {
     const times: Record<string, number[]> = {};
     const add = (k: string, t: number) => (times[k] ??= []).push(t);
     for (let i = 0; i < RUNS; i++) {
-      add('backup: day2 pgbackrest full', await timed(() => must(cli('backup', '--deployment', 'pgbrbench', '--type', 'full', '--yes'), 'day2 backup')));
+      add(
+        'backup: day2 pgbackrest full',
+        await timed(() => must(cli('backup', '--deployment', 'pgbrbench', '--type', 'full', '--yes'), 'day2 backup')),
+      );
       add('backup: raw pgbackrest full', await timed(() => pgbackrest(c, 'backup', ['--type=full'])));
       add('backup: day2 pg_dump', await timed(() => must(cli('backup', '--deployment', 'dump'), 'day2 pg_dump backup')));
-      add('backup: day2 pgbackrest incr (after a few writes)', await timed(async () => {
-        await withClient(e2e.dbUrl, (cl) => cl.query('UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 1000 = 0'));
-        await must(cli('backup', '--deployment', 'pgbrbench', '--type', 'incr', '--yes'), 'day2 incr');
-      }));
+      add(
+        'backup: day2 pgbackrest incr (after a few writes)',
+        await timed(async () => {
+          await withClient(e2e.dbUrl, (cl) => cl.query('UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 1000 = 0'));
+          await must(cli('backup', '--deployment', 'pgbrbench', '--type', 'incr', '--yes'), 'day2 incr');
+        }),
+      );
     }
     for (let i = 0; i < RUNS; i++) {
-      add('restore: day2 pgbackrest --latest', await timed(() => must(cli('restore', '--deployment', 'pgbrbench', '--latest', '--yes'), 'day2 pitr restore')));
+      add(
+        'restore: day2 pgbackrest --latest',
+        await timed(() => must(cli('restore', '--deployment', 'pgbrbench', '--latest', '--yes'), 'day2 pitr restore')),
+      );
       const [newest] = (await must(cli('--json', 'backups', '--deployment', 'dump'), 'backups')).stdout.match(/dump-[0-9-]+\.dump/) ?? [];
-      add('restore: day2 pg_dump (pg_restore + swap)', await timed(() => must(cli('restore', '--deployment', 'dump', newest!, '--yes'), 'day2 dump restore')));
+      add(
+        'restore: day2 pg_dump (pg_restore + swap)',
+        await timed(() => must(cli('restore', '--deployment', 'dump', newest!, '--yes'), 'day2 dump restore')),
+      );
       // Raw: what a person runs — pgbackrest restore into an empty directory, start it, wait until it takes writes.
       const dir = `${c.dataDir}.bench-raw`;
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { mode: 0o700 });
       const st = statSync(c.dataDir);
       chownSync(dir, st.uid, st.gid);
-      add('restore: raw pgbackrest restore + start', await timed(async () => {
-        await pgbackrest(c, 'restore', [`--pg1-path=${dir}`, '--type=default']);
-        await startClusterPrivately(dir, await freeLoopbackPort(), path.dirname(c.dataDir), `${dir}.log`);
-        for (;;) {
-          const r = await execa(pgTool('psql'), ['-h', path.dirname(c.dataDir), '-p', readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[3]!, '-U', 'postgres', '-Atc', 'SELECT pg_is_in_recovery()'], { reject: false, cwd: '/' });
-          if (r.stdout.trim() === 'f') break;
-          await new Promise((res) => setTimeout(res, 200));
-        }
-      }));
+      add(
+        'restore: raw pgbackrest restore + start',
+        await timed(async () => {
+          await pgbackrest(c, 'restore', [`--pg1-path=${dir}`, '--type=default']);
+          await startClusterPrivately(dir, await freeLoopbackPort(), path.dirname(c.dataDir), `${dir}.log`);
+          for (;;) {
+            const r = await execa(
+              pgTool('psql'),
+              [
+                '-h',
+                path.dirname(c.dataDir),
+                '-p',
+                readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[3]!,
+                '-U',
+                'postgres',
+                '-Atc',
+                'SELECT pg_is_in_recovery()',
+              ],
+              { reject: false, cwd: '/' },
+            );
+            if (r.stdout.trim() === 'f') break;
+            await new Promise((res) => setTimeout(res, 200));
+          }
+        }),
+      );
       await stopCluster(dir);
       rmSync(dir, { recursive: true, force: true });
     }
@@ -98,11 +135,35 @@ async function main(): Promise<void> {
     }
     console.log('ratios:');
     line('backup: day2 pgbackrest full / day2 pg_dump', m['backup: day2 pgbackrest full']!, m['backup: day2 pg_dump']!, '≤ 0.5');
-    line('backup: day2 pgbackrest incr / day2 pg_dump', m['backup: day2 pgbackrest incr (after a few writes)']!, m['backup: day2 pg_dump']!);
-    line('backup: day2 pgbackrest full / raw pgbackrest full', m['backup: day2 pgbackrest full']!, m['backup: raw pgbackrest full']!, '≤ 1.05');
-    line('restore: day2 pgbackrest / day2 pg_dump', m['restore: day2 pgbackrest --latest']!, m['restore: day2 pg_dump (pg_restore + swap)']!, '≤ 0.5');
-    line('restore: day2 pgbackrest / raw pgbackrest', m['restore: day2 pgbackrest --latest']!, m['restore: raw pgbackrest restore + start']!, '≤ 1.05');
-    const health = await withClient(e2e.dbUrl, async (cl) => (await cl.query<{ age: number }>('SELECT extract(epoch FROM now() - last_archived_time)::float AS age FROM pg_stat_archiver')).rows[0]!.age);
+    line(
+      'backup: day2 pgbackrest incr / day2 pg_dump',
+      m['backup: day2 pgbackrest incr (after a few writes)']!,
+      m['backup: day2 pg_dump']!,
+    );
+    line(
+      'backup: day2 pgbackrest full / raw pgbackrest full',
+      m['backup: day2 pgbackrest full']!,
+      m['backup: raw pgbackrest full']!,
+      '≤ 1.05',
+    );
+    line(
+      'restore: day2 pgbackrest / day2 pg_dump',
+      m['restore: day2 pgbackrest --latest']!,
+      m['restore: day2 pg_dump (pg_restore + swap)']!,
+      '≤ 0.5',
+    );
+    line(
+      'restore: day2 pgbackrest / raw pgbackrest',
+      m['restore: day2 pgbackrest --latest']!,
+      m['restore: raw pgbackrest restore + start']!,
+      '≤ 1.05',
+    );
+    const health = await withClient(
+      e2e.dbUrl,
+      async (cl) =>
+        (await cl.query<{ age: number }>('SELECT extract(epoch FROM now() - last_archived_time)::float AS age FROM pg_stat_archiver'))
+          .rows[0]!.age,
+    );
     console.log(`RPO now (seconds since the last archived segment, archive_timeout ${c.archiveTimeout} s): ${health.toFixed(1)}`);
   } finally {
     await e2e.teardown();

@@ -64,7 +64,10 @@ export async function startStack(opts: StackOptions): Promise<BenchStack> {
   const configFile = path.join(opts.dir, 'day2.yaml');
   writeFileSync(
     configFile,
-    stringify({ temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: `day2-bench-${process.pid}` }, deployments }, { aliasDuplicateObjects: false }),
+    stringify(
+      { temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: `day2-bench-${process.pid}` }, deployments },
+      { aliasDuplicateObjects: false },
+    ),
   );
 
   let worker: ResultPromise | undefined;
@@ -86,7 +89,11 @@ export async function startStack(opts: StackOptions): Promise<BenchStack> {
     },
     async startWorker() {
       const log = createWriteStream(path.join(logDir, `worker-${Date.now()}.log`));
-      const child = execa(process.execPath, [BIN, '--config', configFile, 'worker'], { env: { ...env, DAY2_LOG_LEVEL: 'info' }, reject: false, buffer: false });
+      const child = execa(process.execPath, [BIN, '--config', configFile, 'worker'], {
+        env: { ...env, DAY2_LOG_LEVEL: 'info' },
+        reject: false,
+        buffer: false,
+      });
       let stderr = '';
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);

@@ -29,7 +29,7 @@ function newestUnder(dir) {
   }
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestUnder(full) : statSync(full, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    newest = Math.max(newest, entry.isDirectory() ? newestUnder(full) : (statSync(full, { throwIfNoEntry: false })?.mtimeMs ?? 0));
   }
   return newest;
 }

@@ -155,9 +155,13 @@ export async function setUpLedgerDeployment(opts: LedgerDeploymentOptions): Prom
     baseUrl,
     databaseUrl: opts.databaseUrl,
     async ctl(...args: string[]) {
-      const result = await execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), LEDGER_CTL, ...args, '--env-file', envFile], {
-        reject: false,
-      });
+      const result = await execa(
+        process.execPath,
+        ['--import', fileURLToPath(import.meta.resolve('tsx')), LEDGER_CTL, ...args, '--env-file', envFile],
+        {
+          reject: false,
+        },
+      );
       return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? 1 };
     },
   };

@@ -36,7 +36,9 @@ const lazyPackages: Plugin = {
   setup(b) {
     const filter = new RegExp(`^(${LAZY.map((n) => n.replace(/[/]/g, '\\/')).join('|')})(\\/.*)?$`);
     // The stand-in's own require is of the real, external package.
-    b.onResolve({ filter }, (args) => (args.namespace === 'lazy' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy' }));
+    b.onResolve({ filter }, (args) =>
+      args.namespace === 'lazy' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy' },
+    );
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
       // esbuild's ESM interop copies the export names at import: they are listed here, at
       // build time, so that copy does not load the package.

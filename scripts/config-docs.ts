@@ -13,7 +13,11 @@ interface Section {
 }
 
 const TOP = 'top level';
-const slug = (title: string) => title.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+const slug = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (v: unknown) => `\`${JSON.stringify(v)}\``;
 
@@ -61,10 +65,12 @@ function render(root: JsonSchema): string {
     if (s.enum) return s.enum.map(code).join(' | ');
     if (variantsOf(s) || isObject(s)) return section(s, title);
     if (s.oneOf || s.anyOf) return (s.oneOf ?? s.anyOf).map((o: JsonSchema) => typeOf(o, title)).join(' or ');
-    if (isMap(s)) return `map of ${s.propertyNames ? typeOf(s.propertyNames, title).replace('string', 'name') : 'name'} → ${typeOf(s.additionalProperties, `${title}.<name>`)}`;
+    if (isMap(s))
+      return `map of ${s.propertyNames ? typeOf(s.propertyNames, title).replace('string', 'name') : 'name'} → ${typeOf(s.additionalProperties, `${title}.<name>`)}`;
     if (s.type === 'object') return 'object';
     if (s.type === 'array') return `list of ${typeOf(s.items ?? {}, `${title}[]`)}`;
-    if (s.type === 'string') return s.format === 'uri' ? 'URL' : s.pattern && !s.pattern.includes('`') ? `string (\`${s.pattern}\`)` : 'string';
+    if (s.type === 'string')
+      return s.format === 'uri' ? 'URL' : s.pattern && !s.pattern.includes('`') ? `string (\`${s.pattern}\`)` : 'string';
     if (s.type === 'integer' || s.type === 'number') return `${s.type === 'integer' ? 'whole number' : 'number'}${bounds(s)}`;
     if (s.type === 'boolean') return 'boolean';
     return 'any';

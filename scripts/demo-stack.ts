@@ -51,14 +51,26 @@ async function setUpOffsite(deployment: LedgerDeployment, cleanups: Array<() => 
   cleanups.push(() => s3.stop());
   const bucket = 'day2-demo-offsite';
   await s3.createBucket(bucket);
-  const doc = YAML.parse(readFileSync(deployment.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
+  const doc = YAML.parse(readFileSync(deployment.configFile, 'utf8')) as {
+    deployments: Record<string, { backup: Record<string, unknown> }>;
+  };
   doc.deployments[deployment.name]!.backup.offsite = offsiteConfig(s3, bucket, { keep: 7 });
   writeFileSync(deployment.configFile, YAML.stringify(doc));
-  appendFileSync(deployment.envFile, `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${randomBytes(32).toString('hex')}\n`);
-  process.stdout.write(`bucket s3://${bucket}/${deployment.name}/ on ${s3.endpoint}; copies encrypted with a key generated into the env file\n`);
+  appendFileSync(
+    deployment.envFile,
+    `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${randomBytes(32).toString('hex')}\n`,
+  );
+  process.stdout.write(
+    `bucket s3://${bucket}/${deployment.name}/ on ${s3.endpoint}; copies encrypted with a key generated into the env file\n`,
+  );
 }
 
-async function startStack(name: string, cleanups: Array<() => Promise<unknown>>, choices: (port: number) => DeploymentChoices, options: StackOptions): Promise<DemoStack> {
+async function startStack(
+  name: string,
+  cleanups: Array<() => Promise<unknown>>,
+  choices: (port: number) => DeploymentChoices,
+  options: StackOptions,
+): Promise<DemoStack> {
   say('Checking tools (Temporal CLI, PostgreSQL)');
   const cliPath = await ensureTemporalCli();
   ensurePostgresTools();
@@ -123,7 +135,12 @@ async function startStack(name: string, cleanups: Array<() => Promise<unknown>>,
 }
 
 /** Runs a demo story on a fresh stack, prints its wall time, cleans up, exits 0 or 1. */
-export function runDemo(name: string, choices: (port: number) => DeploymentChoices, story: (stack: DemoStack) => Promise<void>, options: StackOptions = {}): void {
+export function runDemo(
+  name: string,
+  choices: (port: number) => DeploymentChoices,
+  story: (stack: DemoStack) => Promise<void>,
+  options: StackOptions = {},
+): void {
   const started = Date.now();
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {

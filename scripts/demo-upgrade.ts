@@ -35,27 +35,31 @@ function printProbe(what: string, p: ProbeReport): void {
   process.stdout.write(`${what}: unavailable ${p.unavailableMs} ms (${p.failed}/${p.probes} probes failed; outages: ${outages})\n`);
 }
 
-runDemo('demo-upgrade', () => ({ autoRollback: true, readyTimeoutSeconds: READY_TIMEOUT_S }), async ({ deployment: d, day2 }) => {
-  say('Upgrade 1.0.0 → 1.1.0 (pre-upgrade backup, migration: a new table), readiness probed every 100 ms');
-  const withMigration = await measuredUpgrade(d, day2, '1.1.0');
-  printProbe('1.0.0 → 1.1.0', withMigration);
+runDemo(
+  'demo-upgrade',
+  () => ({ autoRollback: true, readyTimeoutSeconds: READY_TIMEOUT_S }),
+  async ({ deployment: d, day2 }) => {
+    say('Upgrade 1.0.0 → 1.1.0 (pre-upgrade backup, migration: a new table), readiness probed every 100 ms');
+    const withMigration = await measuredUpgrade(d, day2, '1.1.0');
+    printProbe('1.0.0 → 1.1.0', withMigration);
 
-  say('Upgrade 1.1.0 → 1.2.0 with an empty migration set (1.2.0\'s migration applied beforehand; 1.1.0 runs fine on it)');
-  process.stdout.write(`ctl migrate 1.2.0 → ${(await must(d.ctl('migrate', '1.2.0'), 'migrate')).trim()}\n`);
-  const noMigration = await measuredUpgrade(d, day2, '1.2.0');
-  printProbe('1.1.0 → 1.2.0 (no migration)', noMigration);
+    say("Upgrade 1.1.0 → 1.2.0 with an empty migration set (1.2.0's migration applied beforehand; 1.1.0 runs fine on it)");
+    process.stdout.write(`ctl migrate 1.2.0 → ${(await must(d.ctl('migrate', '1.2.0'), 'migrate')).trim()}\n`);
+    const noMigration = await measuredUpgrade(d, day2, '1.2.0');
+    printProbe('1.1.0 → 1.2.0 (no migration)', noMigration);
 
-  say('Upgrade to 1.3.0: it migrates, then never becomes ready — day2 rolls it back by itself');
-  const before = await tableChecksums(d.databaseUrl);
-  expectExit(await day2('upgrade', '1.3.0'), 1, 'upgrade to 1.3.0 (rolled back)');
-  const after = await tableChecksums(d.databaseUrl);
-  const differing = Object.keys({ ...before, ...after }).filter((t) => before[t] !== after[t]);
-  if (differing.length) throw new Error(`after the rollback these tables differ: ${differing.join(', ')}`);
-  const version = await serviceVersion(d);
-  if (version !== '1.2.0') throw new Error(`after the rollback the service reports ${version}, expected 1.2.0`);
-  say(`Back on ${version}, ready, and all ${Object.keys(before).length} tables match their state before the failed upgrade`);
+    say('Upgrade to 1.3.0: it migrates, then never becomes ready — day2 rolls it back by itself');
+    const before = await tableChecksums(d.databaseUrl);
+    expectExit(await day2('upgrade', '1.3.0'), 1, 'upgrade to 1.3.0 (rolled back)');
+    const after = await tableChecksums(d.databaseUrl);
+    const differing = Object.keys({ ...before, ...after }).filter((t) => before[t] !== after[t]);
+    if (differing.length) throw new Error(`after the rollback these tables differ: ${differing.join(', ')}`);
+    const version = await serviceVersion(d);
+    if (version !== '1.2.0') throw new Error(`after the rollback the service reports ${version}, expected 1.2.0`);
+    say(`Back on ${version}, ready, and all ${Object.keys(before).length} tables match their state before the failed upgrade`);
 
-  say('Unavailable time (readiness polled every 100 ms; resolution ±100 ms)');
-  printProbe('  upgrade with a migration  1.0.0 → 1.1.0', withMigration);
-  printProbe('  upgrade, no migration     1.1.0 → 1.2.0', noMigration);
-});
+    say('Unavailable time (readiness polled every 100 ms; resolution ±100 ms)');
+    printProbe('  upgrade with a migration  1.0.0 → 1.1.0', withMigration);
+    printProbe('  upgrade, no migration     1.1.0 → 1.2.0', noMigration);
+  },
+);

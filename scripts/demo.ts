@@ -53,16 +53,23 @@ runDemo(
     say('DR drill: does that backup restore? (into a scratch PostgreSQL cluster; production untouched)');
     expectExit(await day2('drill'), 0, 'drill');
 
-    say(`DR drill from the off-site copy: ${file} removed from the backup directory first, so it is downloaded, decrypted and verified, then drilled`);
+    say(
+      `DR drill from the off-site copy: ${file} removed from the backup directory first, so it is downloaded, decrypted and verified, then drilled`,
+    );
     for (const f of [file, `${file}.manifest.json`]) rmSync(path.join(deployment.backupDir, f));
     expectExit(await day2('drill', '--remote', 'latest'), 0, 'drill --remote latest');
-    if (!existsSync(path.join(deployment.backupDir, file))) throw new Error(`drill --remote latest did not bring ${file} back into the backup directory`);
+    if (!existsSync(path.join(deployment.backupDir, file)))
+      throw new Error(`drill --remote latest did not bring ${file} back into the backup directory`);
     process.stdout.write(`${file} is back in the backup directory, fetched from the bucket and verified\n`);
 
     say('Change the data (10 more entries) — this is what the restore will undo');
     await must(deployment.ctl('seed', '--entries', '10'), 'seed');
     const changed = await tableChecksums(deployment.databaseUrl);
-    process.stdout.write(`tables that differ from the backup now: ${Object.keys(changed).filter((t) => changed[t] !== atBackup[t]).join(', ')}\n`);
+    process.stdout.write(
+      `tables that differ from the backup now: ${Object.keys(changed)
+        .filter((t) => changed[t] !== atBackup[t])
+        .join(', ')}\n`,
+    );
 
     say(`Restore ${file}: it pauses at the confirmation gate`);
     expectExit(await day2('restore', file), 4, 'restore (paused at its gate)');

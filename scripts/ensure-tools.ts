@@ -22,7 +22,8 @@ const VERSITYGW_TAG = 'v1.8.0';
 export async function ensureVersitygw(opts: { quiet?: boolean } = {}): Promise<string> {
   const fromEnv = process.env.VERSITYGW;
   if (fromEnv) {
-    if (!isExecutable(fromEnv)) throw new Error(`VERSITYGW=${fromEnv} does not exist or is not executable. Unset it to let day2 find or build versitygw.`);
+    if (!isExecutable(fromEnv))
+      throw new Error(`VERSITYGW=${fromEnv} does not exist or is not executable. Unset it to let day2 find or build versitygw.`);
     return fromEnv;
   }
   const cached = path.join(temporalCacheDir(), 'versitygw');
@@ -32,10 +33,21 @@ export async function ensureVersitygw(opts: { quiet?: boolean } = {}): Promise<s
   const go = findGo();
   if (!go) throw new Error('versitygw was not found and Go is not installed to build it: install Go, or set VERSITYGW=/path/to/versitygw');
   mkdirSync(path.dirname(cached), { recursive: true });
-  if (!opts.quiet) console.error(`day2: building versitygw ${VERSITYGW_TAG} with go install into ${path.dirname(cached)} (a few minutes, once)…`);
-  const result = await execa(go, ['install', `${VERSITYGW_MODULE}@${VERSITYGW_TAG}`], { env: { GOBIN: path.dirname(cached) }, reject: false, all: true });
+  if (!opts.quiet)
+    console.error(`day2: building versitygw ${VERSITYGW_TAG} with go install into ${path.dirname(cached)} (a few minutes, once)…`);
+  const result = await execa(go, ['install', `${VERSITYGW_MODULE}@${VERSITYGW_TAG}`], {
+    env: { GOBIN: path.dirname(cached) },
+    reject: false,
+    all: true,
+  });
   if (result.exitCode !== 0 || !isExecutable(cached)) {
-    throw new Error(`Could not build versitygw with go install: ${String(result.all ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    throw new Error(
+      `Could not build versitygw with go install: ${String(result.all ?? '')
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' | ')}`,
+    );
   }
   return cached;
 }
@@ -80,7 +92,9 @@ const hasCommand = async (name: string) => (await execa('sh', ['-c', `command -v
 export async function ensureChromium(): Promise<void> {
   if (process.env.DAY2_CHROMIUM || (await hasCommand('chromium')) || (await hasCommand('chromium-browser'))) return;
   if (await aptInstall('chromium')) return;
-  throw new Error('Chromium is not installed: run `apt-get update && apt-get install -y chromium` (Debian), or set DAY2_CHROMIUM=/path/to/chrome');
+  throw new Error(
+    'Chromium is not installed: run `apt-get update && apt-get install -y chromium` (Debian), or set DAY2_CHROMIUM=/path/to/chrome',
+  );
 }
 
 /** pgBackRest, for backup.method pgbackrest and its tests: Debian's package when missing
@@ -89,7 +103,9 @@ export async function ensurePgbackrest(): Promise<string> {
   const version = async () => (await execa('pgbackrest', ['version'], { reject: false })).stdout?.toString().trim();
   if (await hasCommand('pgbackrest')) return (await version()) ?? 'pgbackrest';
   if (await aptInstall('pgbackrest')) return (await version()) ?? 'pgbackrest';
-  throw new Error('pgbackrest is not installed: run `apt-get update && apt-get install -y pgbackrest` as root (Debian/Ubuntu), or install pgBackRest 2.x from https://pgbackrest.org and put it on PATH');
+  throw new Error(
+    'pgbackrest is not installed: run `apt-get update && apt-get install -y pgbackrest` as root (Debian/Ubuntu), or install pgBackRest 2.x from https://pgbackrest.org and put it on PATH',
+  );
 }
 
 // Run directly: where each program is (building or installing what is missing).

@@ -12,9 +12,20 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * timers, cancellations and failed upgrades rolled back; the workflows layer adds
  * cancellations and gate timeouts of the operations (15 minutes on a busy 2-core machine). */
 export const RECORDING_FILES = [
-  ...['upgrade', 'rollback', 'approver', 'rotate-api-key-secret', 'rotate-signing-key', 'dr-drill', 'scheduled-backup', 'support-bundle', 'cleanup', 'pgbackrest', 'offsite', 'preflight'].map(
-    (name) => `test/e2e/${name}.test.ts`,
-  ),
+  ...[
+    'upgrade',
+    'rollback',
+    'approver',
+    'rotate-api-key-secret',
+    'rotate-signing-key',
+    'dr-drill',
+    'scheduled-backup',
+    'support-bundle',
+    'cleanup',
+    'pgbackrest',
+    'offsite',
+    'preflight',
+  ].map((name) => `test/e2e/${name}.test.ts`),
   ...['cancel', 'gates', 'cancellation'].map((name) => `test/workflows/${name}.test.ts`),
 ];
 

@@ -86,7 +86,11 @@ async function workflowBundle(): Promise<void> {
   }
   const start = Date.now();
   // WARN: webpack's module-by-module report at INFO would bury the test output.
-  const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [path.join(root, 'src/workflows/host-routing.ts')], logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: [path.join(root, 'src/workflows/host-routing.ts')],
+    logger: new DefaultLogger('WARN'),
+  });
   // Per run: another run in the same checkout must not swap the bundle under this one.
   const bundlePath = path.join(RUN_DIR, 'workflow-bundle.js');
   mkdirSync(path.dirname(bundlePath), { recursive: true });
@@ -164,11 +168,12 @@ async function main(): Promise<number> {
 const CONCURRENCY = Math.max(1, Number(process.env.DAY2_TEST_CONCURRENCY) || 3);
 
 async function runFiles(files: string[]): Promise<number> {
-  runner = execa(
-    process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, '--test-reporter=spec', ...files],
-    { cwd: root, stdio: 'inherit', reject: false, env: process.env },
-  );
+  runner = execa(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, '--test-reporter=spec', ...files], {
+    cwd: root,
+    stdio: 'inherit',
+    reject: false,
+    env: process.env,
+  });
   const result = await runner;
   // Killed by a signal: report it the way a shell would (130 for SIGINT).
   return result.exitCode ?? 128 + (os.constants.signals[result.signal as NodeJS.Signals] ?? 0);

@@ -54,7 +54,12 @@ export async function captureWebUi(opts: CaptureOptions): Promise<WebUiCapture> 
   const work = mkdtempSync(path.join(os.tmpdir(), 'day2-webui-'));
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
-    const server = await startDevServer({ cliPath, dbFile: path.join(work, 'temporal.sqlite'), port: await freePort(), uiPort: await freePort() });
+    const server = await startDevServer({
+      cliPath,
+      dbFile: path.join(work, 'temporal.sqlite'),
+      port: await freePort(),
+      uiPort: await freePort(),
+    });
     cleanups.push(() => server.stop());
     log(`dev server ${server.address}, Web UI ${server.uiUrl}`);
     const pg = await startPostgres();
@@ -82,7 +87,12 @@ export async function captureWebUi(opts: CaptureOptions): Promise<WebUiCapture> 
     const file = (JSON.parse(backup.stdout) as { result: { file: string } }).result.file;
     const restore = await runCli(deployment.configFile, ['--json', 'restore', file]);
     if (restore.exitCode !== 4) throw new Error(`restore did not pause at its gate (exit ${restore.exitCode}): ${restore.stderr}`);
-    const waiting = JSON.parse(restore.stdout) as { workflowId: string; runId: string; webUi: string; progress: { gate: { name: string }; steps: Array<{ name: string; status: string }> } };
+    const waiting = JSON.parse(restore.stdout) as {
+      workflowId: string;
+      runId: string;
+      webUi: string;
+      progress: { gate: { name: string }; steps: Array<{ name: string; status: string }> };
+    };
     const currentStep = waiting.progress.steps.find((s) => s.status === 'waiting')!.name;
     log(`restore ${waiting.workflowId} waits at gate '${waiting.progress.gate.name}'; opening ${waiting.webUi}`);
 
@@ -133,7 +143,9 @@ if (invokedDirectly) {
   const domPath = path.join(root, '.day2', 'webui', 'dom.html');
   captureWebUi({ pngPath, historyPngPath, domPath, log: (line) => console.log(line) })
     .then((c) => {
-      console.log(`screenshots ${path.relative(root, c.png)} and ${path.relative(root, historyPngPath)}; DOM ${path.relative(root, domPath)}`);
+      console.log(
+        `screenshots ${path.relative(root, c.png)} and ${path.relative(root, historyPngPath)}; DOM ${path.relative(root, domPath)}`,
+      );
       if (c.missing.length) throw new Error(`the page never showed ${c.missing.join(', ')}`);
       process.exit(0);
     })

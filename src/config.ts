@@ -103,7 +103,6 @@ export function defaultDeployment(config: Day2Config, explicit?: string): string
   throw new BadInputError('more than one deployment is configured', `name one with --deployment (${names.join(', ')})`);
 }
 
-
 /** Process settings that are not part of day2.yaml (all env reads live here). */
 export function processSettings() {
   return {

@@ -35,10 +35,7 @@ const STOP_GRACE_MS = 5_000;
 
 /** `--search-attribute Day2Deployment=Keyword …` for each of day2's attributes. */
 function searchAttributeArgs(): string[] {
-  return DAY2_SEARCH_ATTRIBUTES.flatMap((key) => [
-    '--search-attribute',
-    `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`,
-  ]);
+  return DAY2_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`]);
 }
 
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
@@ -52,12 +49,18 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   mkdirSync(path.dirname(path.resolve(opts.dbFile)), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--db-filename', opts.dbFile,
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--ip', '127.0.0.1',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    opts.dbFile,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--ip',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
     ...searchAttributeArgs(),
     ...(opts.namespace && opts.namespace !== 'default' ? ['--namespace', opts.namespace] : []),
   ];

@@ -32,7 +32,8 @@ export const LAST_SUCCESS_SOURCES: LastSuccessSource[] = [
     operation: 'offsite',
     workflowType: 'backup',
     searchOperation: 'backup',
-    succeeded: async (client, run) => (await client.workflow.getHandle<() => Promise<BackupResult>>(run.workflowId, run.runId).result()).offsite?.ok === true,
+    succeeded: async (client, run) =>
+      (await client.workflow.getHandle<() => Promise<BackupResult>>(run.workflowId, run.runId).result()).offsite?.ok === true,
   },
   {
     operation: 'drill',
@@ -54,7 +55,12 @@ export interface RecoveredValue {
 
 /** Sets the gauge for every deployment and source that has a successful run; returns what
  * it set. A visibility error is logged and skipped: the workflows set the gauge anyway. */
-export async function recoverLastSuccess(client: Client, config: Day2Config, logger: Logger, sources = LAST_SUCCESS_SOURCES): Promise<RecoveredValue[]> {
+export async function recoverLastSuccess(
+  client: Client,
+  config: Day2Config,
+  logger: Logger,
+  sources = LAST_SUCCESS_SOURCES,
+): Promise<RecoveredValue[]> {
   const meter = Runtime.instance().metricMeter.withTags({ namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue });
   const recovered: RecoveredValue[] = [];
   for (const deployment of Object.keys(config.deployments)) {
@@ -69,7 +75,10 @@ export async function recoverLastSuccess(client: Client, config: Day2Config, log
           .set(seconds);
         recovered.push({ deployment, operation: source.operation, seconds, workflowId: newest.workflowId });
       } catch (err) {
-        logger.warn({ deployment, operation: source.operation, err: (err as Error).message }, 'could not recover the last success from visibility');
+        logger.warn(
+          { deployment, operation: source.operation, err: (err as Error).message },
+          'could not recover the last success from visibility',
+        );
       }
     }
   }

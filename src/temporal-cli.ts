@@ -67,7 +67,13 @@ async function buildTemporalCli(target: string, quiet: boolean): Promise<string>
       if (!quiet && tag !== CLI_TAGS[0]) console.error(`day2: built Temporal CLI ${tag} (${CLI_TAGS[0]} failed).`);
       return target;
     }
-    failures.push(`${tag}: ${String(result.all ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    failures.push(
+      `${tag}: ${String(result.all ?? '')
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' | ')}`,
+    );
   }
   throw new Error(`Could not build the Temporal CLI with go install:\n  ${failures.join('\n  ')}`);
 }

@@ -12,8 +12,7 @@ function tlsOptions(config: Day2Config) {
   return {
     serverNameOverride: tls.serverName,
     serverRootCACertificate: tls.caFile ? readFileSync(tls.caFile) : undefined,
-    clientCertPair:
-      tls.certFile && tls.keyFile ? { crt: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : undefined,
+    clientCertPair: tls.certFile && tls.keyFile ? { crt: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : undefined,
   };
 }
 

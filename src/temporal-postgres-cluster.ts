@@ -44,13 +44,22 @@ export async function startTemporalPostgresCluster(dir: string, opts: { fast?: b
   }
   const port = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8')) : await freeLoopbackPort();
   writeFileSync(portFile, `${port}\n`);
-  const settings = [`-p ${port}`, `-k ${home}`, '-c listen_addresses=127.0.0.1', ...(opts.fast ? ['-c fsync=off', '-c full_page_writes=off'] : [])];
+  const settings = [
+    `-p ${port}`,
+    `-k ${home}`,
+    '-c listen_addresses=127.0.0.1',
+    ...(opts.fast ? ['-c fsync=off', '-c full_page_writes=off'] : []),
+  ];
   const status = await execa(pgTool('pg_ctl'), ['-D', dataDir, 'status'], { ...asUser, reject: false, stdin: 'ignore' });
   if (status.exitCode !== 0) {
-    await execa(pgTool('pg_ctl'), ['-D', dataDir, '-l', path.join(home, 'server.log'), '-w', '-t', '60', 'start', '-o', settings.join(' ')], {
-      ...asUser,
-      stdin: 'ignore',
-    });
+    await execa(
+      pgTool('pg_ctl'),
+      ['-D', dataDir, '-l', path.join(home, 'server.log'), '-w', '-t', '60', 'start', '-o', settings.join(' ')],
+      {
+        ...asUser,
+        stdin: 'ignore',
+      },
+    );
   }
   return {
     host: '127.0.0.1',
@@ -85,7 +94,9 @@ function clusterHome(dir: string, asUser: OsUser): string {
   }
   const home = path.join(os.tmpdir(), `day2-temporal-pg-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
   if (firstBlockingDirectory(os.tmpdir(), uid, gid) !== undefined) {
-    throw new Error(`PostgreSQL's OS user '${SUPERUSER}' can reach neither ${dir} nor ${os.tmpdir()}: set TMPDIR to a directory it can enter and write.`);
+    throw new Error(
+      `PostgreSQL's OS user '${SUPERUSER}' can reach neither ${dir} nor ${os.tmpdir()}: set TMPDIR to a directory it can enter and write.`,
+    );
   }
   mkdirSync(home, { recursive: true, mode: 0o700 });
   chownSync(home, uid, gid);
@@ -99,7 +110,9 @@ async function postgresOsUser(): Promise<OsUser> {
   try {
     return { uid: await id('-u'), gid: await id('-g') };
   } catch {
-    throw new Error(`running as root, and there is no OS user '${SUPERUSER}' to run PostgreSQL as (initdb refuses root): create that user, or run as another one`);
+    throw new Error(
+      `running as root, and there is no OS user '${SUPERUSER}' to run PostgreSQL as (initdb refuses root): create that user, or run as another one`,
+    );
   }
 }
 

@@ -104,7 +104,8 @@ export async function startTemporalPostgres(opts: TemporalPostgresOptions): Prom
     const address = `127.0.0.1:${ports.frontend}`;
     const logFile = path.join(dir, 'server.log');
     const launch = async () => {
-      if (await isServerRunning(address)) throw new Error(`A Temporal server already answers on ${address}: stop it, or choose another port.`);
+      if (await isServerRunning(address))
+        throw new Error(`A Temporal server already answers on ${address}: stop it, or choose another port.`);
       server = spawnServer(binaries.server, dir, logFile);
       await waitUntilReady(address, server, logFile);
     };
@@ -176,7 +177,14 @@ async function runSqlTool(sqlTool: string, cluster: TemporalPostgresCluster, dat
     ['--plugin', 'postgres12', '--ep', cluster.host, '-p', String(cluster.port), '-u', cluster.user, '--db', database, ...args],
     { reject: false, all: true, stdin: 'ignore' },
   );
-  if (result.exitCode !== 0) throw new Error(`temporal sql tool ${args[0]} on ${database} failed: ${String(result.all ?? '').trim().split('\n').slice(-5).join(' | ')}`);
+  if (result.exitCode !== 0)
+    throw new Error(
+      `temporal sql tool ${args[0]} on ${database} failed: ${String(result.all ?? '')
+        .trim()
+        .split('\n')
+        .slice(-5)
+        .join(' | ')}`,
+    );
 }
 
 /** The ports this directory used before (so a restart keeps the address workers use),
@@ -252,7 +260,10 @@ function writeConfig(dir: string, moduleDir: string, cluster: TemporalPostgresCl
 
   const dynamic = YAML.parse(readFileSync(path.join(moduleDir, 'config/dynamicconfig/development-sql.yaml'), 'utf8')) ?? {};
   const set = (key: string, value: unknown) => (dynamic[key] = [{ value, constraints: {} }]);
-  set('component.nexusoperations.callback.endpoint.template', `http://127.0.0.1:${ports.frontendHttp}/namespaces/{{.NamespaceName}}/nexus/callback`);
+  set(
+    'component.nexusoperations.callback.endpoint.template',
+    `http://127.0.0.1:${ports.frontendHttp}/namespaces/{{.NamespaceName}}/nexus/callback`,
+  );
   // As `temporal server start-dev` does: a search attribute registered a moment ago is
   // usable at once (day2 registers them right after start), with the QPS raised to match.
   set('system.forceSearchAttributesCacheRefreshOnRead', true);

@@ -51,7 +51,7 @@ export function findGo(): string | undefined {
 const NO_GO =
   'Go is not installed, and it is needed to build the Temporal server (go install ' +
   `${TEMPORAL_SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}): install Go (https://go.dev/dl/ or apt-get install golang), ` +
-  'or set TEMPORAL_SERVER and TEMPORAL_SQL_TOOL to binaries you built, and TEMPORAL_SERVER_SOURCE to the module\'s source directory.';
+  "or set TEMPORAL_SERVER and TEMPORAL_SQL_TOOL to binaries you built, and TEMPORAL_SERVER_SOURCE to the module's source directory.";
 
 /**
  * The server and sql tool: $TEMPORAL_SERVER / $TEMPORAL_SQL_TOOL when set, else the
@@ -77,10 +77,17 @@ async function buildServer(gobin: string, quiet: boolean): Promise<void> {
   if (!go) throw new Error(NO_GO);
   mkdirSync(gobin, { recursive: true });
   const packages = ['cmd/server', 'cmd/tools/sql'].map((p) => `${TEMPORAL_SERVER_MODULE}/${p}@${TEMPORAL_SERVER_VERSION}`);
-  if (!quiet) console.error(`day2: building the Temporal server ${TEMPORAL_SERVER_VERSION} with go install into ${gobin} (about 3 minutes, once)…`);
+  if (!quiet)
+    console.error(`day2: building the Temporal server ${TEMPORAL_SERVER_VERSION} with go install into ${gobin} (about 3 minutes, once)…`);
   const result = await execa(go, ['install', ...packages], { env: { GOBIN: gobin }, reject: false, all: true });
   if (result.exitCode !== 0) {
-    throw new Error(`Could not build the Temporal server with go install: ${String(result.all ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    throw new Error(
+      `Could not build the Temporal server with go install: ${String(result.all ?? '')
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' | ')}`,
+    );
   }
 }
 
@@ -88,13 +95,15 @@ async function buildServer(gobin: string, quiet: boolean): Promise<void> {
 async function moduleSource(): Promise<string> {
   const given = process.env.TEMPORAL_SERVER_SOURCE;
   if (given) {
-    if (!existsSync(path.join(given, 'schema', 'postgresql'))) throw new Error(`TEMPORAL_SERVER_SOURCE=${given} holds no schema/postgresql directory`);
+    if (!existsSync(path.join(given, 'schema', 'postgresql')))
+      throw new Error(`TEMPORAL_SERVER_SOURCE=${given} holds no schema/postgresql directory`);
     return given;
   }
   const go = findGo();
   if (!go) throw new Error(NO_GO);
   const modCache = (await execa(go, ['env', 'GOMODCACHE'])).stdout.trim();
   const dir = path.join(modCache, `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`);
-  if (!existsSync(dir)) await execa(go, ['mod', 'download', `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`], { env: { GOFLAGS: '-mod=mod' } });
+  if (!existsSync(dir))
+    await execa(go, ['mod', 'download', `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`], { env: { GOFLAGS: '-mod=mod' } });
   return dir;
 }

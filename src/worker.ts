@@ -26,7 +26,8 @@ const PREBUILT_WORKFLOW_BUNDLE = path.join(root, 'dist', 'workflow-bundle.js');
 
 /** DAY2_WORKFLOW_BUNDLE, else the prebuilt bundle when running from dist/, else bundle now. */
 export function workflowSource(explicitBundle?: string): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  const bundle = explicitBundle || (runsFromDist(import.meta.url) && existsSync(PREBUILT_WORKFLOW_BUNDLE) ? PREBUILT_WORKFLOW_BUNDLE : undefined);
+  const bundle =
+    explicitBundle || (runsFromDist(import.meta.url) && existsSync(PREBUILT_WORKFLOW_BUNDLE) ? PREBUILT_WORKFLOW_BUNDLE : undefined);
   return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
 }
 
@@ -45,7 +46,8 @@ function unreachable(d: Day2Config['deployments'][string]): string | undefined {
     return `env file ${d.envFile} is missing or not writable`;
   }
   // The first backup creates its directory; the directory it goes in must be here already.
-  if (!existsSync(d.backup.dir) && !existsSync(path.dirname(d.backup.dir))) return `backup directory ${d.backup.dir} and its parent do not exist`;
+  if (!existsSync(d.backup.dir) && !existsSync(path.dirname(d.backup.dir)))
+    return `backup directory ${d.backup.dir} and its parent do not exist`;
   return undefined;
 }
 
@@ -65,7 +67,10 @@ export function checkHostReach(config: Day2Config, host: string): { served: stri
         `run \`day2 worker --host ${host}\` on that host, or fix the paths in day2.yaml`,
     );
   }
-  return { served: mine.filter(([n]) => !problems.some(([p]) => p === n)).map(([n]) => n), unreachable: problems.map(([n, why]) => `${n}: ${why}`) };
+  return {
+    served: mine.filter(([n]) => !problems.some(([p]) => p === n)).map(([n]) => n),
+    unreachable: problems.map(([n, why]) => `${n}: ${why}`),
+  };
 }
 
 let runtimeInstalled = false;
@@ -134,7 +139,9 @@ export async function runWorker(config: Day2Config, configFile?: string, role: W
   // bounded, so a slow visibility store never keeps the worker from working.
   if (settings.metricsAddress) {
     await Promise.race([
-      recoverLastSuccess(worker.client!, config, logger).catch((err: Error) => logger.warn({ err: err.message }, 'last-success recovery failed')),
+      recoverLastSuccess(worker.client!, config, logger).catch((err: Error) =>
+        logger.warn({ err: err.message }, 'last-success recovery failed'),
+      ),
       new Promise((r) => setTimeout(r, 15_000).unref()),
     ]);
   }

@@ -88,7 +88,13 @@ export class Approver {
         await this.pass();
       } catch (err) {
         // The server may be restarting: say so and look again next time.
-        this.opts.onEvent?.({ kind: 'error', workflowId: '', deployment: '', gate: '', message: `cannot list waiting gates: ${(err as Error).message}` });
+        this.opts.onEvent?.({
+          kind: 'error',
+          workflowId: '',
+          deployment: '',
+          gate: '',
+          message: `cannot list waiting gates: ${(err as Error).message}`,
+        });
       }
       await abortableSleep(intervalMs, signal);
     }

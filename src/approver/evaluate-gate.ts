@@ -26,7 +26,11 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 export async function evaluateGate(policy: GatePolicy | undefined, checkContext: CheckContext, opts: EvaluateOptions): Promise<Verdict> {
   if (!policy || policy.policy === 'manual') {
-    return { action: 'leave', reason: policy ? 'policy manual: a person decides' : 'no policy in day2.yaml: a person decides', evidence: [] };
+    return {
+      action: 'leave',
+      reason: policy ? 'policy manual: a person decides' : 'no policy in day2.yaml: a person decides',
+      evidence: [],
+    };
   }
   if (policy.checks.length === 0) {
     // Approving on zero checks would approve on nothing at all.

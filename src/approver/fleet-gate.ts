@@ -9,10 +9,11 @@ import { GATES } from '../domain/gate-names';
 import type { Verdict } from './evaluate-gate';
 import { currentProgress, type WaitingGate } from './find-waiting-gates';
 
-
 export async function findWaitingFleetGates(client: Client): Promise<Array<WaitingGate & { fleet: FleetStatus }>> {
   const found: Array<WaitingGate & { fleet: FleetStatus }> = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'fleet' AND ExecutionStatus = 'Running' AND Day2Gate = '${GATES.promoteFleet}'` })) {
+  for await (const wf of client.workflow.list({
+    query: `WorkflowType = 'fleet' AND ExecutionStatus = 'Running' AND Day2Gate = '${GATES.promoteFleet}'`,
+  })) {
     const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
     const progress = await currentProgress(client, handle);
     if (progress?.gate?.name !== GATES.promoteFleet) continue;
@@ -30,7 +31,8 @@ export function fleetVerdict(config: Day2Config, fleet: FleetStatus): Verdict {
   const canaries = fleet.rows.filter((r) => r.wave === 0);
   const notOk = canaries.filter((r) => r.state !== 'succeeded').map((r) => `${r.deployment} ${r.state}`);
   const failed = evidence.filter((c) => !c.ok).map((c) => c.name);
-  if (canaries.length === 0 || evidence.length === 0) return { action: 'leave', reason: 'no canary checks to decide on: a person decides', evidence };
+  if (canaries.length === 0 || evidence.length === 0)
+    return { action: 'leave', reason: 'no canary checks to decide on: a person decides', evidence };
   if (notOk.length || failed.length) {
     const why = [...notOk, ...failed.map((n) => `${n} failed`)].join('; ');
     return policy === 'auto'

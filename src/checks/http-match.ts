@@ -41,8 +41,12 @@ export interface RequestOptions {
  * With headers (credentials, usually) a redirect is not followed: it could carry them to
  * another host. The 3xx is then the answer. */
 export function fetchWithTimeout(url: string, timeoutMsOrOptions: number | RequestOptions = REQUEST_TIMEOUT_MS): Promise<Response> {
-  const { timeoutMs = REQUEST_TIMEOUT_MS, headers = {}, method = 'GET', body } =
-    typeof timeoutMsOrOptions === 'number' ? { timeoutMs: timeoutMsOrOptions } : timeoutMsOrOptions;
+  const {
+    timeoutMs = REQUEST_TIMEOUT_MS,
+    headers = {},
+    method = 'GET',
+    body,
+  } = typeof timeoutMsOrOptions === 'number' ? { timeoutMs: timeoutMsOrOptions } : timeoutMsOrOptions;
   const carriesHeaders = Object.keys(headers).length > 0;
   return fetch(url, { method, body, signal: AbortSignal.timeout(timeoutMs), headers, redirect: carriesHeaders ? 'manual' : 'follow' });
 }

@@ -5,7 +5,16 @@ import { execa } from 'execa';
 import pg from 'pg';
 import type { Check } from '../domain/config-schema';
 import type { CheckResult } from '../domain/types';
-import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, parseJsonAnswer, readAnswer, valueAtPath, type HttpAnswer, type RequestOptions } from './http-match';
+import {
+  fetchErrorText,
+  fetchWithTimeout,
+  matchHttpAnswer,
+  parseJsonAnswer,
+  readAnswer,
+  valueAtPath,
+  type HttpAnswer,
+  type RequestOptions,
+} from './http-match';
 import { resolveRequestHeaders } from './request-headers';
 import { redactCredentials } from '../domain/mask-credentials';
 import { findSample, formatSample, parseMetricSelector } from './prometheus';
@@ -102,11 +111,21 @@ const scrubbed = (o: Outcome, scrub: (t: string) => string): Outcome => ({ ...o,
 /** GETs the URL the first answer names (same origin: the headers go there too) every
  * `everySeconds` until its answer holds `until` (done), or `failWhen` (failed), or the time
  * is up; answers in between (not 2xx, not yet done) are the detail a timeout reports. */
-async function pollJob(check: HttpCheck, poll: NonNullable<HttpCheck['poll']>, headers: Record<string, string>, answer: HttpAnswer, ctx: CheckContext): Promise<Outcome> {
+async function pollJob(
+  check: HttpCheck,
+  poll: NonNullable<HttpCheck['poll']>,
+  headers: Record<string, string>,
+  answer: HttpAnswer,
+  ctx: CheckContext,
+): Promise<Outcome> {
   const parsed = parseJsonAnswer(answer);
   if (!parsed.ok) return { ok: false, detail: `poll: ${parsed.detail}` };
   const named = valueAtPath(parsed.body, poll.urlField);
-  if (typeof named !== 'string' || !named) return { ok: false, detail: `poll: ${poll.urlField} is ${named === undefined ? 'absent from' : 'not a URL in'} the answer (${answer.status})` };
+  if (typeof named !== 'string' || !named)
+    return {
+      ok: false,
+      detail: `poll: ${poll.urlField} is ${named === undefined ? 'absent from' : 'not a URL in'} the answer (${answer.status})`,
+    };
   let jobUrl: URL;
   try {
     jobUrl = new URL(named, check.url);
@@ -114,7 +133,10 @@ async function pollJob(check: HttpCheck, poll: NonNullable<HttpCheck['poll']>, h
     return { ok: false, detail: `poll: ${poll.urlField} is not a URL: ${shorten(named, 80)}` };
   }
   if (jobUrl.origin !== new URL(check.url).origin) {
-    return { ok: false, detail: `poll: ${poll.urlField} points to another origin (${jobUrl.origin}): not polled, the check's headers would go there` };
+    return {
+      ok: false,
+      detail: `poll: ${poll.urlField} points to another origin (${jobUrl.origin}): not polled, the check's headers would go there`,
+    };
   }
   const started = Date.now();
   const deadline = started + poll.timeoutSeconds * 1000;
@@ -125,7 +147,10 @@ async function pollJob(check: HttpCheck, poll: NonNullable<HttpCheck['poll']>, h
     try {
       const polled = await get(jobUrl.toString(), { headers });
       if (poll.failWhen && matchHttpAnswer(polled, { expectJson: poll.failWhen }).ok) {
-        return { ok: false, detail: `job failed after ${seconds(started)} s: ${matchHttpAnswer(polled, { expectJson: poll.failWhen }).detail}` };
+        return {
+          ok: false,
+          detail: `job failed after ${seconds(started)} s: ${matchHttpAnswer(polled, { expectJson: poll.failWhen }).detail}`,
+        };
       }
       const done = matchHttpAnswer(polled, { expectJson: poll.until });
       if (done.ok) return { ok: true, detail: `${answer.status}, job done after ${seconds(started)} s (${polls} polls): ${done.detail}` };
@@ -133,14 +158,16 @@ async function pollJob(check: HttpCheck, poll: NonNullable<HttpCheck['poll']>, h
     } catch (err) {
       last = errorText(err);
     }
-    if (Date.now() >= deadline) return { ok: false, detail: `job not done after ${poll.timeoutSeconds} s (${polls} polls); last answer: ${last}` };
+    if (Date.now() >= deadline)
+      return { ok: false, detail: `job not done after ${poll.timeoutSeconds} s (${polls} polls); last answer: ${last}` };
   }
 }
 
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 async function sqlCheck(check: Extract<Check, { kind: 'sql' }>, ctx: CheckContext): Promise<Outcome> {
-  if (!ctx.databaseUrl) return { ok: false, detail: `no database URL (${ctx.databaseUrlVar ?? 'DATABASE_URL'} is not set in the env file)` };
+  if (!ctx.databaseUrl)
+    return { ok: false, detail: `no database URL (${ctx.databaseUrlVar ?? 'DATABASE_URL'} is not set in the env file)` };
   const client = new pg.Client({
     connectionString: ctx.databaseUrl,
     connectionTimeoutMillis: SQL_TIMEOUT_MS,
@@ -189,10 +216,13 @@ async function commandCheck(check: Extract<Check, { kind: 'command' }>, ctx: Che
   }, limitSeconds * 1000);
   const result = await child.finally(() => clearTimeout(timer));
   if (timedOut) return { ok: false, detail: `timed out after ${limitSeconds} s (timeoutSeconds)` };
-  const lines = String(result.all ?? '').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = String(result.all ?? '')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const lastLine = shorten(redactCredentials(lines[lines.length - 1]?.trim() ?? ''));
   const exitCode = result.exitCode;
-  if (exitCode === undefined) return { ok: false, detail: `could not run: ${shorten(redactCredentials(result.shortMessage ?? 'unknown error'))}` };
+  if (exitCode === undefined)
+    return { ok: false, detail: `could not run: ${shorten(redactCredentials(result.shortMessage ?? 'unknown error'))}` };
   const ok = exitCode === check.expectExitCode;
   const want = ok ? '' : ` (expected ${check.expectExitCode})`;
   return { ok, detail: `exit ${exitCode}${want}${lastLine ? `: ${lastLine}` : ''}` };

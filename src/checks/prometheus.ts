@@ -44,7 +44,9 @@ function formatSeries(s: Selector): string {
 }
 
 function formatLabels(labels: Record<string, string>): string {
-  return `{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+  return `{${Object.entries(labels)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',')}}`;
 }
 
 function parseExposition(text: string): Sample[] {
@@ -81,7 +83,7 @@ function parseSeries(text: string): (Selector & { rest: string }) | null {
     if (!key) return null;
     i += key.length;
     while (text[i] === ' ') i++;
-    if (text[i] !== '=' ) return null;
+    if (text[i] !== '=') return null;
     i++;
     while (text[i] === ' ') i++;
     if (text[i] !== '"') return null;

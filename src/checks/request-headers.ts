@@ -32,7 +32,8 @@ export async function resolveRequestHeaders(
     }
     const secret = env.get(value.fromEnv);
     if (!secret) throw fail(`${where}.${name}: ${value.fromEnv} is not set in ${envFile}`);
-    if (/[\r\n\0]/.test(secret)) throw fail(`${where}.${name}: ${value.fromEnv} in ${envFile} holds a line break, which no header value may`);
+    if (/[\r\n\0]/.test(secret))
+      throw fail(`${where}.${name}: ${value.fromEnv} in ${envFile} holds a line break, which no header value may`);
     headers[name] = `${value.prefix}${secret}`;
     secrets.push(secret);
   }

@@ -14,8 +14,17 @@ function nodesOf(cmd: Command, path = '', inherited: Option[] = []): Node[] {
   const options = [...inherited, ...(cmd.options as Option[])];
   const node: Node = {
     path,
-    subcommands: cmd.commands.map((c) => ({ name: c.name(), description: c.description().split(/[.;:(]/)[0]!.trim() })),
-    options: [...options.flatMap((o) => flagsOf(o).map((flag) => ({ flag, description: o.description }))), { flag: '--help', description: 'show help' }],
+    subcommands: cmd.commands.map((c) => ({
+      name: c.name(),
+      description: c
+        .description()
+        .split(/[.;:(]/)[0]!
+        .trim(),
+    })),
+    options: [
+      ...options.flatMap((o) => flagsOf(o).map((flag) => ({ flag, description: o.description }))),
+      { flag: '--help', description: 'show help' },
+    ],
   };
   const globals = path ? inherited : (cmd.options as Option[]);
   return [node, ...cmd.commands.flatMap((c) => nodesOf(c, path ? `${path} ${c.name()}` : c.name(), globals))];
@@ -33,7 +42,10 @@ const shellWords = (words: string[]) => words.join(' ');
 
 export function bashCompletion(program: Command): string {
   const nodes = nodesOf(program);
-  const cases = nodes.map((n) => `    ${JSON.stringify(n.path)}) words=${JSON.stringify(shellWords([...n.subcommands.map((s) => s.name), ...n.options.map((o) => o.flag)]))} ;;`);
+  const cases = nodes.map(
+    (n) =>
+      `    ${JSON.stringify(n.path)}) words=${JSON.stringify(shellWords([...n.subcommands.map((s) => s.name), ...n.options.map((o) => o.flag)]))} ;;`,
+  );
   return `# day2 completion for bash: eval "$(day2 completion bash)" (e.g. in ~/.bashrc)
 _day2_value_opts=${JSON.stringify(` ${valueOptions(program).join(' ')} `)}
 _day2_paths=${JSON.stringify(`|${nodes.map((n) => n.path).join('|')}|`)}

@@ -47,20 +47,32 @@ export interface SpecOptions {
 }
 
 export function specOf(opts: SpecOptions): { spec: ScheduleSpec; text: string; slug: string } {
-  if ((opts.every === undefined) === (opts.cron === undefined)) throw new BadInputError('give exactly one of --every <interval> and --cron "<expression>"');
+  if ((opts.every === undefined) === (opts.cron === undefined))
+    throw new BadInputError('give exactly one of --every <interval> and --cron "<expression>"');
   if (opts.every !== undefined) {
     if (opts.timezone) throw new BadInputError('--timezone applies to --cron only: an interval runs every so long in any time zone');
     return { spec: { intervals: [{ every: opts.every }] }, text: `every ${opts.every}`, slug: `every-${opts.every}` };
   }
   const cron = opts.cron!;
   const zone = opts.timezone ?? 'UTC';
-  const slug = `cron-${cron.replace(/\*/g, 'x').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}${opts.timezone ? `-${opts.timezone.replace(/[^A-Za-z0-9]+/g, '-')}` : ''}`;
-  return { spec: { cronExpressions: [cron], timezone: zone }, text: `cron "${cron}" (${zone})`, slug: slug.toLowerCase().slice(0, 63).replace(/-$/, '') };
+  const slug = `cron-${cron
+    .replace(/\*/g, 'x')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')}${opts.timezone ? `-${opts.timezone.replace(/[^A-Za-z0-9]+/g, '-')}` : ''}`;
+  return {
+    spec: { cronExpressions: [cron], timezone: zone },
+    text: `cron "${cron}" (${zone})`,
+    slug: slug.toLowerCase().slice(0, 63).replace(/-$/, ''),
+  };
 }
 
 /** A schedule's interval (milliseconds, as Temporal returns it) the way it was given: 6h. */
 function formatInterval(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms / 1000}s`;
@@ -110,7 +122,10 @@ export async function day2Schedules(client: Client, deployment?: string): Promis
   for await (const summary of client.schedule.list()) {
     const legacy = LEGACY_ID.exec(summary.scheduleId);
     if (!summary.scheduleId.startsWith('day2-')) continue;
-    const description = await client.schedule.getHandle(summary.scheduleId).describe().catch(() => undefined);
+    const description = await client.schedule
+      .getHandle(summary.scheduleId)
+      .describe()
+      .catch(() => undefined);
     if (!description) continue; // removed while we listed
     const memo = memoOf(description, legacy?.[1]);
     if (!memo || (deployment !== undefined && memo.deployment !== deployment)) continue;
@@ -130,7 +145,11 @@ function memoOf(description: ScheduleDescription, legacyDeployment: string | und
 }
 
 /** The handle of the deployment's schedule `name`, or bad input naming the ones there are. */
-export async function findSchedule(client: Client, deployment: string, name: string | undefined): Promise<{ handle: ScheduleHandle; name: string }> {
+export async function findSchedule(
+  client: Client,
+  deployment: string,
+  name: string | undefined,
+): Promise<{ handle: ScheduleHandle; name: string }> {
   if (name !== undefined) {
     for (const id of [scheduleId(deployment, name), ...(name === LEGACY_NAME ? [legacyBackupScheduleId(deployment)] : [])]) {
       const handle = client.schedule.getHandle(id);
@@ -151,7 +170,12 @@ export async function findSchedule(client: Client, deployment: string, name: str
   throw new BadInputError(`${what} (${names ? `it has: ${names}` : 'it has none'}); see day2 schedule list`);
 }
 
-function scheduleOptions<O extends ScheduledOperation>(taskQueue: string, memo: ScheduleMemo<O>, spec: ScheduleSpec, input: InputOf<ScheduledWorkflow<O>>): ScheduleOptions {
+function scheduleOptions<O extends ScheduledOperation>(
+  taskQueue: string,
+  memo: ScheduleMemo<O>,
+  spec: ScheduleSpec,
+  input: InputOf<ScheduledWorkflow<O>>,
+): ScheduleOptions {
   return {
     scheduleId: scheduleId(memo.deployment, memo.name),
     spec,
@@ -170,7 +194,10 @@ function scheduleOptions<O extends ScheduledOperation>(taskQueue: string, memo: 
       // memo cannot be updated), and Temporal returns cron specs only as calendars.
       memo: { [SPEC_KEY]: memo.spec },
     },
-    memo: { day2: `${memo.operation} of ${memo.deployment}`, [MEMO_KEY]: { deployment: memo.deployment, name: memo.name, operation: memo.operation } },
+    memo: {
+      day2: `${memo.operation} of ${memo.deployment}`,
+      [MEMO_KEY]: { deployment: memo.deployment, name: memo.name, operation: memo.operation },
+    },
   };
 }
 
@@ -188,7 +215,9 @@ export async function putSchedule<O extends ScheduledOperation>(
     return { verb: 'created', scheduleId: options.scheduleId };
   } catch (err) {
     if (err instanceof ScheduleAlreadyRunning) {
-      await client.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, spec: options.spec, policies: options.policies, action: options.action }));
+      await client.schedule
+        .getHandle(options.scheduleId)
+        .update((previous) => ({ ...previous, spec: options.spec, policies: options.policies, action: options.action }));
       return { verb: 'updated', scheduleId: options.scheduleId };
     }
     // The server checks each cron field (and the time zone): its answer is bad input.

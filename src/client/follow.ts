@@ -82,7 +82,10 @@ export async function follow(ctx: CliContext, handle: WorkflowHandle, opts: Foll
 }
 
 /** What a running dump or restore last heartbeated (bytes or items done, rate, time left). */
-async function transferOf(handle: WorkflowHandle, pending: Array<{ heartbeatDetails?: { payloads?: unknown[] | null } | null }> | null | undefined): Promise<TransferProgress | undefined> {
+async function transferOf(
+  handle: WorkflowHandle,
+  pending: Array<{ heartbeatDetails?: { payloads?: unknown[] | null } | null }> | null | undefined,
+): Promise<TransferProgress | undefined> {
   for (const activity of pending ?? []) {
     const payloads = activity.heartbeatDetails?.payloads;
     if (!payloads?.length) continue;

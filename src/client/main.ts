@@ -71,7 +71,10 @@ function registerCompletionCommand(program: Command): void {
     .command('completion')
     .description('print the shell completion script for bash or zsh')
     .argument('<shell>', 'bash or zsh')
-    .addHelpText('after', '\nExample:\n  day2 completion bash >> ~/.bashrc   # or: eval "$(day2 completion bash)"\n  day2 completion zsh > "${fpath[1]}/_day2"')
+    .addHelpText(
+      'after',
+      '\nExample:\n  day2 completion bash >> ~/.bashrc   # or: eval "$(day2 completion bash)"\n  day2 completion zsh > "${fpath[1]}/_day2"',
+    )
     .action((shell: string) => {
       if (shell !== 'bash' && shell !== 'zsh') throw new BadInputError(`no completion for '${shell}'`, 'day2 completes in bash and zsh');
       process.stdout.write(shell === 'bash' ? bashCompletion(program) : zshCompletion(program));
@@ -101,7 +104,8 @@ function asksForVersion(args: string[]): boolean {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '-c' || arg === '--config') i++;
-    else if (!(arg.startsWith('--config=') || arg === '--json' || arg === '-q' || arg === '--quiet')) return arg === '--version' || arg === '-V';
+    else if (!(arg.startsWith('--config=') || arg === '--json' || arg === '-q' || arg === '--quiet'))
+      return arg === '--version' || arg === '-V';
   }
   return false;
 }
@@ -119,7 +123,8 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.badInput;
     const code = exitCodeFor(err);
     // --json: the error is the document (stdout), and nothing is written to stderr.
-    if (program.opts<GlobalOptions>().json) process.stdout.write(`${JSON.stringify({ error: (err as Error).message, exitCode: code }, null, 2)}\n`);
+    if (program.opts<GlobalOptions>().json)
+      process.stdout.write(`${JSON.stringify({ error: (err as Error).message, exitCode: code }, null, 2)}\n`);
     else process.stderr.write(`day2: ${(err as Error).message}\n`);
     return code;
   } finally {

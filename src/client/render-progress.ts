@@ -37,7 +37,8 @@ export function renderStep(step: Step, now: Date, opts: StepRenderOptions = {}):
 }
 
 /** `  ✓ database reachable — ledger@db:5432: PostgreSQL 15.20, 7.5 MiB` */
-export const renderCheck = (c: CheckResult, indent = '  '): string => `${indent}${c.ok ? (c.warning ? '⚠' : '✓') : '✗'} ${c.name} — ${c.detail}`;
+export const renderCheck = (c: CheckResult, indent = '  '): string =>
+  `${indent}${c.ok ? (c.warning ? '⚠' : '✓') : '✗'} ${c.name} — ${c.detail}`;
 
 export const rejectCommand = (gate: GateState) => gate.approveCommand.replace(/^day2 approve /, 'day2 reject ');
 
@@ -72,7 +73,9 @@ export interface WorkflowSummary {
 }
 
 export function renderStatus(w: WorkflowSummary, progress: Progress | undefined, now = new Date()): string {
-  const took = w.closeTime ? `in ${duration(w.closeTime.getTime() - w.startTime.getTime())}` : `for ${duration(now.getTime() - w.startTime.getTime())}`;
+  const took = w.closeTime
+    ? `in ${duration(w.closeTime.getTime() - w.startTime.getTime())}`
+    : `for ${duration(now.getTime() - w.startTime.getTime())}`;
   const what = progress ? `${progress.operation} on ${progress.deployment}` : w.type;
   const lines = [`${what} — ${w.status} ${took} (workflow ${w.workflowId}, run ${w.runId})`];
   if (progress) {

@@ -22,7 +22,10 @@ export interface ReadOnlyRun<O extends ReadOnlyOperation, W extends OperationWor
   timeout?: string;
 }
 
-export async function runReadOnly<O extends ReadOnlyOperation, W extends OperationWorkflow<O>>(ctx: CliContext, run: ReadOnlyRun<O, W>): Promise<ResultOf<W>> {
+export async function runReadOnly<O extends ReadOnlyOperation, W extends OperationWorkflow<O>>(
+  ctx: CliContext,
+  run: ReadOnlyRun<O, W>,
+): Promise<ResultOf<W>> {
   const client = await ctx.client();
   await assertHostsServed(ctx, [run.deployment]);
   const workflowId = workflowIdOf(run.operation, run.deployment, new Date());

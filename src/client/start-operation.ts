@@ -32,7 +32,7 @@ export async function startOperation<O extends MutatingOperation, W extends Oper
   await assertHostsServed(ctx, [req.deployment]);
   const workflowId = workflowIdOf(req.operation, req.deployment, new Date());
   const deadline = Date.now() + (req.waitIfBusySeconds ?? 0) * 1000;
-  for (let told = false; ; ) {
+  for (let told = false; ;) {
     try {
       return await client.workflow.start<WorkflowFn<W>>(req.workflowType, {
         workflowId,

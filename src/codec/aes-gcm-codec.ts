@@ -70,7 +70,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       return deserialize(plain);
     } catch (err) {
       if (err instanceof CodecError) throw err;
-      throw new CodecError(`encrypted payload (key '${keyId}') failed authentication: it was altered, or key '${keyId}' is not the key it was written with`);
+      throw new CodecError(
+        `encrypted payload (key '${keyId}') failed authentication: it was altered, or key '${keyId}' is not the key it was written with`,
+      );
     }
   }
 }

@@ -50,7 +50,9 @@ export function parseKeyring(text: string, source: string): CodecKeyring {
     keys.set(id, bytes);
   }
   if (!keys.has(parsed.data.current)) {
-    throw new ConfigError(`${source}: current key '${parsed.data.current}' is not among the keys (${[...keys.keys()].join(', ') || 'none'})`);
+    throw new ConfigError(
+      `${source}: current key '${parsed.data.current}' is not among the keys (${[...keys.keys()].join(', ') || 'none'})`,
+    );
   }
   return { currentKeyId: parsed.data.current, keys };
 }
@@ -61,7 +63,8 @@ export function loadKeyring(config: Day2Config): CodecKeyring | undefined {
   if (!codec) return undefined;
   if (codec.keyEnv) {
     const value = codecKeyFromEnv(config);
-    if (!value) throw new ConfigError(`temporal.codec.keyEnv: environment variable ${codec.keyEnv} is not set (it should hold the codec keyring)`);
+    if (!value)
+      throw new ConfigError(`temporal.codec.keyEnv: environment variable ${codec.keyEnv} is not set (it should hold the codec keyring)`);
     return parseKeyring(value, `$${codec.keyEnv}`);
   }
   const file = codec.keyFile!;

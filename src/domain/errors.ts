@@ -27,7 +27,10 @@ export class TemporalUnreachableError extends Error {
 /** Input that can never succeed: retrying is pointless, nothing was touched. */
 export class BadInputError extends Error {
   override readonly name = 'BadInput';
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(hint ? `${message} — ${hint}` : message);
   }
 }

@@ -48,7 +48,10 @@ export interface FleetSelector {
 /** "tier=gold,region=eu" → { tier: 'gold', region: 'eu' }. */
 export function parseLabelSelector(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new BadInputError(`label selector '${part}' is not key=value`, 'write e.g. --selector tier=gold,region=eu');
     out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
@@ -58,7 +61,10 @@ export function parseLabelSelector(text: string): Record<string, string> {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -90,7 +96,8 @@ export function selectFleet(members: readonly FleetMember[], sel: FleetSelector)
   } else {
     chosen = [...members];
   }
-  if (chosen.length === 0) throw new BadInputError('the selection matches no deployment', `configured: ${members.map((m) => m.name).join(', ')}`);
+  if (chosen.length === 0)
+    throw new BadInputError('the selection matches no deployment', `configured: ${members.map((m) => m.name).join(', ')}`);
   return chosen;
 }
 

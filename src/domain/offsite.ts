@@ -12,9 +12,14 @@ export const offsiteSchema = z.strictObject({
   /** Absent: AWS S3 itself. */
   endpoint: z.url({ message: 'expected a URL' }).optional(),
   region: z.string().min(1).default('us-east-1'),
-  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)'),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)'),
   /** Key prefix of this deployment's copies; default `<deployment>/`. */
-  prefix: z.string().regex(/^([^/].*\/)?$/, "expected a key prefix ending in '/' (or empty), not starting with '/'").optional(),
+  prefix: z
+    .string()
+    .regex(/^([^/].*\/)?$/, "expected a key prefix ending in '/' (or empty), not starting with '/'")
+    .optional(),
   /** Path-style URLs (`endpoint/bucket/key`): what most self-hosted servers need. */
   forcePathStyle: z.boolean().default(false),
   accessKeyIdVar: envVarName,
@@ -31,7 +36,10 @@ export type OffsiteConfig = z.infer<typeof offsiteSchema>;
 
 export const offsitePrefix = (deployment: string, c: Pick<OffsiteConfig, 'prefix'>) => c.prefix ?? `${deployment}/`;
 export const REMOTE_MANIFEST_SUFFIX = '.manifest.json';
-export const remoteKeys = (prefix: string, file: string) => ({ object: `${prefix}${file}`, manifest: `${prefix}${file}${REMOTE_MANIFEST_SUFFIX}` });
+export const remoteKeys = (prefix: string, file: string) => ({
+  object: `${prefix}${file}`,
+  manifest: `${prefix}${file}${REMOTE_MANIFEST_SUFFIX}`,
+});
 export const remoteKeyringKey = (prefix: string) => `${prefix}keyring.json`;
 
 /** What was sent: recorded in the remote manifest, checked on every download. */

@@ -45,7 +45,9 @@ export type ScheduledWorkflowTypeOf<O extends ScheduledOperation> = (typeof OPER
 const operations = Object.keys(OPERATIONS) as Operation[];
 
 /** The workflow types of every mutating operation (the ones that can hold a deployment). */
-export const MUTATING_WORKFLOW_TYPES: readonly string[] = operations.filter((o) => OPERATIONS[o].mutating).flatMap((o) => OPERATIONS[o].workflows);
+export const MUTATING_WORKFLOW_TYPES: readonly string[] = operations
+  .filter((o) => OPERATIONS[o].mutating)
+  .flatMap((o) => OPERATIONS[o].workflows);
 
 /** The operation a workflow type carries out (for runs without day2's search attributes). */
 export function operationOf(workflowType: string): Operation | undefined {

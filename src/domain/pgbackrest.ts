@@ -31,7 +31,10 @@ export const pgbackrestSchema = z.strictObject({
   type: z.enum(['full', 'diff', 'incr']).default('incr'),
   compressType: z.enum(['none', 'gz', 'lz4', 'zst']).default('lz4'),
   /** Env-file variable holding the repository passphrase (aes-256-cbc); unset: unencrypted. */
-  cipherPassVar: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  cipherPassVar: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional(),
   /** PostgreSQL's archive_timeout, seconds: the recovery point is never older than this
    * while the database is written to. */
   archiveTimeout: z.number().int().positive().default(60),
@@ -153,14 +156,16 @@ export function parseRestoreTarget(opts: { toTime?: string; toLsn?: string; late
   if (given !== 1) throw new Error('give exactly one of --to-time, --to-lsn, --latest');
   if (opts.latest) return { kind: 'latest' };
   if (opts.toLsn !== undefined) {
-    if (!/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(opts.toLsn)) throw new Error(`'${opts.toLsn}' is not an LSN (expected e.g. 0/3000060)`);
+    if (!/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(opts.toLsn))
+      throw new Error(`'${opts.toLsn}' is not an LSN (expected e.g. 0/3000060)`);
     return { kind: 'lsn', lsn: opts.toLsn.toUpperCase() };
   }
   const t = new Date(opts.toTime!);
   if (!/\d{4}-\d{2}-\d{2}T/.test(opts.toTime!) || Number.isNaN(t.getTime()) || !/(Z|[+-]\d{2}:?\d{2})$/.test(opts.toTime!)) {
     throw new Error(`'${opts.toTime}' is not an ISO time with a zone (expected e.g. 2026-12-01T10:00:00Z)`);
   }
-  if (t.getTime() > now.getTime()) throw new Error(`${t.toISOString()} is in the future (now ${now.toISOString()}): nothing to restore to yet`);
+  if (t.getTime() > now.getTime())
+    throw new Error(`${t.toISOString()} is in the future (now ${now.toISOString()}): nothing to restore to yet`);
   return { kind: 'time', time: t.toISOString() };
 }
 
@@ -198,10 +203,16 @@ export function planRestore(
   if (target.kind === 'time') {
     const t = Date.parse(target.time);
     if (t <= Date.parse(oldest.stoppedAt)) {
-      return { ok: false, why: `${target.time} is before the oldest backup (${oldest.label}) finished at ${oldest.stoppedAt}: no backup can reach it` };
+      return {
+        ok: false,
+        why: `${target.time} is before the oldest backup (${oldest.label}) finished at ${oldest.stoppedAt}: no backup can reach it`,
+      };
     }
     if (t > Date.parse(archived.at)) {
-      return { ok: false, why: `${target.time} is after the last archived WAL (${archived.at}): those writes are not in the repository yet` };
+      return {
+        ok: false,
+        why: `${target.time} is after the last archived WAL (${archived.at}): those writes are not in the repository yet`,
+      };
     }
     const backup = sorted.filter((b) => Date.parse(b.stoppedAt) < t).at(-1)!;
     return { ok: true, backup, args: ['--type=time', `--target=${pgbackrestTime(target.time)}`, `--set=${backup.label}`] };

@@ -122,8 +122,7 @@ export interface ScheduledDrillInput {
 }
 
 export type ScheduledDrillResult =
-  | { outcome: 'drilled'; workflowId: string; file: string; ok: boolean }
-  | { outcome: 'skipped'; reason: string };
+  { outcome: 'drilled'; workflowId: string; file: string; ok: boolean } | { outcome: 'skipped'; reason: string };
 
 export interface BackupResult {
   file: string;

@@ -28,7 +28,10 @@ export function isVersion(text: string): boolean {
 export function assertVersion(text: string, what = 'version'): string {
   if (!isVersion(text)) {
     // JSON.stringify: a hostile value is shown quoted and escaped, never interpreted.
-    throw new BadInputError(`${what} ${JSON.stringify(text)} is not a release version`, 'expected MAJOR.MINOR.PATCH, e.g. 1.4.2 or 1.5.0-rc.1');
+    throw new BadInputError(
+      `${what} ${JSON.stringify(text)} is not a release version`,
+      'expected MAJOR.MINOR.PATCH, e.g. 1.4.2 or 1.5.0-rc.1',
+    );
   }
   return text;
 }

@@ -11,5 +11,4 @@ export const childWorkflowId = (parentId: string, operation: string) => `${paren
 export const readOnlyWorkflowId = (deployment: string, operation: string, at: Date) =>
   `day2-${deployment}-${operation}-${at.toISOString().replace(/[-:.]/g, '').slice(0, 18)}`;
 
-export const approveCommand = (workflowId: string, gate: string) =>
-  `day2 approve ${workflowId} --gate ${gate} --reason "<why>"`;
+export const approveCommand = (workflowId: string, gate: string) => `day2 approve ${workflowId} --gate ${gate} --reason "<why>"`;

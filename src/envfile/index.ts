@@ -9,9 +9,7 @@ import { writeFileAtomic } from '../lib/atomic-file';
 
 export { writeFileAtomic } from '../lib/atomic-file';
 
-export type EnvLine =
-  | { kind: 'other'; raw: string }
-  | { kind: 'var'; raw: string; name: string; value: string };
+export type EnvLine = { kind: 'other'; raw: string } | { kind: 'var'; raw: string; name: string; value: string };
 
 export interface EnvFile {
   lines: EnvLine[];
@@ -47,7 +45,10 @@ function makeEnvFile(lines: EnvLine[], eol: EnvFile['eol'], endsWithNewline: boo
     lines,
     eol,
     endsWithNewline,
-    get: (name) => vars().filter((l) => l.name === name).pop()?.value,
+    get: (name) =>
+      vars()
+        .filter((l) => l.name === name)
+        .pop()?.value,
     names: () => [...new Set(vars().map((l) => l.name))],
     toString: () => lines.map((l) => l.raw).join('\n') + (endsWithNewline ? '\n' : ''),
   };
@@ -148,7 +149,10 @@ export function applyEdits(env: EnvFile, edits: EnvEdits): EnvFile {
     const note = edits.commentOut!.note;
     lines = lines.flatMap((l): EnvLine[] =>
       l.kind === 'var' && commentOut.has(l.name)
-        ? [{ kind: 'other', raw: `# ${note}${cr}` }, { kind: 'other', raw: `# ${l.raw}` }]
+        ? [
+            { kind: 'other', raw: `# ${note}${cr}` },
+            { kind: 'other', raw: `# ${l.raw}` },
+          ]
         : [l],
     );
   }

@@ -54,11 +54,24 @@ export async function startScratchCluster(dir: string): Promise<ScratchCluster> 
   };
   const dataDir = path.join(home, 'data');
   try {
-    await execa(pgTool('initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--no-sync'], { ...asUser, stdin: 'ignore' });
+    await execa(pgTool('initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--no-sync'], {
+      ...asUser,
+      stdin: 'ignore',
+    });
     await execa(
       pgTool('pg_ctl'),
-      ['-D', dataDir, '-l', path.join(home, 'server.log'), '-w', '-t', '60', 'start',
-        '-o', `-p ${port} -k ${home} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`],
+      [
+        '-D',
+        dataDir,
+        '-l',
+        path.join(home, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        'start',
+        '-o',
+        `-p ${port} -k ${home} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`,
+      ],
       { ...asUser, stdin: 'ignore' },
     );
   } catch (err) {
@@ -80,7 +93,9 @@ function clusterHome(dir: string, asUser: OsUser): string {
     chownSync(dir, uid, gid);
     return dir;
   }
-  const base = [os.tmpdir(), '/tmp'].find((d) => existsSync(d) && firstBlockingDirectory(d, uid, gid) === undefined && writableBy(d, uid, gid));
+  const base = [os.tmpdir(), '/tmp'].find(
+    (d) => existsSync(d) && firstBlockingDirectory(d, uid, gid) === undefined && writableBy(d, uid, gid),
+  );
   if (!base) {
     const blocking = firstBlockingDirectory(path.dirname(dir), uid, gid);
     throw new Error(
@@ -119,7 +134,9 @@ async function runAs(): Promise<OsUser> {
   try {
     return { uid: await id('-u'), gid: await id('-g') };
   } catch {
-    throw new Error(`running as root, and there is no OS user '${SUPERUSER}' to run a scratch PostgreSQL cluster as (initdb refuses root): run day2's worker as another user, or create that user`);
+    throw new Error(
+      `running as root, and there is no OS user '${SUPERUSER}' to run a scratch PostgreSQL cluster as (initdb refuses root): run day2's worker as another user, or create that user`,
+    );
   }
 }
 

@@ -26,7 +26,10 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
       ok: r.offsite?.ok !== false,
       // The local backup is verified either way: it renews 'backup'; a made copy renews 'offsite'.
       succeeded: r.offsite?.ok ? ['backup', 'offsite'] : ['backup'],
-      detail: r.offsite?.ok === false ? offsiteFailedText(r.file, r.offsite.error) : `backed up to ${r.file} (${r.manifest.sizeBytes} bytes, sha256 ${r.manifest.sha256.slice(0, 12)})${r.offsite?.ok ? `; off-site copy ${r.offsite.key}` : ''}`,
+      detail:
+        r.offsite?.ok === false
+          ? offsiteFailedText(r.file, r.offsite.error)
+          : `backed up to ${r.file} (${r.manifest.sizeBytes} bytes, sha256 ${r.manifest.sha256.slice(0, 12)})${r.offsite?.ok ? `; off-site copy ${r.offsite.key}` : ''}`,
     }),
   );
 }
@@ -56,7 +59,8 @@ async function backupSteps(input: BackupInput, progress: ProgressTracker): Promi
           preUpgradeVersion: input.preUpgradeVersion,
         },
       ]),
-    (r) => `${r.manifest.file}, ${formatBytes(r.manifest.sizeBytes)}, sha256 ${r.manifest.sha256.slice(0, 12)}${r.reused ? ' (reused)' : ''}`,
+    (r) =>
+      `${r.manifest.file}, ${formatBytes(r.manifest.sizeBytes)}, sha256 ${r.manifest.sha256.slice(0, 12)}${r.reused ? ' (reused)' : ''}`,
   );
   const { deleted } = await progress.step(
     'Apply retention',
@@ -76,4 +80,5 @@ async function backupSteps(input: BackupInput, progress: ProgressTracker): Promi
 }
 
 /** What the CLI, the webhook and the Web UI say when only the local backup succeeded. */
-const offsiteFailedText = (file: string, why: string) => `backed up locally; off-site copy FAILED: ${why} (the local backup ${file} is kept and counts)`;
+const offsiteFailedText = (file: string, why: string) =>
+  `backed up locally; off-site copy FAILED: ${why} (the local backup ${file} is kept and counts)`;

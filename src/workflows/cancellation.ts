@@ -14,7 +14,11 @@ export interface WhatCancellationLeaves {
 
 export const cancellationLeaves = (now: string): WhatCancellationLeaves => ({ now });
 
-export async function endCleanlyOnCancel<T>(progress: ProgressTracker, leaves: WhatCancellationLeaves, steps: () => Promise<T>): Promise<T> {
+export async function endCleanlyOnCancel<T>(
+  progress: ProgressTracker,
+  leaves: WhatCancellationLeaves,
+  steps: () => Promise<T>,
+): Promise<T> {
   try {
     return await steps();
   } catch (err) {

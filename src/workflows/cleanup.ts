@@ -17,12 +17,15 @@ export async function cleanup(input: { deployment: string; names: string[] }): P
   const { deployment, names } = input;
   const { progress } = beginOperation('cleanup', deployment, [DROP]);
   const result = await progress.step(DROP, () =>
-    long.dropKeptCopies.executeWithOptions({ summary: `Drop ${names.length} kept ${names.length === 1 ? 'copy' : 'copies'}: ${names.join(', ')}` }, [
-      { deployment, names },
-    ]),
+    long.dropKeptCopies.executeWithOptions(
+      { summary: `Drop ${names.length} kept ${names.length === 1 ? 'copy' : 'copies'}: ${names.join(', ')}` },
+      [{ deployment, names }],
+    ),
   );
   const freed = result.dropped.reduce((sum, c) => sum + c.bytes, 0);
   const gone = result.alreadyGone.length ? `; already gone: ${result.alreadyGone.join(', ')}` : '';
-  progress.finish(`dropped ${result.dropped.length} kept ${result.dropped.length === 1 ? 'copy' : 'copies'} (${formatBytes(freed)})${gone}`);
+  progress.finish(
+    `dropped ${result.dropped.length} kept ${result.dropped.length === 1 ? 'copy' : 'copies'} (${formatBytes(freed)})${gone}`,
+  );
   return result;
 }

@@ -16,7 +16,12 @@ const RESTORE = 'Restore into a scratch cluster and check it';
 export async function drill(input: DrillInput): Promise<DrillResult> {
   const { deployment } = input;
   const { progress } = beginOperation('drill', deployment, input.remote ? [FETCH_OFFSITE_STEP, RESTORE] : [CHOOSE, RESTORE]);
-  return reportOutcome('drill', deployment, () => drillSteps(input, progress), (r) => ({ ok: r.ok, detail: progress.snapshot.outcome ?? '' }));
+  return reportOutcome(
+    'drill',
+    deployment,
+    () => drillSteps(input, progress),
+    (r) => ({ ok: r.ok, detail: progress.snapshot.outcome ?? '' }),
+  );
 }
 
 async function drillSteps(input: DrillInput, progress: ProgressTracker): Promise<DrillResult> {
@@ -24,22 +29,35 @@ async function drillSteps(input: DrillInput, progress: ProgressTracker): Promise
   // An off-site copy is downloaded and verified into the backup directory, then drilled as a local one.
   const file = input.remote
     ? await fetchOffsiteStep(progress, deployment, input.remote)
-    : await progress.step(CHOOSE, () => chooseBackup(input), (f) => (input.file ? `${f} (given)` : `${f} (the newest)`));
+    : await progress.step(
+        CHOOSE,
+        () => chooseBackup(input),
+        (f) => (input.file ? `${f} (given)` : `${f} (the newest)`),
+      );
   const result = await progress.step(RESTORE, () =>
     long.drillBackup.executeWithOptions({ summary: `Restore ${file} into a scratch PostgreSQL cluster and check it` }, [
       { deployment, file, runId: workflowInfo().runId },
     ]),
   );
   const failed = progress.showChecks(RESTORE, result.checks);
-  progress.finish(failed.length ? `${file} failed the drill: ${failed.map((c) => c.name).join(', ')}` : `${file} restores: all ${result.checks.length} checks passed`);
+  progress.finish(
+    failed.length
+      ? `${file} failed the drill: ${failed.map((c) => c.name).join(', ')}`
+      : `${file} restores: all ${result.checks.length} checks passed`,
+  );
   return result;
 }
 
 async function chooseBackup(input: DrillInput): Promise<string> {
   if (input.file) return input.file;
-  const [newest] = await quick.listBackups.executeWithOptions({ summary: `Find ${input.deployment}'s newest backup` }, [{ deployment: input.deployment }]);
+  const [newest] = await quick.listBackups.executeWithOptions({ summary: `Find ${input.deployment}'s newest backup` }, [
+    { deployment: input.deployment },
+  ]);
   if (!newest) {
-    throw failure('BadInputError', `${input.deployment} has no backups to drill: take one with day2 backup --deployment ${input.deployment}`);
+    throw failure(
+      'BadInputError',
+      `${input.deployment} has no backups to drill: take one with day2 backup --deployment ${input.deployment}`,
+    );
   }
   return newest.file;
 }

@@ -57,7 +57,8 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
   const waves = plan.canary.length ? [plan.canary, ...plan.waves] : plan.waves;
   const stepOf = (w: number) => waveStep(plan.canary.length ? w : w + 1, waves[w] ?? [], plan.canary.length > 0 && w === 0);
   const promoteStep = `Promote gate (${GATES.promoteFleet})`;
-  const soakStep = input.soakSeconds > 0 ? `Soak ${input.soakSeconds} s with the canaries' verify checks` : "Run the canaries' verify checks";
+  const soakStep =
+    input.soakSeconds > 0 ? `Soak ${input.soakSeconds} s with the canaries' verify checks` : "Run the canaries' verify checks";
   const steps = waves.map((_, w) => stepOf(w));
   if (plan.canary.length) steps.splice(1, 0, soakStep, promoteStep);
 
@@ -96,21 +97,23 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
       try {
         // Started outside the fleet's cancellation scope: the child's result stays awaitable
         // after `day2 cancel` on the fleet, so its real end state is reported.
-        handle = await CancellationScope.nonCancellable(() => startChild(CHILD_TYPE[input.operation], {
-          workflowId: childId,
-          args: [childArgs(input, row.deployment)],
-          // Its activities run where its deployment lives (src/workflows/host-routing.ts).
-          memo: { [HOST_MEMO]: row.host },
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          cancellationType: ChildWorkflowCancellationType.ABANDON,
-          typedSearchAttributes: [
-            { key: DEPLOYMENT, value: row.deployment },
-            { key: OPERATION, value: input.operation },
-            { key: FLEET, value: input.fleetId },
-            ...(input.version ? [{ key: TARGET_VERSION, value: input.version }] : []),
-          ],
-          staticSummary: `day2 ${input.operation} on ${row.deployment} (fleet ${input.fleetId}, wave ${row.wave})`,
-        }));
+        handle = await CancellationScope.nonCancellable(() =>
+          startChild(CHILD_TYPE[input.operation], {
+            workflowId: childId,
+            args: [childArgs(input, row.deployment)],
+            // Its activities run where its deployment lives (src/workflows/host-routing.ts).
+            memo: { [HOST_MEMO]: row.host },
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            cancellationType: ChildWorkflowCancellationType.ABANDON,
+            typedSearchAttributes: [
+              { key: DEPLOYMENT, value: row.deployment },
+              { key: OPERATION, value: input.operation },
+              { key: FLEET, value: input.fleetId },
+              ...(input.version ? [{ key: TARGET_VERSION, value: input.version }] : []),
+            ],
+            staticSummary: `day2 ${input.operation} on ${row.deployment} (fleet ${input.fleetId}, wave ${row.wave})`,
+          }),
+        );
         break;
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -233,7 +236,11 @@ async function promote(
     if (Date.now() >= until) break;
     await sleep(Math.max(1, Math.min(60_000, until - Date.now())));
   }
-  progress.mark(names.soakStep, 'done', `${status.canaryChecks.length} check(s) passed on ${canaries.length} canary deployment(s)${rounds > 1 ? `, ${rounds} rounds` : ''}`);
+  progress.mark(
+    names.soakStep,
+    'done',
+    `${status.canaryChecks.length} check(s) passed on ${canaries.length} canary deployment(s)${rounds > 1 ? `, ${rounds} rounds` : ''}`,
+  );
   const canaryRows = rows.filter((r) => canaries.includes(r.deployment));
   const decision = await gates.wait(names.promoteStep, {
     name: GATES.promoteFleet,
@@ -252,6 +259,7 @@ function summarize(rows: readonly FleetRow[]): string {
 }
 
 function fleetSummary(status: FleetStatus, workflowId: string): string {
-  const head = status.outcome === 'cancelled' ? 'cancelled: nothing new was started' : status.halted ? `halted: ${status.halted}` : 'finished';
+  const head =
+    status.outcome === 'cancelled' ? 'cancelled: nothing new was started' : status.halted ? `halted: ${status.halted}` : 'finished';
   return `${head}; ${summarize(status.rows)} (day2 fleet status ${workflowId})`;
 }

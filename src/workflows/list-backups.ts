@@ -4,5 +4,7 @@ import type { BackupManifest } from '../domain/types';
 import { quick } from './activity-proxies';
 
 export async function listBackups(input: { deployment: string }): Promise<BackupManifest[]> {
-  return quick.listBackups.executeWithOptions({ summary: `List ${input.deployment}'s backups (manifests in the backup directory)` }, [input]);
+  return quick.listBackups.executeWithOptions({ summary: `List ${input.deployment}'s backups (manifests in the backup directory)` }, [
+    input,
+  ]);
 }

@@ -4,5 +4,7 @@ import type { RemoteCopy } from '../domain/offsite';
 import { quick } from './activity-proxies';
 
 export async function listOffsiteCopies(input: { deployment: string }): Promise<RemoteCopy[]> {
-  return quick.listOffsiteCopies.executeWithOptions({ summary: `List ${input.deployment}'s off-site copies (manifests in the bucket)` }, [input]);
+  return quick.listOffsiteCopies.executeWithOptions({ summary: `List ${input.deployment}'s off-site copies (manifests in the bucket)` }, [
+    input,
+  ]);
 }

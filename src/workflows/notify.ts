@@ -19,7 +19,12 @@ export interface Verdict {
 }
 
 /** Runs `operation` and reports its end: `judge` says whether a result is a success. */
-export async function reportOutcome<T>(operation: Operation, deployment: string, run: () => Promise<T>, judge: (result: T) => Verdict): Promise<T> {
+export async function reportOutcome<T>(
+  operation: Operation,
+  deployment: string,
+  run: () => Promise<T>,
+  judge: (result: T) => Verdict,
+): Promise<T> {
   // Runs started before notifications existed replay without them.
   if (!patched(PATCHES.notifyWebhook)) return run();
   let result: T;
@@ -57,11 +62,20 @@ async function notify(event: Pick<OperationEvent, 'operation' | 'deployment' | '
 function recordOutcome(event: Pick<OperationEvent, 'operation' | 'deployment' | 'outcome'>): void {
   const tags = { deployment: event.deployment, operation: event.operation };
   if (event.outcome === 'skipped') {
-    metricMeter.createCounter('day2_operations', '', 'Operations ended, by outcome').withTags({ ...tags, outcome: event.outcome }).add(1);
+    metricMeter
+      .createCounter('day2_operations', '', 'Operations ended, by outcome')
+      .withTags({ ...tags, outcome: event.outcome })
+      .add(1);
     return;
   }
-  metricMeter.createGauge('day2_operation_success', 'int', '', 'Whether the last run of the operation succeeded (1) or failed (0)').withTags(tags).set(event.outcome === 'succeeded' ? 1 : 0);
-  metricMeter.createCounter('day2_operations', '', 'Operations ended, by outcome').withTags({ ...tags, outcome: event.outcome }).add(1);
+  metricMeter
+    .createGauge('day2_operation_success', 'int', '', 'Whether the last run of the operation succeeded (1) or failed (0)')
+    .withTags(tags)
+    .set(event.outcome === 'succeeded' ? 1 : 0);
+  metricMeter
+    .createCounter('day2_operations', '', 'Operations ended, by outcome')
+    .withTags({ ...tags, outcome: event.outcome })
+    .add(1);
 }
 
 /** `day2_last_success_timestamp_seconds{deployment,operation}`: any operation name, so the

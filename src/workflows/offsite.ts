@@ -20,7 +20,9 @@ export async function copyOffsiteStep(progress: ProgressTracker, deployment: str
     progress.skip(COPY_OFFSITE_STEP, 'started before off-site copies existed');
     return undefined;
   }
-  const configured = await quick.offsiteConfigured.executeWithOptions({ summary: `Is an off-site copy configured for ${deployment}?` }, [{ deployment }]);
+  const configured = await quick.offsiteConfigured.executeWithOptions({ summary: `Is an off-site copy configured for ${deployment}?` }, [
+    { deployment },
+  ]);
   if (!configured) {
     progress.skip(COPY_OFFSITE_STEP, 'no backup.offsite in day2.yaml');
     return undefined;
@@ -28,10 +30,14 @@ export async function copyOffsiteStep(progress: ProgressTracker, deployment: str
   let outcome: OffsiteOutcome;
   progress.mark(COPY_OFFSITE_STEP, 'running');
   try {
-    const copied = await long.copyOffsite.executeWithOptions({ summary: `Upload ${file} to the bucket (encrypted when a key is set) and verify it` }, [{ deployment, file }]);
-    const { deleted } = await quick.applyOffsiteRetention.executeWithOptions({ summary: `Keep the newest off-site copies of ${deployment}` }, [
-      { deployment, protect: [file] },
-    ]);
+    const copied = await long.copyOffsite.executeWithOptions(
+      { summary: `Upload ${file} to the bucket (encrypted when a key is set) and verify it` },
+      [{ deployment, file }],
+    );
+    const { deleted } = await quick.applyOffsiteRetention.executeWithOptions(
+      { summary: `Keep the newest off-site copies of ${deployment}` },
+      [{ deployment, protect: [file] }],
+    );
     outcome = { ...copied, deletedRemote: deleted };
     progress.mark(
       COPY_OFFSITE_STEP,
@@ -58,10 +64,12 @@ export async function fetchOffsiteStep(progress: ProgressTracker, deployment: st
     const fetched = await progress.step(
       FETCH_OFFSITE_STEP,
       () =>
-        long.fetchOffsiteCopy.executeWithOptions({ summary: `Download off-site copy ${remote} of ${deployment}, verify size and SHA-256 (decrypted)` }, [
-          { deployment, remote, runId: workflowInfo().runId },
-        ]),
-      (r) => `${r.file}, ${r.sizeBytes} bytes${r.reused ? ' (already in the backup directory)' : `, downloaded in ${r.seconds.toFixed(1)} s`}${r.keyringFetched ? '; keyring fetched' : ''}`,
+        long.fetchOffsiteCopy.executeWithOptions(
+          { summary: `Download off-site copy ${remote} of ${deployment}, verify size and SHA-256 (decrypted)` },
+          [{ deployment, remote, runId: workflowInfo().runId }],
+        ),
+      (r) =>
+        `${r.file}, ${r.sizeBytes} bytes${r.reused ? ' (already in the backup directory)' : `, downloaded in ${r.seconds.toFixed(1)} s`}${r.keyringFetched ? '; keyring fetched' : ''}`,
     );
     return fetched.file;
   } catch (err) {

@@ -13,7 +13,6 @@ import { reportOutcome } from './notify';
 import { beginOperation } from './operation';
 import type { ProgressTracker } from './progress';
 
-
 export const PGBACKREST_BACKUP_STEPS = [
   'Check the database server',
   'Restart PostgreSQL for archiving',
@@ -37,7 +36,11 @@ async function steps(input: PgbackrestBackupInput, progress: ProgressTracker, ga
   const { deployment } = input;
   const prepared = await progress.step(
     'Check the database server',
-    () => quick.prepareArchiving.executeWithOptions({ summary: `Check ${deployment}'s server may be configured; set archive_mode/archive_command` }, [{ deployment }]),
+    () =>
+      quick.prepareArchiving.executeWithOptions(
+        { summary: `Check ${deployment}'s server may be configured; set archive_mode/archive_command` },
+        [{ deployment }],
+      ),
     (r) => `${r.dataDir}, port ${r.port}${r.changed.length ? `; set ${r.changed.join(', ')}` : '; archiving already configured'}`,
   );
   if (prepared.needsRestart.length === 0) {
@@ -57,14 +60,19 @@ async function steps(input: PgbackrestBackupInput, progress: ProgressTracker, ga
     }
     await progress.step(
       'Restart PostgreSQL for archiving',
-      () => quick.restartForArchiving.executeWithOptions({ summary: `Restart PostgreSQL for ${prepared.needsRestart.join(', ')}` }, [{ deployment }]),
+      () =>
+        quick.restartForArchiving.executeWithOptions({ summary: `Restart PostgreSQL for ${prepared.needsRestart.join(', ')}` }, [
+          { deployment },
+        ]),
       (r) => (r.restarted ? 'restarted' : 'already restarted'),
     );
   }
   const archiving = await progress.step(
     'Check WAL archiving',
     async () => {
-      const health = await quick.checkArchiving.executeWithOptions({ summary: 'pg_stat_archiver: no failing push, last archived age' }, [{ deployment }]);
+      const health = await quick.checkArchiving.executeWithOptions({ summary: 'pg_stat_archiver: no failing push, last archived age' }, [
+        { deployment },
+      ]);
       if (!health.ok) throw badInput(`no backup taken: ${health.detail}`);
       return health;
     },
@@ -77,19 +85,32 @@ async function steps(input: PgbackrestBackupInput, progress: ProgressTracker, ga
     (r) => r,
   );
   const type = input.type ?? 'incr';
-  const { backup, reused, expired: expiredByBackup } = await progress.step(
+  const {
+    backup,
+    reused,
+    expired: expiredByBackup,
+  } = await progress.step(
     'pgBackRest backup',
-    () => long.takePgbackrestBackup.executeWithOptions({ summary: `pgbackrest backup --type=${type}` }, [{ deployment, runId: workflowInfo().runId, type }]),
-    (r) => `${r.backup.label} (${r.backup.type}), ${formatBytes(r.backup.sizeBytes)} → ${formatBytes(r.backup.repoSizeBytes)} in the repository, LSN ${r.backup.lsnStart}–${r.backup.lsnStop}${r.reused ? ' (reused)' : ''}`,
+    () =>
+      long.takePgbackrestBackup.executeWithOptions({ summary: `pgbackrest backup --type=${type}` }, [
+        { deployment, runId: workflowInfo().runId, type },
+      ]),
+    (r) =>
+      `${r.backup.label} (${r.backup.type}), ${formatBytes(r.backup.sizeBytes)} → ${formatBytes(r.backup.repoSizeBytes)} in the repository, LSN ${r.backup.lsnStart}–${r.backup.lsnStop}${r.reused ? ' (reused)' : ''}`,
   );
   // pgbackrest backup expires by repo1-retention-full itself; a reused backup's run did
   // so already, so an explicit expire is only needed then (a no-op otherwise).
   const expired = await progress.step(
     'Expire old backups',
-    async () => (reused ? quick.expirePgbackrestBackups.executeWithOptions({ summary: 'pgbackrest expire (repo1-retention-full)' }, [{ deployment }]) : expiredByBackup),
+    async () =>
+      reused
+        ? quick.expirePgbackrestBackups.executeWithOptions({ summary: 'pgbackrest expire (repo1-retention-full)' }, [{ deployment }])
+        : expiredByBackup,
     (labels) => (labels.length ? `expired ${labels.join(', ')}` : 'nothing to expire'),
   );
-  progress.finish(`pgBackRest ${backup.type} backup ${backup.label}: ${formatBytes(backup.sizeBytes)}, consistent at ${backup.stoppedAt} (LSN ${backup.lsnStop})`);
+  progress.finish(
+    `pgBackRest ${backup.type} backup ${backup.label}: ${formatBytes(backup.sizeBytes)}, consistent at ${backup.stoppedAt} (LSN ${backup.lsnStop})`,
+  );
   return { outcome: 'backed-up', backup, reused, expired, archiving };
 }
 

@@ -13,14 +13,24 @@ const RESTORE = 'Restore to a point into a scratch cluster and check it';
 export async function pgbackrestDrill(input: PgbackrestDrillInput): Promise<DrillResult> {
   const { deployment } = input;
   const { progress } = beginOperation('drill', deployment, [RESTORE]);
-  return reportOutcome('drill', deployment, async () => {
-    const result = await progress.step(RESTORE, () =>
-      long.drillPitr.executeWithOptions({ summary: `pgbackrest restore to ${describeTarget(input.target)} into a scratch directory; check it` }, [
-        { deployment, target: input.target, runId: workflowInfo().runId },
-      ]),
-    );
-    const failed = progress.showChecks(RESTORE, result.checks);
-    progress.finish(failed.length ? `${result.file} failed the drill: ${failed.map((c) => c.name).join(', ')}` : `${result.file} restores: all ${result.checks.length} checks passed`);
-    return result;
-  }, (r) => ({ ok: r.ok, detail: progress.snapshot.outcome ?? '' }));
+  return reportOutcome(
+    'drill',
+    deployment,
+    async () => {
+      const result = await progress.step(RESTORE, () =>
+        long.drillPitr.executeWithOptions(
+          { summary: `pgbackrest restore to ${describeTarget(input.target)} into a scratch directory; check it` },
+          [{ deployment, target: input.target, runId: workflowInfo().runId }],
+        ),
+      );
+      const failed = progress.showChecks(RESTORE, result.checks);
+      progress.finish(
+        failed.length
+          ? `${result.file} failed the drill: ${failed.map((c) => c.name).join(', ')}`
+          : `${result.file} restores: all ${result.checks.length} checks passed`,
+      );
+      return result;
+    },
+    (r) => ({ ok: r.ok, detail: progress.snapshot.outcome ?? '' }),
+  );
 }

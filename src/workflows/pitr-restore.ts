@@ -30,13 +30,21 @@ export async function pitrRestore(input: PitrRestoreInput): Promise<PitrRestoreR
   return endCleanlyOnCancel(progress, leaves, () => steps(input, progress, gates, leaves));
 }
 
-async function steps(input: PitrRestoreInput, progress: ProgressTracker, gates: Gates, leaves: WhatCancellationLeaves): Promise<PitrRestoreResult> {
+async function steps(
+  input: PitrRestoreInput,
+  progress: ProgressTracker,
+  gates: Gates,
+  leaves: WhatCancellationLeaves,
+): Promise<PitrRestoreResult> {
   const { deployment, target } = input;
   const stamp = compactStamp(workflowInfo().startTime);
   const what = describeTarget(target);
   const plan = await progress.step(
     'Plan restore',
-    () => long.planPitrRestore.executeWithOptions({ summary: `Archive the current WAL; find the backup that reaches ${what}` }, [{ deployment, target }]),
+    () =>
+      long.planPitrRestore.executeWithOptions({ summary: `Archive the current WAL; find the backup that reaches ${what}` }, [
+        { deployment, target },
+      ]),
     (p) => `from ${p.backup.label} (${p.backup.type}, consistent at ${p.backup.stoppedAt}) + WAL to ${what}`,
   );
   if (input.yes) {
@@ -59,37 +67,67 @@ async function steps(input: PitrRestoreInput, progress: ProgressTracker, gates: 
     try {
       return await fn();
     } catch (err) {
-      await uninterruptible(() => quick.discardPitrRestore.executeWithOptions({ summary: 'Remove the restored copy' }, [{ deployment, stamp }]));
+      await uninterruptible(() =>
+        quick.discardPitrRestore.executeWithOptions({ summary: 'Remove the restored copy' }, [{ deployment, stamp }]),
+      );
       throw err;
     }
   };
   const { newDir } = await progress.step(
     'Restore into a new data directory',
-    () => discardOnFailure(() => long.restorePitrIntoNewDir.executeWithOptions({ summary: `pgbackrest restore ${plan.args.join(' ')} into a new data directory` }, [{ deployment, args: plan.args, stamp }])),
+    () =>
+      discardOnFailure(() =>
+        long.restorePitrIntoNewDir.executeWithOptions({ summary: `pgbackrest restore ${plan.args.join(' ')} into a new data directory` }, [
+          { deployment, args: plan.args, stamp },
+        ]),
+      ),
     (r) => `${r.newDir}${r.reused ? ' (reused)' : ''}`,
   );
   const sums = await progress.step(
     'Check the restored copy',
-    () => discardOnFailure(() => long.verifyPitrRestore.executeWithOptions({ summary: `Start ${newDir} on a private port, paused at the target; checksum every table` }, [{ deployment, stamp }])),
-    (s) => `${Object.keys(s).length} tables read back: ${Object.entries(s).map(([t, v]) => `${t} ${v.split(' ')[0]}`).join(', ')}`,
+    () =>
+      discardOnFailure(() =>
+        long.verifyPitrRestore.executeWithOptions(
+          { summary: `Start ${newDir} on a private port, paused at the target; checksum every table` },
+          [{ deployment, stamp }],
+        ),
+      ),
+    (s) =>
+      `${Object.keys(s).length} tables read back: ${Object.entries(s)
+        .map(([t, v]) => `${t} ${v.split(' ')[0]}`)
+        .join(', ')}`,
   );
 
   // From here the services are down: whatever happens they are started again, on the
   // restored cluster if the swap happened, on the untouched one otherwise.
   const keptAs = await uninterruptible(async () => {
-    await progress.step('Stop services', () => quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s API and worker` }, [{ deployment, scope: 'all' }]));
+    await progress.step('Stop services', () =>
+      quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s API and worker` }, [{ deployment, scope: 'all' }]),
+    );
     let kept: string | undefined;
     try {
-      await progress.step('Stop PostgreSQL', () => long.stopLiveCluster.executeWithOptions({ summary: 'pg_ctl stop -m fast (the live cluster)' }, [{ deployment }]));
+      await progress.step('Stop PostgreSQL', () =>
+        long.stopLiveCluster.executeWithOptions({ summary: 'pg_ctl stop -m fast (the live cluster)' }, [{ deployment }]),
+      );
       kept = await progress.step(
         'Swap data directories',
-        async () => (await quick.swapInRestoredDataDir.executeWithOptions({ summary: `Rename the live data directory aside, ${newDir} into its place` }, [{ deployment, stamp }])).keptAs,
+        async () =>
+          (
+            await quick.swapInRestoredDataDir.executeWithOptions(
+              { summary: `Rename the live data directory aside, ${newDir} into its place` },
+              [{ deployment, stamp }],
+            )
+          ).keptAs,
         (k) => `previous data directory kept as ${k}`,
       );
       leaves.now = `the restored data directory is live (previous kept as ${kept})`;
       await progress.step(
         'Start PostgreSQL',
-        () => long.startLiveCluster.executeWithOptions({ summary: 'pg_ctl start the restored cluster; wait for it to reach the target and promote' }, [{ deployment }]),
+        () =>
+          long.startLiveCluster.executeWithOptions(
+            { summary: 'pg_ctl start the restored cluster; wait for it to reach the target and promote' },
+            [{ deployment }],
+          ),
         (r) => `accepting writes after ${(r.promotedAfterMs / 1000).toFixed(1)} s`,
       );
     } catch (err) {
@@ -101,14 +139,17 @@ async function steps(input: PitrRestoreInput, progress: ProgressTracker, gates: 
       await quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services again` }, [{ deployment }]);
       throw err;
     }
-    await progress.step('Start services', () => quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services` }, [{ deployment }]));
+    await progress.step('Start services', () =>
+      quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services` }, [{ deployment }]),
+    );
     return kept;
   });
   await progress.step(
     'Wait for readiness',
-    () => long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready` }, [
-      { deployment, leftState: `The cluster is restored to ${what}; the previous data directory is kept as ${keptAs}.` },
-    ]),
+    () =>
+      long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready` }, [
+        { deployment, leftState: `The cluster is restored to ${what}; the previous data directory is kept as ${keptAs}.` },
+      ]),
     (r) => `ready after ${(r.readyAfterMs / 1000).toFixed(1)} s`,
   );
   const tables = Object.fromEntries(Object.entries(sums).map(([t, v]) => [t, Number(/^rows=(\d+)/.exec(v)?.[1] ?? NaN)]));

@@ -15,7 +15,6 @@ import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
 import { PATCHES } from '../domain/patches';
 
-
 export const RESTORE_STEPS = [
   'Verify backup',
   'Confirm restore',
@@ -45,7 +44,12 @@ interface RestorePlan {
   stamp: string;
 }
 
-async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gates: Gates, leaves: WhatCancellationLeaves): Promise<RestoreResult> {
+async function restoreSteps(
+  input: RestoreInput,
+  progress: ProgressTracker,
+  gates: Gates,
+  leaves: WhatCancellationLeaves,
+): Promise<RestoreResult> {
   const { deployment } = input;
   // From the bucket: downloaded and verified into the backup directory, then the same path.
   const file = input.remote ? await fetchOffsiteStep(progress, deployment, input.remote) : input.file;
@@ -60,13 +64,22 @@ async function restoreSteps(input: RestoreInput, progress: ProgressTracker, gate
 
   const stamp = compactStamp(workflowInfo().startTime);
   const live = manifest.database;
-  const plan: RestorePlan = { deployment, file, live, stagingDb: `${live}_restore_${stamp}`, keepAs: `${live}_pre_restore_${stamp}`, stamp };
+  const plan: RestorePlan = {
+    deployment,
+    file,
+    live,
+    stagingDb: `${live}_restore_${stamp}`,
+    keepAs: `${live}_pre_restore_${stamp}`,
+    stamp,
+  };
   const staged = await beforeSwap(() => stageRestoreStep(progress, plan));
   const keptAs = await swapStep(progress, plan, staged, leaves);
   const checks = await verifyRestoredStep(progress, plan, keptAs);
   // Every restore keeps its undo and nothing removes one: say how much is kept by now.
   const kept = patched(PATCHES.countKeptCopies)
-    ? await quick.countKeptCopies.executeWithOptions({ summary: `Count the copies of replaced data kept for ${deployment}` }, [{ deployment }])
+    ? await quick.countKeptCopies.executeWithOptions({ summary: `Count the copies of replaced data kept for ${deployment}` }, [
+        { deployment },
+      ])
     : undefined;
   progress.finish(`restored ${file}; previous data kept as ${keptAs}${keptCopiesNote(kept)}`);
   return { outcome: 'restored', file, keptAs, checks, kept };
@@ -90,13 +103,20 @@ async function beforeSwap<T>(step: () => Promise<T>): Promise<T> {
 function verifyBackupStep(progress: ProgressTracker, deployment: string, file: string): Promise<BackupManifest> {
   return progress.step(
     'Verify backup',
-    () => quick.verifyBackup.executeWithOptions({ summary: `Verify ${file}: manifest checksum and pg_restore --list` }, [{ deployment, file }]),
+    () =>
+      quick.verifyBackup.executeWithOptions({ summary: `Verify ${file}: manifest checksum and pg_restore --list` }, [{ deployment, file }]),
     (m) => `${m.file}: ${m.tocEntries} TOC entries, taken ${m.createdAt}`,
   );
 }
 
 /** The decision at the confirm-restore gate; none when confirmed up front (--yes). */
-async function confirmRestore(input: RestoreInput, progress: ProgressTracker, gates: Gates, file: string, takenAt: string): Promise<GateDecision | undefined> {
+async function confirmRestore(
+  input: RestoreInput,
+  progress: ProgressTracker,
+  gates: Gates,
+  file: string,
+  takenAt: string,
+): Promise<GateDecision | undefined> {
   if (input.yes) {
     progress.skip('Confirm restore', 'confirmed up front (--yes)');
     return undefined;
@@ -117,9 +137,10 @@ function stageRestoreStep(progress: ProgressTracker, { deployment, file, staging
       try {
         // On cancel, wait for pg_restore to be stopped before dropping what it wrote.
         const waitForStop = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
-        await long.stageRestore.executeWithOptions({ summary: `pg_restore --no-owner --no-acl ${file} into ${stagingDb}`, ...waitForStop }, [
-          { deployment, file, stagingDb },
-        ]);
+        await long.stageRestore.executeWithOptions(
+          { summary: `pg_restore --no-owner --no-acl ${file} into ${stagingDb}`, ...waitForStop },
+          [{ deployment, file, stagingDb }],
+        );
         return true;
       } catch (err) {
         await uninterruptible(() =>
@@ -164,8 +185,11 @@ async function swapOrRecover({ deployment, stagingDb }: RestorePlan, staged: boo
   try {
     return await swap();
   } catch (err) {
-    if (staged) await quick.dropDatabaseIfExists.executeWithOptions({ summary: `Clean up ${stagingDb}` }, [{ deployment, name: stagingDb }]);
-    await quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services again on the untouched database` }, [{ deployment }]);
+    if (staged)
+      await quick.dropDatabaseIfExists.executeWithOptions({ summary: `Clean up ${stagingDb}` }, [{ deployment, name: stagingDb }]);
+    await quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services again on the untouched database` }, [
+      { deployment },
+    ]);
     throw untouched(err);
   }
 }
@@ -190,9 +214,10 @@ async function restoreInPlace({ deployment, live, file, stamp }: RestorePlan): P
 async function verifyRestoredStep(progress: ProgressTracker, { deployment, file }: RestorePlan, keptAs: string): Promise<CheckResult[]> {
   await progress.step(
     'Wait for readiness',
-    () => long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready` }, [
-      { deployment, leftState: `The restored data (${file}) is live; the previous data is kept as ${keptAs}.` },
-    ]),
+    () =>
+      long.waitForReady.executeWithOptions({ summary: `Wait for ${deployment} to report ready` }, [
+        { deployment, leftState: `The restored data (${file}) is live; the previous data is kept as ${keptAs}.` },
+      ]),
     (r) => `ready after ${(r.readyAfterMs / 1000).toFixed(1)} s`,
   );
   const checks = await progress.step(
@@ -206,7 +231,10 @@ async function verifyRestoredStep(progress: ProgressTracker, { deployment, file 
   const failed = checks.filter((c) => !c.ok);
   if (failed.length) {
     progress.finish(`restored, but verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
-    throw failure('VerificationFailed', `restored ${file}, but verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}. The previous data is kept as ${keptAs}.`);
+    throw failure(
+      'VerificationFailed',
+      `restored ${file}, but verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}. The previous data is kept as ${keptAs}.`,
+    );
   }
   return checks;
 }

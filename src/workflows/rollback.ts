@@ -44,7 +44,12 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
 /** `day2 cancel` stops a rollback at once until it writes the release version; from there
  * (version, restore, restart, verify) it is finished first — stopping half-way would leave
  * the old release on the newer schema — and then ends CANCELLED, saying so. */
-async function rollbackSteps(input: RollbackInput, progress: ProgressTracker, gates: Gates, leaves: WhatCancellationLeaves): Promise<RollbackResult> {
+async function rollbackSteps(
+  input: RollbackInput,
+  progress: ProgressTracker,
+  gates: Gates,
+  leaves: WhatCancellationLeaves,
+): Promise<RollbackResult> {
   const { deployment } = input;
   const cancel = watchCancellation();
   const { manifest, from, target } = await chooseBackupAndTarget(input, progress);
@@ -74,7 +79,16 @@ async function rollbackSteps(input: RollbackInput, progress: ProgressTracker, ga
     throw cancel.requested;
   }
   progress.finish(done);
-  return { ...base, lostSeconds, outcome: 'rolled-back', keptAs: restored.keptAs, kept: restored.kept, warning: pulled.warning, checks: restored.checks, reason: input.reason };
+  return {
+    ...base,
+    lostSeconds,
+    outcome: 'rolled-back',
+    keptAs: restored.keptAs,
+    kept: restored.kept,
+    warning: pulled.warning,
+    checks: restored.checks,
+    reason: input.reason,
+  };
 }
 
 /** What the rollback restores and which release it runs. */
@@ -87,7 +101,11 @@ interface RollbackPlan {
 async function chooseBackupAndTarget(input: RollbackInput, progress: ProgressTracker): Promise<RollbackPlan> {
   // From the bucket: downloaded and verified into the backup directory, then the same path.
   const fetched = input.remote ? await fetchOffsiteStep(progress, input.deployment, input.remote) : undefined;
-  const manifest = await progress.step('Locate backup', () => locateBackup(fetched ? { ...input, backup: fetched } : input), (m) => `${m.file}, taken ${m.createdAt}`);
+  const manifest = await progress.step(
+    'Locate backup',
+    () => locateBackup(fetched ? { ...input, backup: fetched } : input),
+    (m) => `${m.file}, taken ${m.createdAt}`,
+  );
   const { from, target } = await progress.step(
     'Resolve target version',
     () => resolveTarget(input, manifest),
@@ -99,7 +117,12 @@ async function chooseBackupAndTarget(input: RollbackInput, progress: ProgressTra
 }
 
 /** The decision at the confirm-rollback gate; none when decided up front (--yes, or by the upgrade). */
-async function confirmRollback(input: RollbackInput, progress: ProgressTracker, gates: Gates, { manifest, from, target, lost }: RollbackPlan & { lost: string }): Promise<GateDecision | undefined> {
+async function confirmRollback(
+  input: RollbackInput,
+  progress: ProgressTracker,
+  gates: Gates,
+  { manifest, from, target, lost }: RollbackPlan & { lost: string },
+): Promise<GateDecision | undefined> {
   if (input.yes) {
     progress.skip('Confirm rollback', input.reason ? `decided by the upgrade: ${input.reason}` : 'confirmed up front (--yes)');
     return undefined;
@@ -116,7 +139,12 @@ async function confirmRollback(input: RollbackInput, progress: ProgressTracker, 
 }
 
 /** Write the release version, restore and restart, verify: run to their end together. */
-async function switchRelease(input: RollbackInput, progress: ProgressTracker, { manifest, from, target }: RollbackPlan, lostSince: () => number) {
+async function switchRelease(
+  input: RollbackInput,
+  progress: ProgressTracker,
+  { manifest, from, target }: RollbackPlan,
+  lostSince: () => number,
+) {
   const { deployment } = input;
   await progress.step('Write release version', () =>
     quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${target} into the env file and the version file` }, [
@@ -129,7 +157,11 @@ async function switchRelease(input: RollbackInput, progress: ProgressTracker, { 
     () => restoreAndRestart(input, manifest.file, from, progress),
     (r) => `restored ${r.file}; previous data kept as ${r.keptAs}; services restarted and ready`,
   );
-  await progress.step('Verify version', () => verifyServiceVersion(deployment, target), (v) => v);
+  await progress.step(
+    'Verify version',
+    () => verifyServiceVersion(deployment, target),
+    (v) => v,
+  );
   return { lostSeconds, restored };
 }
 

@@ -41,14 +41,17 @@ async function rollBack(deployment: string, pair: ApiKeySecretPair, progress: Pr
       ),
     (r) => (r.changed ? `current ${oldFp}, previous ${newFp}` : 'already done'),
   );
-  await progress.step('Roll back: restart with both secrets', () => restartAndVerify(deployment, 'rollback, both secrets'), describeRestart);
+  await progress.step(
+    'Roll back: restart with both secrets',
+    () => restartAndVerify(deployment, 'rollback, both secrets'),
+    describeRestart,
+  );
   await progress.step(
     'Roll back: re-hash keys back',
     () =>
-      long.rehashApiKeys.executeWithOptions(
-        { summary: `Re-hash any API key of ${deployment} made under ${newFp} back under ${oldFp}` },
-        [{ deployment }],
-      ),
+      long.rehashApiKeys.executeWithOptions({ summary: `Re-hash any API key of ${deployment} made under ${newFp} back under ${oldFp}` }, [
+        { deployment },
+      ]),
     () => `every API key under ${oldFp}`,
   );
   const report = await progress.step(

@@ -47,10 +47,22 @@ interface Rotation {
   timeoutOf: (gate: GateName) => number;
 }
 
-async function rotationSteps(input: RotateApiKeySecretInput, progress: ProgressTracker, gates: Gates, leaves: WhatCancellationLeaves): Promise<RotateApiKeySecretResult> {
+async function rotationSteps(
+  input: RotateApiKeySecretInput,
+  progress: ProgressTracker,
+  gates: Gates,
+  leaves: WhatCancellationLeaves,
+): Promise<RotateApiKeySecretResult> {
   const { deployment } = input;
   const pair = await beginRotationStep(deployment, progress);
-  const r: Rotation = { deployment, pair, progress, gates, leaves, timeoutOf: (gate) => input.gateTimeoutSeconds?.[gate] ?? DEFAULT_ROTATION_GATE_TIMEOUT_SECONDS };
+  const r: Rotation = {
+    deployment,
+    pair,
+    progress,
+    gates,
+    leaves,
+    timeoutOf: (gate) => input.gateTimeoutSeconds?.[gate] ?? DEFAULT_ROTATION_GATE_TIMEOUT_SECONDS,
+  };
   const result = (rest: Omit<RotateApiKeySecretResult, 'previousFp' | 'newFp'>): RotateApiKeySecretResult => ({
     previousFp: pair.previousFp,
     newFp: pair.currentFp,
@@ -72,7 +84,9 @@ async function rotationSteps(input: RotateApiKeySecretInput, progress: ProgressT
     return result({ outcome: 'rejected', state: 'dual-secret', reason: committed.reason, next: stayDual, checks: [] });
   }
   const final = await removePreviousStep(r);
-  progress.finish(`rotated: ${deployment} accepts only the new secret ${pair.currentFp}; keys hashed under ${pair.previousFp} no longer work`);
+  progress.finish(
+    `rotated: ${deployment} accepts only the new secret ${pair.currentFp}; keys hashed under ${pair.previousFp} no longer work`,
+  );
   return result({ outcome: 'rotated', state: 'new-secret-only', checks: final.checks });
 }
 

@@ -18,30 +18,28 @@ export async function rotateSigningKey(input: RotateSigningKeyInput): Promise<Ro
   const { workflowId, runId } = workflowInfo();
   const where = cancellationLeaves('nothing was changed');
 
-  return endCleanlyOnCancel(
-    progress,
-    where,
-    async () => {
-      // Written key and restart belong together: a cancellation takes effect after both.
-      const rotation = await uninterruptible(() =>
-        progress.step(
-          GENERATE,
-          () =>
-            quick.rotateSigningKey.executeWithOptions(
-              { summary: `Generate a new Ed25519 signing key for ${deployment}; add the old public key to the keyring beside the backups` },
-              [{ deployment, rotationId: `${workflowId}/${runId}` }],
-            ),
-          (r) => `new key ${r.newKeyId}; old key ${r.oldKeyId} kept in ${r.keyring}`,
-        ),
-      );
-      where.now = `${deployment} signs with the new key ${rotation.newKeyId}; the old key ${rotation.oldKeyId} is in ${rotation.keyring}`;
-      const report = await progress.step(
-        RESTART_VERIFY,
-        () => verifiedRestart(deployment, `signing with ${rotation.newKeyId}`, `${where.now} (a chain scan must be given that keyring).`),
-        describeRestart,
-      );
-      progress.finish(`rotated: new entries are signed with ${rotation.newKeyId}; ${rotation.oldKeyId} verifies older entries from the keyring`);
-      return { outcome: 'rotated', ...rotation, checks: report.checks };
-    },
-  );
+  return endCleanlyOnCancel(progress, where, async () => {
+    // Written key and restart belong together: a cancellation takes effect after both.
+    const rotation = await uninterruptible(() =>
+      progress.step(
+        GENERATE,
+        () =>
+          quick.rotateSigningKey.executeWithOptions(
+            { summary: `Generate a new Ed25519 signing key for ${deployment}; add the old public key to the keyring beside the backups` },
+            [{ deployment, rotationId: `${workflowId}/${runId}` }],
+          ),
+        (r) => `new key ${r.newKeyId}; old key ${r.oldKeyId} kept in ${r.keyring}`,
+      ),
+    );
+    where.now = `${deployment} signs with the new key ${rotation.newKeyId}; the old key ${rotation.oldKeyId} is in ${rotation.keyring}`;
+    const report = await progress.step(
+      RESTART_VERIFY,
+      () => verifiedRestart(deployment, `signing with ${rotation.newKeyId}`, `${where.now} (a chain scan must be given that keyring).`),
+      describeRestart,
+    );
+    progress.finish(
+      `rotated: new entries are signed with ${rotation.newKeyId}; ${rotation.oldKeyId} verifies older entries from the keyring`,
+    );
+    return { outcome: 'rotated', ...rotation, checks: report.checks };
+  });
 }

@@ -20,7 +20,9 @@ export async function scheduledBackup(input: ScheduledBackupInput): Promise<Sche
     if (input.pgbackrestType) {
       // The first pgBackRest backup waits at restart-for-archiving: take it by hand.
       const r = await executeChild(pgbackrestBackup, { workflowId, args: [{ deployment, type: input.pgbackrestType }] });
-      return r.backup ? { outcome: 'backed-up', file: r.backup.label } : { outcome: 'skipped', reason: `rejected: ${r.reason ?? 'the restart for archiving was not approved'}` };
+      return r.backup
+        ? { outcome: 'backed-up', file: r.backup.label }
+        : { outcome: 'skipped', reason: `rejected: ${r.reason ?? 'the restart for archiving was not approved'}` };
     }
     const result = await executeChild(backup, { workflowId, args: [{ deployment, keep: input.keep }] });
     return { outcome: 'backed-up', file: result.file };
@@ -33,4 +35,5 @@ export async function scheduledBackup(input: ScheduledBackupInput): Promise<Sche
   }
 }
 
-export const skipDetail = (schedule: string | undefined, reason: string) => `scheduled run${schedule ? ` (${schedule})` : ''} skipped: ${reason}`;
+export const skipDetail = (schedule: string | undefined, reason: string) =>
+  `scheduled run${schedule ? ` (${schedule})` : ''} skipped: ${reason}`;

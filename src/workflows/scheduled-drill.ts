@@ -14,7 +14,9 @@ import { skipDetail } from './scheduled-backup';
 
 export async function scheduledDrill(input: ScheduledDrillInput): Promise<ScheduledDrillResult> {
   const { deployment } = input;
-  const holder = await quick.operationHolding.executeWithOptions({ summary: `Is another operation running on ${deployment}?` }, [{ deployment }]);
+  const holder = await quick.operationHolding.executeWithOptions({ summary: `Is another operation running on ${deployment}?` }, [
+    { deployment },
+  ]);
   if (holder) {
     const reason = `another operation holds ${deployment} (${holder.type}, workflow ${holder.workflowId}: see day2 status ${deployment}); the next scheduled run tries again`;
     await notifySkipped('drill', deployment, skipDetail(input.schedule, reason));
@@ -22,7 +24,11 @@ export async function scheduledDrill(input: ScheduledDrillInput): Promise<Schedu
   }
   const workflowId = workflowIdOf('drill', deployment, workflowInfo().startTime);
   const result = input.pgbackrest
-    ? await executeChild(pgbackrestDrill, { workflowId, args: [{ deployment, target: { kind: 'latest' as const } }], workflowExecutionTimeout: '6 hours' })
+    ? await executeChild(pgbackrestDrill, {
+        workflowId,
+        args: [{ deployment, target: { kind: 'latest' as const } }],
+        workflowExecutionTimeout: '6 hours',
+      })
     : await executeChild(drill, { workflowId, args: [{ ...input.drill, deployment }], workflowExecutionTimeout: '6 hours' });
   return { outcome: 'drilled', workflowId, file: result.file, ok: result.ok };
 }

@@ -20,6 +20,8 @@ export async function supportBundle(input: { deployment: string }): Promise<Supp
     ]),
   );
   const missing = progress.showChecks(COLLECT, result.sections);
-  progress.finish(`${result.file}: ${result.bytes} bytes${missing.length ? `; not collected: ${missing.map((s) => s.name).join(', ')}` : ''}`);
+  progress.finish(
+    `${result.file}: ${result.bytes} bytes${missing.length ? `; not collected: ${missing.map((s) => s.name).join(', ')}` : ''}`,
+  );
   return result;
 }

@@ -5,12 +5,7 @@
 import { executeChild, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { GATES } from '../domain/gate-names';
 import { failure } from '../domain/failures';
-import {
-  type RollbackResult,
-  type UpgradeInput,
-  type UpgradePolicy,
-  type UpgradeResult,
-} from '../domain/release-types';
+import { type RollbackResult, type UpgradeInput, type UpgradePolicy, type UpgradeResult } from '../domain/release-types';
 import type { BackupResult } from '../domain/types';
 import { compareVersions, isVersion } from '../domain/version';
 import { childWorkflowId } from '../domain/workflow-ids';
@@ -59,12 +54,21 @@ export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
  * half run is worse than either end); the cancellation takes effect at the next step
  * boundary by rolling back to the pre-upgrade backup — or, with --skip-backup, where there
  * is nothing to roll back to, once the upgrade has run to its end. */
-async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gates: Gates, leaves: WhatCancellationLeaves): Promise<UpgradeResult> {
+async function upgradeSteps(
+  input: UpgradeInput,
+  progress: ProgressTracker,
+  gates: Gates,
+  leaves: WhatCancellationLeaves,
+): Promise<UpgradeResult> {
   const { deployment, version: to } = input;
   const cancel = watchCancellation();
 
   // Steps 1–3 change nothing on the service: a failure here simply fails the upgrade.
-  const { from, policy } = await progress.step('Check versions', () => checkVersions(input), (r) => `${r.from} → ${to}`);
+  const { from, policy } = await progress.step(
+    'Check versions',
+    () => checkVersions(input),
+    (r) => `${r.from} → ${to}`,
+  );
   if (patched(PATCHES.preUpgradePreflight)) {
     const proceed = await preUpgradePreflight(input, progress, gates);
     if (!proceed.ok) {
@@ -76,7 +80,8 @@ async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gate
   }
   await progress.step(
     'Pull release',
-    () => long.pullRelease.executeWithOptions({ summary: `Pull release ${to} (before anything is stopped)` }, [{ deployment, version: to }]),
+    () =>
+      long.pullRelease.executeWithOptions({ summary: `Pull release ${to} (before anything is stopped)` }, [{ deployment, version: to }]),
     () => `pulled ${to}`,
   );
   let taken: BackupResult | undefined;
@@ -85,7 +90,11 @@ async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gate
   } else {
     taken = await progress.step(
       'Pre-upgrade backup',
-      () => executeChild(backup, { workflowId: childWorkflowId(workflowInfo().workflowId, 'backup'), args: [{ deployment, preUpgradeVersion: from }] }),
+      () =>
+        executeChild(backup, {
+          workflowId: childWorkflowId(workflowInfo().workflowId, 'backup'),
+          args: [{ deployment, preUpgradeVersion: from }],
+        }),
       (r) => `${r.file} (pre-upgrade version ${from} recorded in its manifest and .pre-upgrade-version)`,
     );
   }
@@ -102,7 +111,9 @@ async function upgradeSteps(input: UpgradeInput, progress: ProgressTracker, gate
     await uninterruptible(() => applyUpgrade(deployment, from, to, policy, step, progress));
   } catch (err) {
     if (cancel.requested && taken) {
-      const reason = isCancellation(err) ? `cancelled after '${current}'` : `cancelled; meanwhile ${current} failed: ${deepestMessage(err)}`;
+      const reason = isCancellation(err)
+        ? `cancelled after '${current}'`
+        : `cancelled; meanwhile ${current} failed: ${deepestMessage(err)}`;
       const result = await uninterruptible(() => rollBack(ctx, taken, reason));
       leaves.now = `the upgrade was undone (${reason}): back on ${result.version}, data from ${result.backup}; the upgraded database is kept as ${result.keptAs}`;
       progress.finish(`cancelled: ${leaves.now}`);
@@ -128,7 +139,8 @@ async function checkVersions(input: UpgradeInput): Promise<{ from: string; polic
   if (!isVersion(to)) refuse(`${JSON.stringify(to)} is not a release version (expected MAJOR.MINOR.PATCH, e.g. 1.4.2)`);
   const from = await quick.detectRunningVersion.executeWithOptions({ summary: `Read ${deployment}'s running version` }, [{ deployment }]);
   if (!from) refuse(`cannot tell which release ${deployment} runs: set its version variable in the env file or the version file`);
-  if (!isVersion(from)) refuse(`${deployment} runs ${JSON.stringify(from)}, which is not a release version: fix the env file's version first`);
+  if (!isVersion(from))
+    refuse(`${deployment} runs ${JSON.stringify(from)}, which is not a release version: fix the env file's version first`);
   const order = compareVersions(to, from);
   if (order === 0) refuse(`${deployment} already runs ${to}: nothing to upgrade`);
   if (order < 0 && !input.force) {
@@ -142,7 +154,11 @@ async function checkVersions(input: UpgradeInput): Promise<{ from: string; polic
  * or database that fails it would fail the upgrade half-way. Failing checks refuse the
  * upgrade (exit 2, each check named), or, when the operator asked, wait at a gate whose
  * default is to refuse. The same checks run again after the restart. */
-async function preUpgradePreflight(input: UpgradeInput, progress: ProgressTracker, gates: Gates): Promise<{ ok: true } | { ok: false; by: string; reason: string }> {
+async function preUpgradePreflight(
+  input: UpgradeInput,
+  progress: ProgressTracker,
+  gates: Gates,
+): Promise<{ ok: true } | { ok: false; by: string; reason: string }> {
   const { deployment, version: to } = input;
   const STEP = 'Pre-upgrade preflight';
   const checks = await progress.step(STEP, () => preflightChecks(deployment, `Preflight of ${deployment} before upgrading to ${to}`));
@@ -167,22 +183,36 @@ type StepRunner = <T>(name: UpgradeStep, fn: () => Promise<T>, describe?: (r: T)
 
 /** Steps 4–10 of the runbook, in its order. Each activity is idempotent, so a worker killed
  * anywhere here resumes with the step it was in. */
-async function applyUpgrade(deployment: string, from: string, to: string, policy: UpgradePolicy, step: StepRunner, progress: ProgressTracker) {
+async function applyUpgrade(
+  deployment: string,
+  from: string,
+  to: string,
+  policy: UpgradePolicy,
+  step: StepRunner,
+  progress: ProgressTracker,
+) {
   await step('Stop worker', () =>
-    quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s worker so no job runs during migration` }, [{ deployment, scope: 'worker' }]),
+    quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s worker so no job runs during migration` }, [
+      { deployment, scope: 'worker' },
+    ]),
   );
   await step('Run migrations', () =>
     long.runMigrations.executeWithOptions({ summary: `Run migrations with release ${to}` }, [{ deployment, version: to }]),
   );
   await step('Write release version', () =>
-    quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${to} into the env file and the version file` }, [{ deployment, version: to }]),
+    quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${to} into the env file and the version file` }, [
+      { deployment, version: to },
+    ]),
   );
   if (policy.deprecatedVars.length) {
     const day = workflowInfo().startTime.toISOString().slice(0, 10);
     const note = `removed in ${to}: commented out by day2 upgrade ${from} → ${to} on ${day}`;
     await step(
       'Comment out deprecated variables',
-      () => quick.commentOutDeprecatedVars.executeWithOptions({ summary: `Comment out ${policy.deprecatedVars.join(', ')} if set` }, [{ deployment, note }]),
+      () =>
+        quick.commentOutDeprecatedVars.executeWithOptions({ summary: `Comment out ${policy.deprecatedVars.join(', ')} if set` }, [
+          { deployment, note },
+        ]),
       (r) => (r.commentedOut.length ? `commented out ${r.commentedOut.join(', ')}` : 'none set'),
     );
   } else {
@@ -200,8 +230,16 @@ async function applyUpgrade(deployment: string, from: string, to: string, policy
       ]),
     (r) => `ready after ${(r.readyAfterMs / 1000).toFixed(1)} s`,
   );
-  await step('Run preflight checks', () => runPreflight(deployment), (rs) => rs.map((c) => `✓ ${c.name}`).join(', ') || 'no checks configured');
-  await step('Verify version', () => verifyServiceVersion(deployment, to), (v) => v);
+  await step(
+    'Run preflight checks',
+    () => runPreflight(deployment),
+    (rs) => rs.map((c) => `✓ ${c.name}`).join(', ') || 'no checks configured',
+  );
+  await step(
+    'Verify version',
+    () => verifyServiceVersion(deployment, to),
+    (v) => v,
+  );
 }
 
 interface FailureContext {
@@ -225,12 +263,17 @@ async function afterFailure(ctx: FailureContext): Promise<UpgradeResult> {
   };
   if (!taken) {
     // Restoring some older backup would silently lose more than this upgrade touched.
-    return failed(`${reason}. No pre-upgrade backup was taken (--skip-backup), so day2 does not roll back by itself: ` +
-      `fix forward, or \`day2 rollback --backup <file> --version ${from}\` accepting the loss since that backup`);
+    return failed(
+      `${reason}. No pre-upgrade backup was taken (--skip-backup), so day2 does not roll back by itself: ` +
+        `fix forward, or \`day2 rollback --backup <file> --version ${from}\` accepting the loss since that backup`,
+    );
   }
 
   if (policy.autoRollback || input.yes) {
-    progress.skip(DECIDE_STEP, policy.autoRollback ? 'upgrade.autoRollback: true — rolling back without asking' : '--yes: rolling back without asking');
+    progress.skip(
+      DECIDE_STEP,
+      policy.autoRollback ? 'upgrade.autoRollback: true — rolling back without asking' : '--yes: rolling back without asking',
+    );
   } else {
     const since = humanDuration((Date.now() - Date.parse(taken.manifest.createdAt)) / 1000);
     const decision = await gates.wait(DECIDE_STEP, {
@@ -241,7 +284,10 @@ async function afterFailure(ctx: FailureContext): Promise<UpgradeResult> {
       timeoutSeconds: input.gateTimeoutSeconds ?? policy.rollbackGateTimeoutSeconds ?? DEFAULT_ROLLBACK_GATE_TIMEOUT_S,
       defaultOutcome: 'approve',
     });
-    if (!decision.approve) return failed(`${reason}. Rollback declined by ${decision.by} (${decision.reason}): ${deployment} is left as the failed upgrade left it`);
+    if (!decision.approve)
+      return failed(
+        `${reason}. Rollback declined by ${decision.by} (${decision.reason}): ${deployment} is left as the failed upgrade left it`,
+      );
   }
 
   // A rollback is the undo: a cancellation that arrives meanwhile does not cut it short.
@@ -260,12 +306,16 @@ async function rollBack(ctx: Omit<FailureContext, 'reason'>, taken: BackupResult
   try {
     return await progress.step(
       ROLLBACK_STEP,
-      () => executeChild(rollback, { workflowId: rollbackId, args: [{ deployment, version: from, backup: taken.file, yes: true, reason }] }),
+      () =>
+        executeChild(rollback, { workflowId: rollbackId, args: [{ deployment, version: from, backup: taken.file, yes: true, reason }] }),
       (r) => `back on ${r.version}, data from ${r.backup}; the database it replaced is kept as ${r.keptAs}`,
     );
   } catch (err) {
     if (isCancellation(err)) throw err;
     progress.finish(`upgrade to ${to} failed, and so did the rollback`);
-    throw failure('RollbackFailed', `${reason}; the rollback to ${from} from ${taken.file} failed too: ${deepestMessage(err)} (see ${rollbackId})`);
+    throw failure(
+      'RollbackFailed',
+      `${reason}; the rollback to ${from} from ${taken.file} failed too: ${deepestMessage(err)} (see ${rollbackId})`,
+    );
   }
 }

@@ -53,7 +53,11 @@ test('record workflow histories for replay', { skip: !out && 'DAY2_RECORD_HISTOR
       const record = historyToRecord(history);
       const payloads = JSON.stringify(record);
       // What the replay test will read must be what the server holds.
-      assert.equal(JSON.stringify(historyToRecord(historyFromRecord(record))), payloads, `${info.workflowId}: the history does not round-trip`);
+      assert.equal(
+        JSON.stringify(historyToRecord(historyFromRecord(record))),
+        payloads,
+        `${info.workflowId}: the history does not round-trip`,
+      );
       const scan = await historyText(history);
       if (secrets.some((s) => needles(s).some((n) => scan.includes(n) || payloads.includes(n)))) {
         refused.push(`${info.type}/${info.workflowId}: holds a secret value`);

@@ -37,7 +37,10 @@ describe('crash matrix', () => {
       const results = await fx.matrix.run(op);
       const failed = results.filter((r) => !r.ok);
       assert.ok(results.length > 3, 'kill points were found');
-      assert.deepEqual(failed.map((r) => `${r.point}: ${r.detail}`), []);
+      assert.deepEqual(
+        failed.map((r) => `${r.point}: ${r.detail}`),
+        [],
+      );
     });
   }
 });

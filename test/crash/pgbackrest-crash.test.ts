@@ -60,7 +60,11 @@ describe('pgBackRest PITR restore survives a SIGKILLed worker', { timeout: 600_0
     assert.deepEqual(await tableChecksums(e2e.dbUrl), reference);
     const siblings = readdirSync(parent).filter((f) => f.startsWith('data.'));
     assert.deepEqual(siblings.filter((f) => f.startsWith('data.pre-restore-')).length, 1, siblings.join(', '));
-    assert.deepEqual(siblings.filter((f) => /^data\.restore-\d+$/.test(f)), [], 'no restored copy left beside the live one');
+    assert.deepEqual(
+      siblings.filter((f) => /^data\.restore-\d+$/.test(f)),
+      [],
+      'no restored copy left beside the live one',
+    );
     assert.ok(!existsSync(path.join(e2e.pgbr.dataDir, 'recovery.signal')));
   });
 });

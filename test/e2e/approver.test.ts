@@ -97,7 +97,11 @@ describe('the automated approver', () => {
     assert.equal(only!.decision.approve, true);
     assert.deepEqual(
       only!.decision.evidence?.map((c) => [c.name, c.ok]),
-      [['service ready', true], ['ledger has entries', true], ['stability', true]],
+      [
+        ['service ready', true],
+        ['ledger has entries', true],
+        ['stability', true],
+      ],
     );
   });
 
@@ -128,13 +132,20 @@ describe('the automated approver', () => {
     const rejected = await e2e.cli('reject', e2e.workflowId, '--reason', 'person says no');
     assert.equal(rejected.exitCode, 0, rejected.stderr);
     assert.equal(await finished(), 'COMPLETED');
-    assert.deepEqual((await decisions()).map((d) => d.decision.by), ['test-operator']);
+    assert.deepEqual(
+      (await decisions()).map((d) => d.decision.by),
+      ['test-operator'],
+    );
   });
 
   test('a person who decides while the checks run wins; the approver notes it and does nothing', async () => {
     // The check passes only once the person has decided, however slow the machine is.
     const decided = path.join(e2e.dir, 'person-decided');
-    const waitForPerson = { kind: 'command', name: 'held until the person decides', command: `until [ -f '${decided}' ]; do sleep 0.1; done` };
+    const waitForPerson = {
+      kind: 'command',
+      name: 'held until the person decides',
+      command: `until [ -f '${decided}' ]; do sleep 0.1; done`,
+    };
     setGatePolicy({ policy: 'auto', stableRuns: 2, stableIntervalSeconds: 0, checks: [readyCheck(), waitForPerson] });
     await restoreWaitingAtGate();
     const approver = spawnApprover('--once');
@@ -144,7 +155,10 @@ describe('the automated approver', () => {
     writeFileSync(decided, '');
     await approver.child;
     assert.match(approver.output(), /noop .*decided while its checks ran/);
-    assert.deepEqual((await decisions()).map((d) => d.decision.by), ['test-operator']);
+    assert.deepEqual(
+      (await decisions()).map((d) => d.decision.by),
+      ['test-operator'],
+    );
   });
 
   test('killed and restarted while a gate waits: exactly one approval', async () => {
@@ -189,7 +203,13 @@ describe('deciding from the Temporal Web UI', () => {
     await handle.signal('approve', { gate: 'confirm-restore', by: 'alice', reason: 'checked from the Web UI' });
     assert.equal(await finished(), 'COMPLETED');
     const all = await decisions();
-    assert.deepEqual(all.map((d) => [d.via, d.decision.by]), [['signal reject', 'bob'], ['signal approve', 'alice']]);
+    assert.deepEqual(
+      all.map((d) => [d.via, d.decision.by]),
+      [
+        ['signal reject', 'bob'],
+        ['signal approve', 'alice'],
+      ],
+    );
     const status = await e2e.cli('--json', 'status', e2e.workflowId);
     const confirm = (JSON.parse(status.stdout) as { progress: Progress }).progress.steps.find((st) => st.name === 'Confirm restore');
     assert.equal(confirm?.detail, 'approved by alice: checked from the Web UI');
@@ -204,7 +224,14 @@ describe('evaluateGate stability', () => {
     policy: 'auto',
     stableRuns: 3,
     stableIntervalSeconds: 0,
-    checks: [{ kind: 'command', name: 'settled', command: `n=$(cat ${counter} 2>/dev/null || echo 0); echo $((n+1)) > ${counter}; [ $n -lt 2 ]`, expectExitCode: 0 }],
+    checks: [
+      {
+        kind: 'command',
+        name: 'settled',
+        command: `n=$(cat ${counter} 2>/dev/null || echo 0); echo $((n+1)) > ${counter}; [ $n -lt 2 ]`,
+        expectExitCode: 0,
+      },
+    ],
   };
   const stillWaiting = async () => true;
 

@@ -25,7 +25,10 @@ async function databases(): Promise<string[]> {
 }
 
 const liveChecksums = () => tableChecksums(e2e.deployment.databaseUrl);
-const dumps = () => readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.dump')).sort();
+const dumps = () =>
+  readdirSync(e2e.deployment.backupDir)
+    .filter((f) => f.endsWith('.dump'))
+    .sort();
 
 const backup = (...args: string[]) => e2e.backup(...args);
 
@@ -83,8 +86,15 @@ describe('backup and restore', () => {
     const scan = await e2e.deployment.ctl('scan');
     assert.equal(scan.exitCode, 0, scan.stdout);
     assert.equal((await fetch(`${e2e.deployment.baseUrl}/health/ready`)).status, 200);
-    assert.ok((await databases()).some((d) => d.startsWith('br_pre_restore_')), 'the previous database is kept');
-    assert.match(done.stdout, /previous data kept as br_pre_restore_\w+; 1 kept copy of replaced data take [\d.]+ MiB in all/, 'the restore says how much is kept');
+    assert.ok(
+      (await databases()).some((d) => d.startsWith('br_pre_restore_')),
+      'the previous database is kept',
+    );
+    assert.match(
+      done.stdout,
+      /previous data kept as br_pre_restore_\w+; 1 kept copy of replaced data take [\d.]+ MiB in all/,
+      'the restore says how much is kept',
+    );
   });
 
   test('backup --wait-if-busy waits for the operation holding the deployment, then runs', async () => {
@@ -92,11 +102,16 @@ describe('backup and restore', () => {
     assert.equal(started.exitCode, 4, 'the restore holds the deployment, waiting at its gate');
     const brief = await e2e.cli('backup', '--wait-if-busy', '1');
     assert.equal(brief.exitCode, 3, brief.stdout + brief.stderr);
-    assert.match(brief.stderr, /still busy after waiting 1 s: deployment br is busy: restore is waiting at gate 'confirm-restore' \(workflow day2-br/);
+    assert.match(
+      brief.stderr,
+      /still busy after waiting 1 s: deployment br is busy: restore is waiting at gate 'confirm-restore' \(workflow day2-br/,
+    );
 
     const before = dumps();
     const waiting = spawnCli(e2e.deployment.configFile, ['backup', '--wait-if-busy', '120']);
-    await waiting.waitFor(/waiting up to 120 s for the deployment to be free: deployment br is busy: restore is waiting at gate 'confirm-restore'/);
+    await waiting.waitFor(
+      /waiting up to 120 s for the deployment to be free: deployment br is busy: restore is waiting at gate 'confirm-restore'/,
+    );
     const rejected = await e2e.cli('reject', e2e.workflowId, '--reason', 'make way for the backup');
     assert.equal(rejected.exitCode, 0, rejected.stderr);
     const { exitCode } = await waiting.child;
@@ -135,11 +150,14 @@ describe('backup and restore', () => {
     const manifest = JSON.parse(readFileSync(path.join(dir, `${file}.manifest.json`), 'utf8'));
     for (const [name, damage] of [
       ['br-2001-01-01-000001.dump', (p: string) => truncateSync(p, Math.floor(statSync(p).size / 2))],
-      ['br-2001-01-01-000002.dump', (p: string) => {
-        const bytes = readFileSync(p);
-        bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
-        writeFileSync(p, bytes);
-      }],
+      [
+        'br-2001-01-01-000002.dump',
+        (p: string) => {
+          const bytes = readFileSync(p);
+          bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+          writeFileSync(p, bytes);
+        },
+      ],
     ] as const) {
       copyFileSync(path.join(dir, file), path.join(dir, name));
       writeFileSync(path.join(dir, `${name}.manifest.json`), JSON.stringify({ ...manifest, file: name }));
@@ -162,7 +180,11 @@ describe('backup and restore', () => {
     assert.ok(dumps().includes(newest));
     const listed = await e2e.cli('--json', 'backups');
     assert.equal(listed.exitCode, 0, listed.stderr);
-    assert.deepEqual((JSON.parse(listed.stdout) as { file: string }[]).map((m) => m.file), [...dumps()].reverse(), '`day2 backups` lists them newest first');
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as { file: string }[]).map((m) => m.file),
+      [...dumps()].reverse(),
+      '`day2 backups` lists them newest first',
+    );
   });
 
   test('a worker killed during a restore: the restore finishes once, nothing left behind', async () => {
@@ -179,6 +201,9 @@ describe('backup and restore', () => {
     assert.deepEqual(await liveChecksums(), atTarget);
     const leftovers = (await databases()).filter((d) => d !== 'br' && !d.startsWith('br_pre_restore_'));
     assert.deepEqual(leftovers, [], 'no staging database is left behind');
-    assert.deepEqual(readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.partial')), []);
+    assert.deepEqual(
+      readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.partial')),
+      [],
+    );
   });
 });

@@ -5,7 +5,17 @@
 // writes it as markdown to docs/bad-input.md (the README's table).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -39,7 +49,7 @@ const sha256 = (file: string) => createHash('sha256').update(readFileSync(file))
 function backupCopy(
   name: string,
   damage: (dump: string) => void = () => {},
-  manifest: ((m: Record<string, unknown>, dump: string) => Record<string, unknown> | string | null) = (m) => ({ ...m, file: name }),
+  manifest: (m: Record<string, unknown>, dump: string) => Record<string, unknown> | string | null = (m) => ({ ...m, file: name }),
 ): string {
   const dump = path.join(backupDir(), name);
   copyFileSync(path.join(backupDir(), goodFile), dump);
@@ -50,19 +60,23 @@ function backupCopy(
 }
 
 /** A manifest that matches the (damaged) file exactly: size and checksum recomputed. */
-const consistent = (name: string, extra: Record<string, unknown> = {}) => (m: Record<string, unknown>, dump: string) => ({
-  ...m,
-  file: name,
-  sizeBytes: statSync(dump).size,
-  sha256: sha256(dump),
-  ...extra,
-});
+const consistent =
+  (name: string, extra: Record<string, unknown> = {}) =>
+  (m: Record<string, unknown>, dump: string) => ({
+    ...m,
+    file: name,
+    sizeBytes: statSync(dump).size,
+    sha256: sha256(dump),
+    ...extra,
+  });
 
 /** A real pg_dump of another database, with a manifest that is right about everything but
  * (if `lie`) the database name. */
 async function foreignArchive(name: string, lie: boolean): Promise<string> {
   const url = await e2e.pg.createDatabase('bi_foreign');
-  await withAdmin(url, (c) => c.query('create table invoices (id int primary key, total numeric); insert into invoices values (1, 9.99), (2, 19.99)'));
+  await withAdmin(url, (c) =>
+    c.query('create table invoices (id int primary key, total numeric); insert into invoices values (1, 9.99), (2, 19.99)'),
+  );
   const dump = path.join(backupDir(), name);
   await execa(pgTool('pg_dump'), ['-Fc', '-f', dump, `--dbname=${url}`]);
   const listing = (await execa(pgTool('pg_restore'), ['--list', dump])).stdout;
@@ -142,11 +156,17 @@ const offsiteChanged = (change: Record<string, unknown>): RowOptions => ({
 /** The good backup's copy in the bucket again as `name`, one byte flipped, its manifest
  * renamed to match (so only the bytes are wrong). */
 async function tamperedRemoteCopy(name: string): Promise<string> {
-  const get = async (key: string) => Buffer.from(await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+  const get = async (key: string) =>
+    Buffer.from(await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
   const bytes = await get(`${NAME}/${goodFile}`);
   bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
   const m = JSON.parse((await get(`${NAME}/${goodFile}.manifest.json`)).toString('utf8'));
-  const manifest = { ...m, file: name, backup: { ...m.backup, file: name }, object: { ...m.object, key: `${NAME}/${name}`, serverChecksum: undefined } };
+  const manifest = {
+    ...m,
+    file: name,
+    backup: { ...m.backup, file: name },
+    object: { ...m.object, key: `${NAME}/${name}`, serverChecksum: undefined },
+  };
   await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${NAME}/${name}`, Body: bytes }));
   await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${NAME}/${name}.manifest.json`, Body: JSON.stringify(manifest) }));
   return name;
@@ -188,20 +208,41 @@ const env = (change: (text: string) => string | null): RowOptions => ({ around: 
 const D = '2001-01-01';
 const ROWS: Row[] = [
   // day2.yaml itself (every command loads it first; shown with `backup` and `status`)
-  row('config', 'config file missing', ['backup'], 2, /config file .*not found/, { ...local, config: () => path.join(e2e.dir, 'nope.yaml') }),
-  row('config', 'malformed YAML', ['backup'], 2, /not valid YAML/, { ...local, config: () => configVariant('malformed', () => 'deployments:\n  bi: [unclosed\n') }),
-  row('config', 'unknown key in a deployment (misspelt backup)', ['status'], 2, /deployments\.bi\.backups: unknown key — did you mean backup\?/, {
+  row('config', 'config file missing', ['backup'], 2, /config file .*not found/, {
     ...local,
-    config: () => configVariant('unknown-key', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, backups: { dir: 'x' } } } })),
+    config: () => path.join(e2e.dir, 'nope.yaml'),
   }),
+  row('config', 'malformed YAML', ['backup'], 2, /not valid YAML/, {
+    ...local,
+    config: () => configVariant('malformed', () => 'deployments:\n  bi: [unclosed\n'),
+  }),
+  row(
+    'config',
+    'unknown key in a deployment (misspelt backup)',
+    ['status'],
+    2,
+    /deployments\.bi\.backups: unknown key — did you mean backup\?/,
+    {
+      ...local,
+      config: () => configVariant('unknown-key', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, backups: { dir: 'x' } } } })),
+    },
+  ),
   row('config', 'misspelt top-level key (temporl:)', ['status'], 2, /: temporl: unknown key — did you mean temporal\?/, {
     ...local,
     config: () => configVariant('unknown-top', (c) => ({ ...c, temporl: { address: '127.0.0.1:1' } })),
   }),
-  row('config', 'misspelt key in upgrade (autoRolback)', ['status'], 2, /deployments\.bi\.upgrade\.autoRolback: unknown key — did you mean autoRollback\?/, {
-    ...local,
-    config: () => configVariant('unknown-upgrade', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, upgrade: { autoRolback: true } } } })),
-  }),
+  row(
+    'config',
+    'misspelt key in upgrade (autoRolback)',
+    ['status'],
+    2,
+    /deployments\.bi\.upgrade\.autoRolback: unknown key — did you mean autoRollback\?/,
+    {
+      ...local,
+      config: () =>
+        configVariant('unknown-upgrade', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, upgrade: { autoRolback: true } } } })),
+    },
+  ),
   row('config', 'wrong type (a URL that is not one)', ['status'], 2, /deployments\.bi\.health\.ready: expected a URL/, {
     ...local,
     config: () => configVariant('not-url', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, health: { ready: 'not a url' } } } })),
@@ -216,48 +257,242 @@ const ROWS: Row[] = [
   row('backup', 'unknown deployment', ['backup', '--deployment', 'nope'], 2, /unknown deployment 'nope'.*known deployments: bi/, local),
   row('backup', '--keep 0', ['backup', '--keep', '0'], 2, /'0' is not a positive whole number/, local),
   row('backup', '--keep abc', ['backup', '--keep', 'abc'], 2, /'abc' is not a positive whole number/, local),
-  row('backup', 'database unreachable (closed port)', ['backup'], 2, /cannot reach the database bi@127\.0\.0\.1:\d+ \(ECONNREFUSED\).*nothing was changed/, env((t) => setVar('DATABASE_URL', urlWith((u) => (u.port = String(closedPort))))(t))),
-  row('backup', 'wrong credentials', ['backup'], 2, /database bi@127\.0\.0\.1:\d+ refused day2 \(login refused: role "intruder" does not exist\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => ((u.username = 'intruder'), (u.password = WRONG_PASSWORD))))(t))),
-  row('backup', 'database does not exist', ['backup'], 2, /refused day2 \(no such database: database "bi_gone" does not exist\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => (u.pathname = '/bi_gone')))(t))),
-  row('backup', 'DATABASE_URL missing from the env file', ['backup'], 2, /DATABASE_URL is not set in .*\.env/, env(dropVar('DATABASE_URL'))),
-  row('backup', 'env file missing', ['backup'], 2, /env file .*\.env not found/, env(() => null)),
+  row(
+    'backup',
+    'database unreachable (closed port)',
+    ['backup'],
+    2,
+    /cannot reach the database bi@127\.0\.0\.1:\d+ \(ECONNREFUSED\).*nothing was changed/,
+    env((t) =>
+      setVar(
+        'DATABASE_URL',
+        urlWith((u) => (u.port = String(closedPort))),
+      )(t),
+    ),
+  ),
+  row(
+    'backup',
+    'wrong credentials',
+    ['backup'],
+    2,
+    /database bi@127\.0\.0\.1:\d+ refused day2 \(login refused: role "intruder" does not exist\)/,
+    env((t) =>
+      setVar(
+        'DATABASE_URL',
+        urlWith((u) => ((u.username = 'intruder'), (u.password = WRONG_PASSWORD))),
+      )(t),
+    ),
+  ),
+  row(
+    'backup',
+    'database does not exist',
+    ['backup'],
+    2,
+    /refused day2 \(no such database: database "bi_gone" does not exist\)/,
+    env((t) =>
+      setVar(
+        'DATABASE_URL',
+        urlWith((u) => (u.pathname = '/bi_gone')),
+      )(t),
+    ),
+  ),
+  row(
+    'backup',
+    'DATABASE_URL missing from the env file',
+    ['backup'],
+    2,
+    /DATABASE_URL is not set in .*\.env/,
+    env(dropVar('DATABASE_URL')),
+  ),
+  row(
+    'backup',
+    'env file missing',
+    ['backup'],
+    2,
+    /env file .*\.env not found/,
+    env(() => null),
+  ),
 
   // restore
-  row('restore', 'path traversal', ['restore', '../../etc/passwd', '--yes'], 2, /backup name '\.\.\/\.\.\/etc\/passwd' is not a bare file name/, local),
+  row(
+    'restore',
+    'path traversal',
+    ['restore', '../../etc/passwd', '--yes'],
+    2,
+    /backup name '\.\.\/\.\.\/etc\/passwd' is not a bare file name/,
+    local,
+  ),
   row('restore', 'absolute path', ['restore', '/etc/passwd', '--yes'], 2, /backup name '\/etc\/passwd' is not a bare file name/, local),
   row('restore', 'hidden file name', ['restore', '.env', '--yes'], 2, /not a bare file name/, local),
   row('restore', 'unknown deployment', ['restore', 'x.dump', '--deployment', 'nope', '--yes'], 2, /unknown deployment 'nope'/, local),
   row('restore', '--gate-timeout abc', ['restore', 'x.dump', '--gate-timeout', 'abc'], 2, /'abc' is not a positive whole number/, local),
   row('restore', 'missing file', ['restore', `bi-${D}-000000.dump`, '--yes'], 2, /backup bi-2001-01-01-000000\.dump not found/),
   row('restore', 'no manifest', () => ['restore', backupCopy(`bi-${D}-000001.dump`, undefined, () => null), '--yes'], 2, /has no manifest/),
-  row('restore', 'manifest not JSON', () => ['restore', backupCopy(`bi-${D}-000002.dump`, undefined, () => '{"file": '), '--yes'], 2, /cannot be used: .*(JSON|manifest)/i),
-  row('restore', 'renamed (manifest names another file)', () => ['restore', backupCopy(`bi-${D}-000003.dump`, undefined, (m) => m), '--yes'], 2, /its manifest describes bi-\d{4}-/),
-  row('restore', "another deployment's backup", () => ['restore', backupCopy(`bi-${D}-000004.dump`, undefined, (m) => ({ ...m, file: `bi-${D}-000004.dump`, deployment: 'other' })), '--yes'], 2, /belongs to deployment 'other', not 'bi'/),
-  row('restore', 'empty file (0 bytes), manifest of the original', () => ['restore', backupCopy(`bi-${D}-000005.dump`, (p) => truncateSync(p, 0)), '--yes'], 2, /its size is 0 bytes but its manifest says \d+/),
-  row('restore', 'empty file (0 bytes), manifest rewritten to match', () => ['restore', backupCopy(`bi-${D}-000006.dump`, (p) => truncateSync(p, 0), consistent(`bi-${D}-000006.dump`)), '--yes'], 2, /not a readable pg_dump archive/),
-  row('restore', 'truncated, manifest of the original', () => ['restore', backupCopy(`bi-${D}-000007.dump`, (p) => truncateSync(p, Math.floor(statSync(p).size / 2))), '--yes'], 2, /its size is \d+ bytes but its manifest says \d+ \(truncated or altered\)/),
-  row('restore', 'truncated, manifest rewritten to match', () => ['restore', backupCopy(`bi-${D}-000008.dump`, (p) => truncateSync(p, Math.floor(statSync(p).size / 2)), consistent(`bi-${D}-000008.dump`)), '--yes'], 2, /not a readable pg_dump archive|truncated|corrupt/),
-  row('restore', 'tampered (one byte flipped)', () => ['restore', backupCopy(`bi-${D}-000009.dump`, flipByte), '--yes'], 2, /its SHA-256 checksum is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered on disk\)/),
-  row('restore', 'foreign archive, manifest claims this database', async () => ['restore', await foreignArchive(`bi-${D}-000010.dump`, true), '--yes'], 2, /the archive is a dump of database 'bi_foreign' but its manifest says 'bi'/),
-  row('restore', 'foreign archive, truthful manifest', async () => ['restore', await foreignArchive(`bi-${D}-000011.dump`, false), '--yes'], 2, /it is a dump of database 'bi_foreign', but bi's database is 'bi'/),
-  row('restore', 'database unreachable (closed port)', () => ['restore', goodFile, '--yes'], 2, /cannot reach the database bi@127\.0\.0\.1:\d+ \(ECONNREFUSED\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => (u.port = String(closedPort))))(t))),
-  row('restore', 'wrong credentials', () => ['restore', goodFile, '--yes'], 2, /refused day2 \(login refused: role "intruder" does not exist\)/, env((t) => setVar('DATABASE_URL', urlWith((u) => ((u.username = 'intruder'), (u.password = WRONG_PASSWORD))))(t))),
+  row(
+    'restore',
+    'manifest not JSON',
+    () => ['restore', backupCopy(`bi-${D}-000002.dump`, undefined, () => '{"file": '), '--yes'],
+    2,
+    /cannot be used: .*(JSON|manifest)/i,
+  ),
+  row(
+    'restore',
+    'renamed (manifest names another file)',
+    () => ['restore', backupCopy(`bi-${D}-000003.dump`, undefined, (m) => m), '--yes'],
+    2,
+    /its manifest describes bi-\d{4}-/,
+  ),
+  row(
+    'restore',
+    "another deployment's backup",
+    () => [
+      'restore',
+      backupCopy(`bi-${D}-000004.dump`, undefined, (m) => ({ ...m, file: `bi-${D}-000004.dump`, deployment: 'other' })),
+      '--yes',
+    ],
+    2,
+    /belongs to deployment 'other', not 'bi'/,
+  ),
+  row(
+    'restore',
+    'empty file (0 bytes), manifest of the original',
+    () => ['restore', backupCopy(`bi-${D}-000005.dump`, (p) => truncateSync(p, 0)), '--yes'],
+    2,
+    /its size is 0 bytes but its manifest says \d+/,
+  ),
+  row(
+    'restore',
+    'empty file (0 bytes), manifest rewritten to match',
+    () => ['restore', backupCopy(`bi-${D}-000006.dump`, (p) => truncateSync(p, 0), consistent(`bi-${D}-000006.dump`)), '--yes'],
+    2,
+    /not a readable pg_dump archive/,
+  ),
+  row(
+    'restore',
+    'truncated, manifest of the original',
+    () => ['restore', backupCopy(`bi-${D}-000007.dump`, (p) => truncateSync(p, Math.floor(statSync(p).size / 2))), '--yes'],
+    2,
+    /its size is \d+ bytes but its manifest says \d+ \(truncated or altered\)/,
+  ),
+  row(
+    'restore',
+    'truncated, manifest rewritten to match',
+    () => [
+      'restore',
+      backupCopy(`bi-${D}-000008.dump`, (p) => truncateSync(p, Math.floor(statSync(p).size / 2)), consistent(`bi-${D}-000008.dump`)),
+      '--yes',
+    ],
+    2,
+    /not a readable pg_dump archive|truncated|corrupt/,
+  ),
+  row(
+    'restore',
+    'tampered (one byte flipped)',
+    () => ['restore', backupCopy(`bi-${D}-000009.dump`, flipByte), '--yes'],
+    2,
+    /its SHA-256 checksum is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered on disk\)/,
+  ),
+  row(
+    'restore',
+    'foreign archive, manifest claims this database',
+    async () => ['restore', await foreignArchive(`bi-${D}-000010.dump`, true), '--yes'],
+    2,
+    /the archive is a dump of database 'bi_foreign' but its manifest says 'bi'/,
+  ),
+  row(
+    'restore',
+    'foreign archive, truthful manifest',
+    async () => ['restore', await foreignArchive(`bi-${D}-000011.dump`, false), '--yes'],
+    2,
+    /it is a dump of database 'bi_foreign', but bi's database is 'bi'/,
+  ),
+  row(
+    'restore',
+    'database unreachable (closed port)',
+    () => ['restore', goodFile, '--yes'],
+    2,
+    /cannot reach the database bi@127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+    env((t) =>
+      setVar(
+        'DATABASE_URL',
+        urlWith((u) => (u.port = String(closedPort))),
+      )(t),
+    ),
+  ),
+  row(
+    'restore',
+    'wrong credentials',
+    () => ['restore', goodFile, '--yes'],
+    2,
+    /refused day2 \(login refused: role "intruder" does not exist\)/,
+    env((t) =>
+      setVar(
+        'DATABASE_URL',
+        urlWith((u) => ((u.username = 'intruder'), (u.password = WRONG_PASSWORD))),
+      )(t),
+    ),
+  ),
 
-  row('restore', '--remote: a copy the bucket does not have', ['restore', '--remote', `bi-${D}-000020.dump`, '--yes'], 2, /no off-site copy bi-2001-01-01-000020\.dump in s3:\/\/day2-bi\/bi\/ \(or it has no manifest: incomplete\)/),
-  row('restore', '--remote latest: the bucket unreachable (closed port)', ['restore', '--remote', 'latest', '--yes'], 2, /cannot reach the S3 server http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) while trying to list bucket 'day2-bi'; nothing was changed/, offsiteChanged({ endpoint: 'http://127.0.0.1:9' })),
+  row(
+    'restore',
+    '--remote: a copy the bucket does not have',
+    ['restore', '--remote', `bi-${D}-000020.dump`, '--yes'],
+    2,
+    /no off-site copy bi-2001-01-01-000020\.dump in s3:\/\/day2-bi\/bi\/ \(or it has no manifest: incomplete\)/,
+  ),
+  row(
+    'restore',
+    '--remote latest: the bucket unreachable (closed port)',
+    ['restore', '--remote', 'latest', '--yes'],
+    2,
+    /cannot reach the S3 server http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) while trying to list bucket 'day2-bi'; nothing was changed/,
+    offsiteChanged({ endpoint: 'http://127.0.0.1:9' }),
+  ),
 
   // drill (verified like a restore's archive before any scratch cluster starts)
-  row('drill', 'path traversal', ['drill', '--backup', '../../etc/passwd'], 2, /backup name '\.\.\/\.\.\/etc\/passwd' is not a bare file name/, local),
+  row(
+    'drill',
+    'path traversal',
+    ['drill', '--backup', '../../etc/passwd'],
+    2,
+    /backup name '\.\.\/\.\.\/etc\/passwd' is not a bare file name/,
+    local,
+  ),
   row('drill', 'missing file', ['drill', '--backup', `bi-${D}-000000.dump`], 2, /backup bi-2001-01-01-000000\.dump not found/),
-  row('drill', 'tampered (one byte flipped)', () => ['drill', '--backup', backupCopy(`bi-${D}-000012.dump`, flipByte)], 2, /its SHA-256 checksum is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered on disk\)/),
-  row('drill', 'foreign archive, truthful manifest', async () => ['drill', '--backup', await foreignArchive(`bi-${D}-000013.dump`, false)], 2, /it is a dump of database 'bi_foreign', but bi's database is 'bi'/),
-  row('drill', '--remote: a copy tampered with in the bucket (one byte flipped)', async () => ['drill', '--remote', await tamperedRemoteCopy(`bi-${D}-000021.dump`)], 2, /off-site copy bi-2001-01-01-000021\.dump cannot be used: its SHA-256 in the bucket is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered\); nothing was changed/),
+  row(
+    'drill',
+    'tampered (one byte flipped)',
+    () => ['drill', '--backup', backupCopy(`bi-${D}-000012.dump`, flipByte)],
+    2,
+    /its SHA-256 checksum is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered on disk\)/,
+  ),
+  row(
+    'drill',
+    'foreign archive, truthful manifest',
+    async () => ['drill', '--backup', await foreignArchive(`bi-${D}-000013.dump`, false)],
+    2,
+    /it is a dump of database 'bi_foreign', but bi's database is 'bi'/,
+  ),
+  row(
+    'drill',
+    '--remote: a copy tampered with in the bucket (one byte flipped)',
+    async () => ['drill', '--remote', await tamperedRemoteCopy(`bi-${D}-000021.dump`)],
+    2,
+    /off-site copy bi-2001-01-01-000021\.dump cannot be used: its SHA-256 in the bucket is [0-9a-f]{12}… but its manifest says [0-9a-f]{12}… \(altered\); nothing was changed/,
+  ),
 
   // preflight
   row('preflight', 'unknown deployment', ['preflight', '--deployment', 'nope'], 2, /unknown deployment 'nope'/, local),
 
   // upgrade (the release checks are in test/e2e/upgrade.test.ts; this is the one a config causes)
-  row('upgrade', 'env file fails preflight (a required variable missing): refused before anything is pulled or stopped', ['upgrade', '1.1.0'], 2, /preflight failed before the upgrade changed anything: env file has the required variables: .*PORT.*--ask-on-failed-preflight/, env(dropVar('PORT'))),
+  row(
+    'upgrade',
+    'env file fails preflight (a required variable missing): refused before anything is pulled or stopped',
+    ['upgrade', '1.1.0'],
+    2,
+    /preflight failed before the upgrade changed anything: env file has the required variables: .*PORT.*--ask-on-failed-preflight/,
+    env(dropVar('PORT')),
+  ),
 
   // support-bundle
   row('support-bundle', 'unknown deployment', ['support-bundle', '--deployment', 'nope'], 2, /unknown deployment 'nope'/, local),
@@ -266,11 +501,29 @@ const ROWS: Row[] = [
   row('status', 'unknown workflow id', ['status', 'day2-nope'], 2, /no workflow 'day2-nope'/, local),
 
   // approve / reject (a restore waits at confirm-restore from here on)
-  row('approve', 'gate that does not exist', async () => (await restoreWaitingAtGate(), ['approve', 'day2-bi', '--gate', 'nope', '--reason', 'x']), 2, /there is no gate 'nope'.*confirm-restore/),
+  row(
+    'approve',
+    'gate that does not exist',
+    async () => (await restoreWaitingAtGate(), ['approve', 'day2-bi', '--gate', 'nope', '--reason', 'x']),
+    2,
+    /there is no gate 'nope'.*confirm-restore/,
+  ),
   row('reject', 'gate that does not exist', ['reject', 'day2-bi', '--gate', 'nope'], 2, /there is no gate 'nope'/, local),
   row('approve', 'unknown workflow id', ['approve', 'day2-nope', '--gate', 'confirm-restore'], 2, /no workflow 'day2-nope'/, local),
-  row('approve', 'a real gate it is not waiting at (refusal)', ['approve', 'day2-bi', '--gate', 'confirm-rollback'], 3, /not waiting at gate 'confirm-rollback'.*confirm-restore/s),
-  row('backup', 'while another operation holds the deployment (refusal)', ['backup'], 3, /deployment bi is busy: restore .*waiting at gate 'confirm-restore' \(workflow day2-bi, run [0-9a-f-]+\)/),
+  row(
+    'approve',
+    'a real gate it is not waiting at (refusal)',
+    ['approve', 'day2-bi', '--gate', 'confirm-rollback'],
+    3,
+    /not waiting at gate 'confirm-rollback'.*confirm-restore/s,
+  ),
+  row(
+    'backup',
+    'while another operation holds the deployment (refusal)',
+    ['backup'],
+    3,
+    /deployment bi is busy: restore .*waiting at gate 'confirm-restore' \(workflow day2-bi, run [0-9a-f-]+\)/,
+  ),
 ];
 
 const WRONG_PASSWORD = `wrong-${createHash('sha256').update(String(process.pid)).digest('hex').slice(0, 16)}`;
@@ -284,11 +537,18 @@ function flipByte(p: string): void {
 // ---------------------------------------------------------------------------------------
 
 async function databases(): Promise<string[]> {
-  return withAdmin(e2e.pg.adminUrl, async (c) => (await c.query<{ datname: string }>(`select datname from pg_database where datname like 'bi%' and datname <> 'bi_foreign' order by 1`)).rows.map((r) => r.datname));
+  return withAdmin(e2e.pg.adminUrl, async (c) =>
+    (
+      await c.query<{ datname: string }>(`select datname from pg_database where datname like 'bi%' and datname <> 'bi_foreign' order by 1`)
+    ).rows.map((r) => r.datname),
+  );
 }
 const partials = () => readdirSync(backupDir()).filter((f) => f.includes('.partial'));
 /** The backup directory minus the damaged copies the rows plant (all dated 2001). */
-const realBackups = () => readdirSync(backupDir()).filter((f) => !f.includes(D)).sort();
+const realBackups = () =>
+  readdirSync(backupDir())
+    .filter((f) => !f.includes(D))
+    .sort();
 
 interface Observed {
   row: Row;
@@ -342,7 +602,8 @@ describe('bad-input catalogue', () => {
       const problems: string[] = [];
       if (o.result.exitCode !== o.row.exit) problems.push(`exit ${o.result.exitCode}, expected ${o.row.exit}`);
       if (!o.row.message.test(out)) problems.push(`message does not match ${o.row.message}`);
-      if (problems.length) failures.push(`${o.row.command} / ${o.row.input}: ${problems.join('; ')}\n${out.trim().split('\n').slice(-4).join('\n')}`);
+      if (problems.length)
+        failures.push(`${o.row.command} / ${o.row.input}: ${problems.join('; ')}\n${out.trim().split('\n').slice(-4).join('\n')}`);
       observed.push(o);
     };
     // Rows that fail inside the CLI cannot touch the deployment: they run beside the others,
@@ -365,7 +626,11 @@ describe('bad-input catalogue', () => {
     assert.deepEqual(partials(), [], 'partial files left behind');
     assert.deepEqual(realBackups(), backupsBefore, 'backups written or deleted');
     writeCatalogue();
-    console.log(observed.map((o) => `  ${(o.ms / 1000).toFixed(1).padStart(5)} s  exit ${o.result.exitCode}  ${o.row.command} / ${o.row.input}`).join('\n'));
+    console.log(
+      observed
+        .map((o) => `  ${(o.ms / 1000).toFixed(1).padStart(5)} s  exit ${o.result.exitCode}  ${o.row.command} / ${o.row.input}`)
+        .join('\n'),
+    );
     assert.deepEqual(failures, [], `\n${failures.join('\n\n')}`);
   });
 });
@@ -388,7 +653,11 @@ function writeCatalogue(): void {
       .replace(/\|/g, '\\|');
   const message = (r: CliResult) => {
     const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim());
-    const line = lines.find((l) => l.startsWith('day2:') || l.startsWith('error:')) ?? lines.find((l) => l.startsWith('✗')) ?? lines.find(Boolean) ?? '';
+    const line =
+      lines.find((l) => l.startsWith('day2:') || l.startsWith('error:')) ??
+      lines.find((l) => l.startsWith('✗')) ??
+      lines.find(Boolean) ??
+      '';
     return clean(line).slice(0, 400);
   };
   const lines = [

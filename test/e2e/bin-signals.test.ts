@@ -47,7 +47,12 @@ async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void
 
 function launch(args: string[], ready: RegExp): { child: ResultPromise; output: () => string; started: Promise<void> } {
   let output = '';
-  const child = execa(BIN, args, { reject: false, buffer: false, all: true, env: { DAY2_WORKFLOW_BUNDLE: process.env.DAY2_WORKFLOW_BUNDLE ?? '' } });
+  const child = execa(BIN, args, {
+    reject: false,
+    buffer: false,
+    all: true,
+    env: { DAY2_WORKFLOW_BUNDLE: process.env.DAY2_WORKFLOW_BUNDLE ?? '' },
+  });
   child.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const started = until(`"${ready.source}" from ${args.join(' ')}`, () => ready.test(output), 90_000);
   return { child, output: () => output, started };
@@ -56,7 +61,11 @@ function launch(args: string[], ready: RegExp): { child: ResultPromise; output: 
 test('SIGTERM to the pid bin/day2.js was started as drains the worker, and no day2 process is left', async () => {
   const worker = launch(['--config', e2e.deployment.configFile, 'worker'], /worker running/);
   await worker.started;
-  assert.deepEqual(processesMentioning(e2e.deployment.configFile).sort(), [worker.child.pid], 'the launched pid is the only process: it is the worker');
+  assert.deepEqual(
+    processesMentioning(e2e.deployment.configFile).sort(),
+    [worker.child.pid],
+    'the launched pid is the only process: it is the worker',
+  );
   worker.child.kill('SIGTERM');
   const result = await worker.child;
   assert.equal(result.exitCode, 0, worker.output());

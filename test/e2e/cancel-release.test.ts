@@ -18,7 +18,8 @@ import { fileVersions, migrationLog, serviceState, waitForStep } from '../harnes
 let e2e: E2E;
 let control: string;
 
-const dumps = () => (existsSync(e2e.deployment.backupDir) ? readdirSync(e2e.deployment.backupDir) : []).filter((f) => f.endsWith('.dump')).sort();
+const dumps = () =>
+  (existsSync(e2e.deployment.backupDir) ? readdirSync(e2e.deployment.backupDir) : []).filter((f) => f.endsWith('.dump')).sort();
 const everything = () => tableChecksums(e2e.deployment.databaseUrl);
 const handle = () => e2e.temporal.client.workflow.getHandle(e2e.workflowId);
 
@@ -102,7 +103,10 @@ describe('cancelling an upgrade or a rollback', () => {
     assert.equal(byName['Write release version'], 'skipped');
     assert.equal(byName['Roll back'], 'done');
     assert.deepEqual(await everything(), before, 'every table as before the upgrade');
-    assert.deepEqual((await migrationLog(e2e.deployment.databaseUrl)).map((m) => m.target), ['1.0.0']);
+    assert.deepEqual(
+      (await migrationLog(e2e.deployment.databaseUrl)).map((m) => m.target),
+      ['1.0.0'],
+    );
     assert.deepEqual(fileVersions(e2e), { env: '1.0.0', file: '1.0.0' });
     assert.deepEqual(await serviceState(e2e.deployment.baseUrl), { version: '1.0.0', ready: true });
   });
@@ -112,9 +116,15 @@ describe('cancelling an upgrade or a rollback', () => {
     assert.equal(up.exitCode, 0, up.stdout + up.stderr);
     const { status, progress } = await cancelDuring('stageRestore', 'Restore backup and restart', 'rollback', '--yes');
     assert.equal(status, 'CANCELLED');
-    assert.match(progress.outcome ?? '', /^cancelled: the rollback had begun changing cxl, so it was finished first: rolled back to 1\.0\.0 from cxl-[\d-]+\.dump/);
+    assert.match(
+      progress.outcome ?? '',
+      /^cancelled: the rollback had begun changing cxl, so it was finished first: rolled back to 1\.0\.0 from cxl-[\d-]+\.dump/,
+    );
     assert.deepEqual(fileVersions(e2e), { env: '1.0.0', file: '1.0.0' });
     assert.deepEqual(await serviceState(e2e.deployment.baseUrl), { version: '1.0.0', ready: true });
-    assert.deepEqual((await migrationLog(e2e.deployment.databaseUrl)).map((m) => m.target), ['1.0.0']);
+    assert.deepEqual(
+      (await migrationLog(e2e.deployment.databaseUrl)).map((m) => m.target),
+      ['1.0.0'],
+    );
   });
 });

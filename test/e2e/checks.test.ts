@@ -137,7 +137,14 @@ describe('checks', () => {
       headers: { Authorization: { fromEnv: 'PLATFORM_KEY', prefix: 'Bearer ' } },
       body: { scope },
       expectStatus: 202,
-      poll: { urlField: 'job.url', until: { status: 'completed' }, failWhen: { status: 'failed' }, everySeconds: 0.05, timeoutSeconds: 2, ...poll },
+      poll: {
+        urlField: 'job.url',
+        until: { status: 'completed' },
+        failWhen: { status: 'failed' },
+        everySeconds: 0.05,
+        timeoutSeconds: 2,
+        ...poll,
+      },
     });
     const done = await runCheck(scan('all'), { envFile });
     assert.equal(done.ok, true, done.detail);
@@ -171,7 +178,10 @@ describe('checks', () => {
       detail: '= "2"',
     });
     assert.equal((await runCheck({ kind: 'sql', name: 'b', query: 'select true', expect: 'true' }, ctx)).ok, true);
-    assert.equal((await runCheck({ kind: 'sql', name: 'n', query: "select 12345678901234::bigint", expect: '12345678901234' }, ctx)).ok, true);
+    assert.equal(
+      (await runCheck({ kind: 'sql', name: 'n', query: 'select 12345678901234::bigint', expect: '12345678901234' }, ctx)).ok,
+      true,
+    );
     const wrong = await runCheck({ kind: 'sql', name: 'db', query: 'select current_database()', expect: 'ledger' }, ctx);
     assert.deepEqual(wrong, { name: 'db', ok: false, detail: 'expected "ledger", got "checks"' });
     const none = await runCheck({ kind: 'sql', name: 'empty', query: 'select 1 where false', expect: '1' }, ctx);
@@ -196,19 +206,32 @@ describe('checks', () => {
 
   it('command: exit code and last line of output, in the given cwd', async () => {
     writeFileSync(path.join(dir, 'marker'), '');
-    assert.deepEqual(await runCheck({ kind: 'command', name: 'c', command: 'echo starting; test -f marker && echo all good', expectExitCode: 0 }, { cwd: dir }), {
-      name: 'c',
-      ok: true,
-      detail: 'exit 0: all good',
-    });
-    const failed = await runCheck({ kind: 'command', name: 'c', command: 'echo "2 migrations pending" >&2; exit 2', expectExitCode: 0 }, { cwd: dir });
+    assert.deepEqual(
+      await runCheck(
+        { kind: 'command', name: 'c', command: 'echo starting; test -f marker && echo all good', expectExitCode: 0 },
+        { cwd: dir },
+      ),
+      {
+        name: 'c',
+        ok: true,
+        detail: 'exit 0: all good',
+      },
+    );
+    const failed = await runCheck(
+      { kind: 'command', name: 'c', command: 'echo "2 migrations pending" >&2; exit 2', expectExitCode: 0 },
+      { cwd: dir },
+    );
     assert.deepEqual(failed, { name: 'c', ok: false, detail: 'exit 2 (expected 0): 2 migrations pending' });
     assert.equal((await runCheck({ kind: 'command', name: 'c', command: 'exit 3', expectExitCode: 3 })).ok, true);
   });
 
   it('metric: thresholds on exact names and labelled samples', async () => {
     assert.deepEqual(await runCheck(metric('queue_depth', '<', 10)), { name: 'queue_depth', ok: true, detail: 'queue_depth = 3' });
-    assert.deepEqual(await runCheck(metric('queue_depth', '>', 5)), { name: 'queue_depth', ok: false, detail: 'queue_depth = 3, want > 5' });
+    assert.deepEqual(await runCheck(metric('queue_depth', '>', 5)), {
+      name: 'queue_depth',
+      ok: false,
+      detail: 'queue_depth = 3, want > 5',
+    });
     const errors = await runCheck(metric('http_requests_total{code="500"}', '<=', 5));
     assert.equal(errors.ok, true, errors.detail);
     assert.equal(errors.detail, 'http_requests_total{method="GET",code="500"} = 2');
@@ -223,7 +246,14 @@ describe('checks', () => {
 
   it('runChecks runs every check in order; a check that throws becomes a failed result', async () => {
     const results = await runChecks([metric('queue_depth', '<', 10), metric('not a metric{', '<', 1), http_()]);
-    assert.deepEqual(results.map((r) => [r.name, r.ok]), [['queue_depth', true], ['not a metric{', false], ['health', true]]);
+    assert.deepEqual(
+      results.map((r) => [r.name, r.ok]),
+      [
+        ['queue_depth', true],
+        ['not a metric{', false],
+        ['health', true],
+      ],
+    );
     assert.match(results[1]!.detail, /not a metric name/);
   });
 
@@ -249,12 +279,22 @@ describe('checks', () => {
     );
     const { runDeploymentChecks } = checksActivities(activityDeps({ config, logger }));
     const verify = await runDeploymentChecks({ deployment: 'ledger', set: 'verify' });
-    assert.deepEqual(verify.map((r) => r.ok), [true, true], JSON.stringify(verify));
+    assert.deepEqual(
+      verify.map((r) => r.ok),
+      [true, true],
+      JSON.stringify(verify),
+    );
     // None configured: preflight is the built-in checks (APP_VERSION is not in this env file).
     const preflight = await runDeploymentChecks({ deployment: 'ledger', set: 'preflight' });
     assert.deepEqual(
       preflight.map((r) => [r.name, r.ok]),
-      [['env file has the required variables', false], ['database reachable', true], ['pg_dump can dump the server', true], ['backup directory can take a backup', true], ['kept copies of replaced data', true]],
+      [
+        ['env file has the required variables', false],
+        ['database reachable', true],
+        ['pg_dump can dump the server', true],
+        ['backup directory can take a backup', true],
+        ['kept copies of replaced data', true],
+      ],
       JSON.stringify(preflight),
     );
     const gate = await runDeploymentChecks({ deployment: 'ledger', gate: 'post-upgrade' });
@@ -288,7 +328,10 @@ describe('checks', () => {
         assert.ok(err instanceof ApplicationFailure);
         assert.equal(err.type, 'NotReady');
         assert.equal(err.nonRetryable, true);
-        assert.equal(err.message, `ledger not ready after 1 s: 503 {"reason": "database unreachable"} (last answer of GET ${svc.base}/ready).`);
+        assert.equal(
+          err.message,
+          `ledger not ready after 1 s: 503 {"reason": "database unreachable"} (last answer of GET ${svc.base}/ready).`,
+        );
         return true;
       });
       const took = Date.now() - started;

@@ -21,7 +21,9 @@ async function databases(): Promise<string[]> {
   const client = new pg.Client({ connectionString: e2e.pg.adminUrl });
   await client.connect();
   try {
-    return (await client.query<{ datname: string }>(`select datname from pg_database where datname like 'cu%' order by 1`)).rows.map((r) => r.datname);
+    return (await client.query<{ datname: string }>(`select datname from pg_database where datname like 'cu%' order by 1`)).rows.map(
+      (r) => r.datname,
+    );
   } finally {
     await client.end();
   }
@@ -62,7 +64,13 @@ test('cleanup --older-than 14d drops only the old kept copies, never the live da
 test('the activity drops exactly the named copies: a retry finds them gone, other names are refused', async () => {
   const d = e2e.config.deployments[NAME]!;
   assert.deepEqual(await dropKeptCopies(d, NAME, [OLD_DB]), { dropped: [], alreadyGone: [OLD_DB] });
-  for (const name of ['cu', 'postgres', 'cu_restore_20010101000000', 'cu-2001-01-01-000000.dump', '../cu-pre-restore-20010101000000.dump']) {
+  for (const name of [
+    'cu',
+    'postgres',
+    'cu_restore_20010101000000',
+    'cu-2001-01-01-000000.dump',
+    '../cu-pre-restore-20010101000000.dump',
+  ]) {
     await assert.rejects(dropKeptCopies(d, NAME, [name]), /not kept copies of cu's replaced data/, name);
   }
   assert.deepEqual(await databases(), ['cu', YOUNG_DB].sort());

@@ -36,7 +36,9 @@ after(async () => {
   await e2e?.teardown();
 });
 
-const GATE_BLOCK = (indent: string) => `${indent}⏸ waiting at gate 'confirm-restore': Replace all data of clip with <backup> (taken <time>)? Everything written since is lost (the current database is kept aside).
+const GATE_BLOCK = (
+  indent: string,
+) => `${indent}⏸ waiting at gate 'confirm-restore': Replace all data of clip with <backup> (taken <time>)? Everything written since is lost (the current database is kept aside).
 ${indent}  approve: day2 approve day2-clip --gate confirm-restore --reason "<why>"
 ${indent}  reject:  day2 reject day2-clip --gate confirm-restore --reason "<why>"
 ${indent}  on timeout (<time>): reject`;
@@ -140,7 +142,14 @@ ${WEB_UI}`,
     assert.equal(parsed.progress.operation, 'backup');
     assert.match(parsed.progress.outcome, /^backed up to /);
     // --json writes its one document on stdout and nothing else, on either stream.
-    for (const args of [['backup'], ['backups'], ['list', '--deployment', NAME], ['preflight'], ['cleanup', '--dry-run'], ['status', 'day2-nope']]) {
+    for (const args of [
+      ['backup'],
+      ['backups'],
+      ['list', '--deployment', NAME],
+      ['preflight'],
+      ['cleanup', '--dry-run'],
+      ['status', 'day2-nope'],
+    ]) {
       const r = await e2e.cli('--json', ...args);
       assert.equal(r.stderr, '', `day2 --json ${args.join(' ')} wrote on stderr`);
       assert.doesNotThrow(() => JSON.parse(r.stdout), `day2 --json ${args.join(' ')}: stdout is not one JSON document:\n${r.stdout}`);

@@ -61,13 +61,23 @@ test('bash completion completes commands, subcommands and options from the progr
   writeFileSync(script, bashCompletion(program));
   const complete = (line: string) => {
     const words = line.split(' ');
-    const out = execFileSync('bash', ['-c', `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _day2; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+    const out = execFileSync(
+      'bash',
+      [
+        '-c',
+        `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _day2; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      { encoding: 'utf8' },
+    );
     return out.split('\n').filter(Boolean);
   };
   assert.deepEqual(complete('day2 res'), ['restore']);
   assert.ok(complete('day2 ').includes('cleanup') && complete('day2 ').includes('completion'));
   const scheduleSubcommands = program.commands.find((c) => c.name() === 'schedule')!.commands.map((c) => c.name());
-  assert.deepEqual(complete('day2 schedule ').filter((w) => !w.startsWith('-')), scheduleSubcommands);
+  assert.deepEqual(
+    complete('day2 schedule ').filter((w) => !w.startsWith('-')),
+    scheduleSubcommands,
+  );
   assert.deepEqual(complete('day2 --config x.yaml cleanup --older'), ['--older-than']);
   assert.deepEqual(complete('day2 cleanup --older-than '), [], 'a value is not completed as a command');
   assert.ok(complete('day2 backup --').includes('--wait-if-busy'));
@@ -81,7 +91,15 @@ test('zsh completion is valid zsh (when zsh is installed)', (t) => {
   const r = spawnSync('zsh', ['-n', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   // With compsys's _describe and _files stubbed: what it offers after `day2 schedule `.
-  const offered = execFileSync('zsh', ['-f', '-c', `compdef() {}; source ${script}; _describe() { print -l -- "\${(@P)\${@[-1]}}" }; _files() { print FILES }; words=(day2 schedule ''); CURRENT=3; _day2; words=(day2 -c ''); CURRENT=3; _day2`], { encoding: 'utf8' });
+  const offered = execFileSync(
+    'zsh',
+    [
+      '-f',
+      '-c',
+      `compdef() {}; source ${script}; _describe() { print -l -- "\${(@P)\${@[-1]}}" }; _files() { print FILES }; words=(day2 schedule ''); CURRENT=3; _day2; words=(day2 -c ''); CURRENT=3; _day2`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.match(offered, /^backup:back the deployment up/m);
   assert.match(offered, /^FILES$/m, 'a value of --config completes as a file');
 });

@@ -43,7 +43,8 @@ const text = (b?: Uint8Array | null) => Buffer.from(b ?? new Uint8Array()).toStr
 function payloadsOf(value: unknown, at = ''): Array<{ at: string; payload: RawPayload }> {
   if (!value || typeof value !== 'object' || value instanceof Uint8Array) return [];
   const record = value as Record<string, unknown>;
-  if (record.metadata && typeof record.metadata === 'object' && 'encoding' in (record.metadata as object)) return [{ at, payload: record as RawPayload }];
+  if (record.metadata && typeof record.metadata === 'object' && 'encoding' in (record.metadata as object))
+    return [{ at, payload: record as RawPayload }];
   return Object.entries(record).flatMap(([k, v]) => payloadsOf(v, at ? `${at}.${k}` : k));
 }
 
@@ -94,7 +95,10 @@ describe('payload codec on', () => {
     const history = await e2e.temporal.client.workflow.getHandle(e2e.workflowId, first.runId).fetchHistory();
     const encoded = convertedPayloads(history.events);
     assert.ok(encoded.length >= 5, `payloads found: ${encoded.length}`);
-    assert.ok(encoded.some((p) => p.at.includes('userMetadata')), 'the step summaries the Web UI shows are encrypted too');
+    assert.ok(
+      encoded.some((p) => p.at.includes('userMetadata')),
+      'the step summaries the Web UI shows are encrypted too',
+    );
     for (const { at, payload } of encoded) {
       assert.equal(text(payload.metadata?.encoding), ENCRYPTED_ENCODING, `${at} is not encrypted`);
       assert.equal(text(payload.metadata?.[KEY_ID_METADATA]), 'k1');
@@ -112,7 +116,16 @@ describe('payload codec on', () => {
     const port = await freePort();
     const server: ResultPromise = execa(
       process.execPath,
-      ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', e2e.deployment.configFile, 'codec-server', '--port', String(port)],
+      [
+        '--import',
+        fileURLToPath(import.meta.resolve('tsx')),
+        CLI_ENTRY,
+        '--config',
+        e2e.deployment.configFile,
+        'codec-server',
+        '--port',
+        String(port),
+      ],
       { reject: false, buffer: false, stdout: 'pipe' },
     );
     try {
@@ -155,14 +168,25 @@ describe('payload codec on', () => {
     const temporal = await startTemporal();
     try {
       const config = loadConfig(e2e.deployment.configFile);
-      const withBoth = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: dataConverterOf(config) });
+      const withBoth = new Client({
+        connection: temporal.connection,
+        namespace: temporal.namespace,
+        dataConverter: dataConverterOf(config),
+      });
       const old = (await withBoth.workflow.getHandle(e2e.workflowId, first.runId).result()) as { file: string };
       assert.equal(old.file, first.file);
 
       // Once k1 is dropped from the keyring, its histories cannot be read: a clear error.
       writeKeyring('k2', { k2 });
-      const withoutOld = new Client({ connection: temporal.connection, namespace: temporal.namespace, dataConverter: dataConverterOf(loadConfig(e2e.deployment.configFile)) });
-      await assert.rejects(withoutOld.workflow.getHandle(e2e.workflowId, first.runId).result(), /codec key 'k1', which this keyring does not hold/);
+      const withoutOld = new Client({
+        connection: temporal.connection,
+        namespace: temporal.namespace,
+        dataConverter: dataConverterOf(loadConfig(e2e.deployment.configFile)),
+      });
+      await assert.rejects(
+        withoutOld.workflow.getHandle(e2e.workflowId, first.runId).result(),
+        /codec key 'k1', which this keyring does not hold/,
+      );
     } finally {
       writeKeyring('k2', { k1, k2 });
       await temporal.stop();

@@ -13,7 +13,8 @@ import { runCli } from '../harness/cli';
 test('docs/config.md is up to date with the schema (npm run docs:config rewrites it)', () => {
   const docs = configDocs();
   assert.equal(readFileSync(configDocsPath, 'utf8'), docs, 'docs/config.md is stale: run npm run docs:config');
-  for (const key of ['databaseUrlVar', 'deprecatedVars', 'versionField', 'migrateService', 'autoRollback', 'signingKeyFormat']) assert.match(docs, new RegExp(`\\| \`${key}\` \\|`));
+  for (const key of ['databaseUrlVar', 'deprecatedVars', 'versionField', 'migrateService', 'autoRollback', 'signingKeyFormat'])
+    assert.match(docs, new RegExp(`\\| \`${key}\` \\|`));
 });
 
 test('day2 config schema prints JSON Schema; config check prints the resolved config, secrets redacted', async () => {

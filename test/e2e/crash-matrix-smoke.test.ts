@@ -30,7 +30,10 @@ describe('crash matrix (smoke subset)', () => {
       const op = fx.operations.find((o) => o.name === name)!;
       const results = await fx.matrix.run(op, fx.smoke[name]);
       assert.equal(results.length, fx.smoke[name].length + 1, 'the reference and the kills');
-      assert.deepEqual(results.filter((r) => !r.ok).map((r) => `${r.point}: ${r.detail}`), []);
+      assert.deepEqual(
+        results.filter((r) => !r.ok).map((r) => `${r.point}: ${r.detail}`),
+        [],
+      );
     });
   }
 });

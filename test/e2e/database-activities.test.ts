@@ -2,7 +2,18 @@
 // `npm test` (other files run beside this one), else a private one for this file.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -37,7 +48,10 @@ async function sql(url: string, text: string, params: unknown[] = []): Promise<p
 /** The `ledger` deployment's databases: the live one and any staged or set aside beside it.
  * Only these: test files running beside this one create and drop their own. */
 async function databases(): Promise<string[]> {
-  const { rows } = await sql(cluster.adminUrl, `SELECT datname FROM pg_database WHERE datname = 'ledger' OR datname LIKE 'ledger\\_%' ORDER BY 1`);
+  const { rows } = await sql(
+    cluster.adminUrl,
+    `SELECT datname FROM pg_database WHERE datname = 'ledger' OR datname LIKE 'ledger\\_%' ORDER BY 1`,
+  );
   return rows.map((r) => r.datname as string);
 }
 
@@ -111,7 +125,9 @@ after(async () => {
 describe('createBackup', () => {
   it('dumps, verifies and writes a manifest; file 0600 in a 0700 directory', async (t) => {
     const started = performance.now();
-    const { manifest, reused } = await acts.createBackup(run('run-1', 'ledger-2026-11-22-110400.dump', { appVersion: '1.0.0', preUpgradeVersion: '1.0.0' }));
+    const { manifest, reused } = await acts.createBackup(
+      run('run-1', 'ledger-2026-11-22-110400.dump', { appVersion: '1.0.0', preUpgradeVersion: '1.0.0' }),
+    );
     t.diagnostic(`backup of the seed database: ${(performance.now() - started).toFixed(0)} ms, ${manifest.sizeBytes} bytes`);
     assert.equal(reused, false);
     const dump = inDir('ledger-2026-11-22-110400.dump');
@@ -132,7 +148,10 @@ describe('createBackup', () => {
     assert.equal(statSync(inDir(manifestNameFor(manifest.file))).mode & 0o777, 0o600);
     assert.equal(statSync(backupDir()).mode & 0o777, 0o700);
     assert.equal(readFileSync(inDir('.pre-upgrade-version'), 'utf8'), '1.0.0\n');
-    assert.deepEqual(readdirSync(backupDir()).filter((f) => f.includes('partial') || f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(backupDir()).filter((f) => f.includes('partial') || f.endsWith('.tmp')),
+      [],
+    );
   });
 
   it('reuses the file of the same run: no new dump, nothing rewritten', async () => {
@@ -183,7 +202,10 @@ describe('createBackup', () => {
     const { reused, manifest } = await acts.createBackup(run('run-p', name));
     assert.equal(reused, false);
     assert.equal(manifest.sha256, sha256Of(inDir(name)));
-    assert.deepEqual(readdirSync(backupDir()).filter((f) => f.includes('partial')), []);
+    assert.deepEqual(
+      readdirSync(backupDir()).filter((f) => f.includes('partial')),
+      [],
+    );
     rmSync(inDir(name));
     rmSync(inDir(manifestNameFor(name)));
   });
@@ -261,7 +283,10 @@ describe('verifyBackup', () => {
     const { execa } = await import('execa');
     const { pgTool } = await import('../../src/lib/pg-tools');
     await execa(pgTool('pg_dump'), ['-Fc', '-f', inDir('foreign.dump'), otherUrl]);
-    writeFileSync(inDir(manifestNameFor('foreign.dump')), JSON.stringify(rehash({ ...other.manifest, file: 'foreign.dump', tocEntries: 3 }, inDir('foreign.dump'))));
+    writeFileSync(
+      inDir(manifestNameFor('foreign.dump')),
+      JSON.stringify(rehash({ ...other.manifest, file: 'foreign.dump', tocEntries: 3 }, inDir('foreign.dump'))),
+    );
     await refuses('foreign.dump', 'BackupInvalid', /dump of database 'other' but its manifest says 'ledger'/);
     writeFileSync(
       inDir(manifestNameFor('foreign.dump')),
@@ -301,7 +326,10 @@ describe('listBackups and applyRetention', () => {
   it('lists backups with a manifest, newest first', async () => {
     writeFileSync(path.join(dir(), 'stray.dump'), 'not a backup');
     const list = await acts.listBackups({ deployment: 'retention' });
-    assert.deepEqual(list.map((m) => m.file), ['r-4.dump', 'r-3.dump', 'r-2.dump', 'r-1.dump']);
+    assert.deepEqual(
+      list.map((m) => m.file),
+      ['r-4.dump', 'r-3.dump', 'r-2.dump', 'r-1.dump'],
+    );
   });
 
   it('keeps the newest 2 of 4, sweeps stale partials, and is idempotent', async () => {
@@ -314,7 +342,10 @@ describe('listBackups and applyRetention', () => {
 
     const first = await acts.applyRetention({ deployment: 'retention', keep: 2 });
     assert.deepEqual(first.deleted.sort(), ['r-1.dump', 'r-2.dump']);
-    assert.deepEqual((await acts.listBackups({ deployment: 'retention' })).map((m) => m.file), ['r-4.dump', 'r-3.dump']);
+    assert.deepEqual(
+      (await acts.listBackups({ deployment: 'retention' })).map((m) => m.file),
+      ['r-4.dump', 'r-3.dump'],
+    );
     const left = readdirSync(dir()).sort();
     assert.ok(!left.includes('r-1.dump') && !left.includes(manifestNameFor('r-1.dump')));
     assert.ok(!left.includes(path.basename(stale)), 'stale partial swept');
@@ -357,10 +388,12 @@ describe('restore by staging and swap', () => {
 
   it('stageRestore fills a fresh staging database with the backup, and is idempotent', async (t) => {
     const started = performance.now();
-    assert.deepEqual(await acts.stageRestore({ deployment: 'ledger', file, stagingDb: 'ledger_restore_1' }), { stagingDb: 'ledger_restore_1' });
+    assert.deepEqual(await acts.stageRestore({ deployment: 'ledger', file, stagingDb: 'ledger_restore_1' }), {
+      stagingDb: 'ledger_restore_1',
+    });
     t.diagnostic(`stageRestore of the seed database: ${(performance.now() - started).toFixed(0)} ms`);
     assert.deepEqual(await tableChecksums(cluster.urlFor('ledger_restore_1')), backupData);
-    await sql(cluster.urlFor('ledger_restore_1'), 'INSERT INTO accounts (name) VALUES (\'stray write\')');
+    await sql(cluster.urlFor('ledger_restore_1'), "INSERT INTO accounts (name) VALUES ('stray write')");
     await acts.stageRestore({ deployment: 'ledger', file, stagingDb: 'ledger_restore_1' });
     assert.deepEqual(await tableChecksums(cluster.urlFor('ledger_restore_1')), backupData);
     assert.deepEqual(await tableChecksums(liveUrl), changedData, 'the live database is untouched');
@@ -378,7 +411,11 @@ describe('restore by staging and swap', () => {
     app.on('error', () => {});
     await app.connect();
     const started = performance.now();
-    const swapped = await acts.swapInRestoredDatabase({ deployment: 'ledger', stagingDb: 'ledger_restore_1', keepAs: 'ledger_pre_restore_20261122110400' });
+    const swapped = await acts.swapInRestoredDatabase({
+      deployment: 'ledger',
+      stagingDb: 'ledger_restore_1',
+      keepAs: 'ledger_pre_restore_20261122110400',
+    });
     t.diagnostic(`swap: ${(performance.now() - started).toFixed(0)} ms`);
     assert.deepEqual(swapped, { alreadyDone: false });
     await app.end().catch(() => {});
@@ -387,7 +424,11 @@ describe('restore by staging and swap', () => {
     assert.deepEqual(await tableChecksums(cluster.urlFor('ledger_pre_restore_20261122110400')), changedData);
     assert.ok(!(await databases()).includes('ledger_restore_1'));
 
-    const again = await acts.swapInRestoredDatabase({ deployment: 'ledger', stagingDb: 'ledger_restore_1', keepAs: 'ledger_pre_restore_20261122110400' });
+    const again = await acts.swapInRestoredDatabase({
+      deployment: 'ledger',
+      stagingDb: 'ledger_restore_1',
+      keepAs: 'ledger_pre_restore_20261122110400',
+    });
     assert.deepEqual(again, { alreadyDone: true });
     assert.deepEqual(await tableChecksums(liveUrl), backupData);
   });
@@ -402,8 +443,12 @@ describe('restore by staging and swap', () => {
 
   it('dropDatabaseIfExists drops a set-aside database, refuses the live one', async () => {
     await assert.rejects(acts.dropDatabaseIfExists({ deployment: 'ledger', name: 'ledger' }), /live database/);
-    assert.deepEqual(await acts.dropDatabaseIfExists({ deployment: 'ledger', name: 'ledger_pre_restore_20261122110400' }), { dropped: true });
-    assert.deepEqual(await acts.dropDatabaseIfExists({ deployment: 'ledger', name: 'ledger_pre_restore_20261122110400' }), { dropped: false });
+    assert.deepEqual(await acts.dropDatabaseIfExists({ deployment: 'ledger', name: 'ledger_pre_restore_20261122110400' }), {
+      dropped: true,
+    });
+    assert.deepEqual(await acts.dropDatabaseIfExists({ deployment: 'ledger', name: 'ledger_pre_restore_20261122110400' }), {
+      dropped: false,
+    });
   });
 
   it('measures stage + swap together', async (t) => {
@@ -465,7 +510,13 @@ describe('restore without CREATEDB', () => {
     await cluster.createDatabase('safety_check');
     const { execa } = await import('execa');
     const { pgTool } = await import('../../src/lib/pg-tools');
-    await execa(pgTool('pg_restore'), ['--no-owner', '--no-acl', '-d', cluster.urlFor('safety_check'), path.join(work, 'limited-backups', safetyFile)]);
+    await execa(pgTool('pg_restore'), [
+      '--no-owner',
+      '--no-acl',
+      '-d',
+      cluster.urlFor('safety_check'),
+      path.join(work, 'limited-backups', safetyFile),
+    ]);
     assert.deepEqual(await tableChecksums(cluster.urlFor('safety_check')), changedData);
 
     const again = await acts.restoreInPlace({ deployment: 'limited', file, safetyFile });

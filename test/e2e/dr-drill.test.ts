@@ -18,7 +18,8 @@ const NAME = 'drill';
 const ENTRIES = 12;
 const scratchDirs = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith(`day2-drill-${NAME}-`));
 /** The drill deployment's databases on its server (other test files create their own there). */
-const databases = async () => (await execa(pgTool('psql'), [e2e.pg.adminUrl, '-Atc', "select datname from pg_database where datname like 'drill%' order by 1"])).stdout;
+const databases = async () =>
+  (await execa(pgTool('psql'), [e2e.pg.adminUrl, '-Atc', "select datname from pg_database where datname like 'drill%' order by 1"])).stdout;
 const scratchPostmasters = async () => (await execa('pgrep', ['-f', `day2-drill-${NAME}-`], { reject: false })).stdout.trim();
 
 before(async () => {
@@ -60,21 +61,24 @@ describe('day2 drill', () => {
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const result = JSON.parse(r.stdout) as DrillResult;
     assert.equal(result.file, first);
-    assert.deepEqual(result.checks.map((c) => [c.name, c.ok]), [
-      ['archive verified', true],
-      ['restored without errors', true],
-      ['every table of the archive restored', true],
-      ['at least 3 tables', true],
-      ['rows in entries', true],
-      ['rows in public.api_keys', true],
-      ['entries as at the first backup', true],
-    ]);
+    assert.deepEqual(
+      result.checks.map((c) => [c.name, c.ok]),
+      [
+        ['archive verified', true],
+        ['restored without errors', true],
+        ['every table of the archive restored', true],
+        ['at least 3 tables', true],
+        ['rows in entries', true],
+        ['rows in public.api_keys', true],
+        ['entries as at the first backup', true],
+      ],
+    );
     const liveRows = Object.fromEntries(Object.entries(live).map(([t, v]) => [t, Number(/rows=(\d+)/.exec(v)![1])]));
     assert.deepEqual(result.tables, liveRows, 'the scratch copy has every table with the rows the live database had');
     assert.equal(result.tables['public.entries'], ENTRIES);
 
     assert.deepEqual(await tableChecksums(e2e.deployment.databaseUrl), live, 'the live database is unchanged');
-    assert.equal(await databases(), dbs, 'no database was created on the deployment\'s server');
+    assert.equal(await databases(), dbs, "no database was created on the deployment's server");
     assert.deepEqual(scratchDirs(), [], 'the scratch cluster is removed');
     assert.equal(await scratchPostmasters(), '', 'and stopped');
 
@@ -92,7 +96,10 @@ describe('day2 drill', () => {
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
     const result = JSON.parse(r.stdout) as DrillResult;
     assert.equal(result.file, second);
-    assert.deepEqual(result.checks.filter((c) => !c.ok), [{ name: 'entries as at the first backup', ok: false, detail: `expected "${ENTRIES}", got "${ENTRIES + 3}"` }]);
+    assert.deepEqual(
+      result.checks.filter((c) => !c.ok),
+      [{ name: 'entries as at the first backup', ok: false, detail: `expected "${ENTRIES}", got "${ENTRIES + 3}"` }],
+    );
     assert.equal(result.ok, false);
     assert.equal(r.stderr, '', '--json writes nothing but its document');
     const older = await e2e.cli('drill', '--backup', first);
@@ -110,7 +117,10 @@ describe('day2 drill', () => {
     appendFileSync(path.join(e2e.deployment.backupDir, victim), 'x');
     const truncated = await e2e.cli('drill', '--backup', victim);
     assert.equal(truncated.exitCode, 2, truncated.stdout + truncated.stderr);
-    assert.match(truncated.stderr, new RegExp(`backup ${victim} cannot be used: its size is \\d+ bytes but its manifest says \\d+ \\(truncated or altered\\)`));
+    assert.match(
+      truncated.stderr,
+      new RegExp(`backup ${victim} cannot be used: its size is \\d+ bytes but its manifest says \\d+ \\(truncated or altered\\)`),
+    );
     assert.deepEqual(scratchDirs(), []);
   });
 
@@ -131,7 +141,7 @@ describe('day2 drill', () => {
     const { exitCode } = await cli.child;
     assert.equal(exitCode, 0, cli.output());
     assert.match(cli.output(), /drill passed/);
-    assert.deepEqual(scratchDirs(), [], 'the retry removed the crashed attempt\'s cluster and its own');
+    assert.deepEqual(scratchDirs(), [], "the retry removed the crashed attempt's cluster and its own");
     assert.equal(await scratchPostmasters(), '');
   });
 });

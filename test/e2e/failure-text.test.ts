@@ -22,27 +22,62 @@ describe('which lines a failure message shows', () => {
     const text = ['Error: relation "x" does not exist', ...frames(10), '', 'Node.js v20.20.2'].join('\n');
     const summary = summarizeOutput(text);
     assert.ok(summary.startsWith('Error: relation "x" does not exist | '), summary);
-    assert.equal(summary, 'Error: relation "x" does not exist | … | at step7 (/app/migrate.js:8:7) | at step8 (/app/migrate.js:9:7) | at step9 (/app/migrate.js:10:7) | Node.js v20.20.2');
+    assert.equal(
+      summary,
+      'Error: relation "x" does not exist | … | at step7 (/app/migrate.js:8:7) | at step8 (/app/migrate.js:9:7) | at step9 (/app/migrate.js:10:7) | Node.js v20.20.2',
+    );
     assert.equal(summary.split('relation "x"').length, 2, 'the error line is not repeated');
   });
 
   test("node's uncaught-exception preamble (source line, caret) comes before the error: skipped", () => {
-    const text = ['/app/migrate.js:3', "  throw new Error('boom')", '  ^', '', 'TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string', ...frames(6)].join('\n');
+    const text = [
+      '/app/migrate.js:3',
+      "  throw new Error('boom')",
+      '  ^',
+      '',
+      'TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string',
+      ...frames(6),
+    ].join('\n');
     assert.match(summarizeOutput(text), /^TypeError \[ERR_INVALID_ARG_TYPE\]: The "path" argument/);
   });
 
   test('Python, Go, PostgreSQL and pg tools: their error lines', () => {
-    const python = ['Traceback (most recent call last):', '  File "/app/migrate.py", line 9, in <module>', '    run()', '  File "/app/migrate.py", line 5, in run', '    raise ValueError("no column y")', 'ValueError: no column y'].join('\n');
+    const python = [
+      'Traceback (most recent call last):',
+      '  File "/app/migrate.py", line 9, in <module>',
+      '    run()',
+      '  File "/app/migrate.py", line 5, in run',
+      '    raise ValueError("no column y")',
+      'ValueError: no column y',
+    ].join('\n');
     assert.match(summarizeOutput(python), /^ValueError: no column y$|^ValueError: no column y \|/);
-    const go = ['panic: runtime error: index out of range [3] with length 3', '', 'goroutine 1 [running]:', 'main.main()', '\t/src/main.go:12 +0x1d', 'exit status 2'].join('\n');
+    const go = [
+      'panic: runtime error: index out of range [3] with length 3',
+      '',
+      'goroutine 1 [running]:',
+      'main.main()',
+      '\t/src/main.go:12 +0x1d',
+      'exit status 2',
+    ].join('\n');
     assert.match(summarizeOutput(go), /^panic: runtime error: index out of range/);
-    const psql = ['psql:/tmp/m.sql:4: NOTICE:  table "t" does not exist, skipping', 'psql:/tmp/m.sql:9: ERROR:  column "y" of relation "t" does not exist', 'LINE 1: ALTER TABLE t DROP COLUMN y;', '                                  ^'].join('\n');
+    const psql = [
+      'psql:/tmp/m.sql:4: NOTICE:  table "t" does not exist, skipping',
+      'psql:/tmp/m.sql:9: ERROR:  column "y" of relation "t" does not exist',
+      'LINE 1: ALTER TABLE t DROP COLUMN y;',
+      '                                  ^',
+    ].join('\n');
     assert.match(summarizeOutput(psql), /^psql:\/tmp\/m\.sql:9: ERROR: {2}column "y"/);
-    assert.match(summarizeOutput('pg_dump: error: connection to server failed: FATAL:  role "x" does not exist'), /^pg_dump: error: connection/);
+    assert.match(
+      summarizeOutput('pg_dump: error: connection to server failed: FATAL:  role "x" does not exist'),
+      /^pg_dump: error: connection/,
+    );
   });
 
   test('no error-looking line: the first line that is not a stack frame; a short output is all of it', () => {
-    assert.match(summarizeOutput([...frames(3), 'migration 0003 could not run', ...frames(8)].join('\n')), /^migration 0003 could not run \| … \| /);
+    assert.match(
+      summarizeOutput([...frames(3), 'migration 0003 could not run', ...frames(8)].join('\n')),
+      /^migration 0003 could not run \| … \| /,
+    );
     assert.equal(summarizeOutput('one\ntwo\nthree'), 'one | two | three');
     assert.equal(summarizeOutput('\n\n'), '');
     assert.ok(isStackFrame('    at file:///app/m.mjs:1:2'));
@@ -52,7 +87,10 @@ describe('which lines a failure message shows', () => {
 
   test('stderr first, else stdout; credentials masked; bounded in length', () => {
     assert.equal(failureSummary({ stdout: 'Error: from stdout', stderr: '' }), 'Error: from stdout');
-    assert.match(failureSummary({ stdout: 'noise', stderr: 'Error: cannot connect to postgres://app:hunter22@db/x' }), /^Error: cannot connect to postgres:\/\/\[REDACTED\]@db\/x$/);
+    assert.match(
+      failureSummary({ stdout: 'noise', stderr: 'Error: cannot connect to postgres://app:hunter22@db/x' }),
+      /^Error: cannot connect to postgres:\/\/\[REDACTED\]@db\/x$/,
+    );
     const long = ['Error: ' + 'e'.repeat(2000), ...Array.from({ length: 20 }, (_, i) => `line ${i} ${'x'.repeat(300)}`)].join('\n');
     const summary = summarizeOutput(long);
     assert.ok(summary.length <= 600, String(summary.length));
@@ -138,12 +176,15 @@ describe('a failed command through the runtime adapter', () => {
   test('pg programs: the error line, and the whole output kept when the caller asks', async () => {
     const bad = path.join(dir, 'not-a-dump');
     writeFileSync(bad, 'hello\n');
-    await assert.rejects(runPgProgram({ tool: 'pg_restore', args: ['--list', bad], what: 'archive not-a-dump', keepOutput: failedOutputKeeper(d) }), (err: Error) => {
-      assert.match(err.message, /^pg_restore failed \(archive not-a-dump, exit 1\): pg_restore: error: /);
-      const kept = /\(full output: (\S+)\)$/.exec(err.message)?.[1];
-      assert.ok(kept && path.basename(kept).includes('pg-restore-archive-not-a-dump'), err.message);
-      assert.match(readFileSync(kept, 'utf8'), /^--- stderr ---\npg_restore: error: /m);
-      return true;
-    });
+    await assert.rejects(
+      runPgProgram({ tool: 'pg_restore', args: ['--list', bad], what: 'archive not-a-dump', keepOutput: failedOutputKeeper(d) }),
+      (err: Error) => {
+        assert.match(err.message, /^pg_restore failed \(archive not-a-dump, exit 1\): pg_restore: error: /);
+        const kept = /\(full output: (\S+)\)$/.exec(err.message)?.[1];
+        assert.ok(kept && path.basename(kept).includes('pg-restore-archive-not-a-dump'), err.message);
+        assert.match(readFileSync(kept, 'utf8'), /^--- stderr ---\npg_restore: error: /m);
+        return true;
+      },
+    );
   });
 });

@@ -75,7 +75,10 @@ test('no worker for host east: the fleet and a single operation are refused (exi
   const t0 = Date.now();
   const r = await fleet.cli(['fleet', 'backup', '--all']);
   assert.equal(r.exitCode, 3, r.stdout + r.stderr);
-  assert.match(r.stderr, /no day2 worker serves host east \(task queue \S+@east\): nothing was started\. Start one there: day2 worker --host east/);
+  assert.match(
+    r.stderr,
+    /no day2 worker serves host east \(task queue \S+@east\): nothing was started\. Start one there: day2 worker --host east/,
+  );
   assert.doesNotMatch(r.stderr, /host west/, 'west has its worker');
   t.diagnostic(`fleet refusal ${Date.now() - t0} ms`);
   const single = await fleet.cli(['backup', '--deployment', 'fl-1']);
@@ -158,8 +161,11 @@ test('SIGKILL of a host worker and a restart of the Temporal server mid-wave: th
   await server.startServer();
   writeFileSync(pauses, '');
   hostWorkers.set('east', await fleet.startHostWorker('east'));
-  const s = await client.workflow.getHandle(id).result() as FleetStatus;
-  assert.deepEqual(s.rows.map((row) => row.state), names().map(() => 'succeeded'));
+  const s = (await client.workflow.getHandle(id).result()) as FleetStatus;
+  assert.deepEqual(
+    s.rows.map((row) => row.state),
+    names().map(() => 'succeeded'),
+  );
   for (const m of fleet.members) {
     const added = backupsOf(m.deployment.backupDir).filter((f) => !before.get(m.name)!.includes(f));
     assert.equal(added.length, 1, `${m.name}: exactly one new backup, got ${added.join(', ')}`);

@@ -349,7 +349,10 @@ test('scan verifies the vault, finds a tampered entry, and accepts retired keys 
   assert.equal(tampered.exitCode, 1);
   const report = JSON.parse(tampered.stdout);
   assert.equal(report.ok, false);
-  assert.deepEqual(report.broken.map((b: { seq: number }) => b.seq), [5]);
+  assert.deepEqual(
+    report.broken.map((b: { seq: number }) => b.seq),
+    [5],
+  );
   assert.match(report.broken[0].reason, /hash mismatch/);
   await sql(d, `UPDATE entries SET payload = '${original?.payload}' WHERE seq = 5`);
   await ctlOk(d, 'scan');
@@ -365,12 +368,17 @@ test('scan verifies the vault, finds a tampered entry, and accepts retired keys 
   assert.equal(unknown.broken.length, 10);
   assert.equal(unknown.broken[0].reason, `unknown signing key ${oldKeyId}`);
 
-  const oldPublicKey = createPublicKey(
-    createPrivateKey({ key: Buffer.from(oldPrivateKey, 'base64'), format: 'der', type: 'pkcs8' }),
-  )
+  const oldPublicKey = createPublicKey(createPrivateKey({ key: Buffer.from(oldPrivateKey, 'base64'), format: 'der', type: 'pkcs8' }))
     .export({ format: 'der', type: 'spki' })
     .toString('base64');
-  const retired = { keyId: oldKeyId, publicKey: oldPublicKey, fingerprint: oldKeyId, from: '2024-01-01T00:00:00Z', to: new Date().toISOString(), note: 'extra fields are fine' };
+  const retired = {
+    keyId: oldKeyId,
+    publicKey: oldPublicKey,
+    fingerprint: oldKeyId,
+    from: '2024-01-01T00:00:00Z',
+    to: new Date().toISOString(),
+    note: 'extra fields are fine',
+  };
   writeFileSync(keyring, JSON.stringify({ keys: [retired] }));
   const rotated = JSON.parse((await ctlOk(d, 'scan', '--keyring', keyring)).stdout);
   assert.deepEqual(rotated, { ok: true, entries: 13, keys: [oldKeyId, keyIdOfPrivateKey(newKey.privateKey)], broken: [] });

@@ -35,7 +35,11 @@ before(async () => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      received.push({ idempotencyKey: String(req.headers['idempotency-key']), contentType: String(req.headers['content-type']), event: JSON.parse(body) });
+      received.push({
+        idempotencyKey: String(req.headers['idempotency-key']),
+        contentType: String(req.headers['content-type']),
+        event: JSON.parse(body),
+      });
       res.writeHead(answers.shift() ?? 200).end();
     });
   });
@@ -66,7 +70,10 @@ describe('webhook notifications', () => {
     const [{ event, idempotencyKey, contentType }] = received as [Received];
     assert.equal(contentType, 'application/json');
     assert.equal(idempotencyKey, `day2-notify/${runId}/succeeded`);
-    assert.deepEqual({ ...event, at: '', detail: '' }, { deployment: NAME, operation: 'backup', outcome: 'succeeded', workflowId: 'day2-notify', runId, detail: '', at: '' });
+    assert.deepEqual(
+      { ...event, at: '', detail: '' },
+      { deployment: NAME, operation: 'backup', outcome: 'succeeded', workflowId: 'day2-notify', runId, detail: '', at: '' },
+    );
     assert.match(event.detail, /^backed up to notify-\d{4}-\d{2}-\d{2}-\d{6}\.dump \(\d+ bytes, sha256 [0-9a-f]{12}\)$/);
     const history = JSON.stringify(await e2e.temporal.client.workflow.getHandle(e2e.workflowId, runId).fetchHistory());
     assert.ok(!history.includes(token), 'the webhook token is not in history');
@@ -133,9 +140,20 @@ describe('webhook notifications', () => {
 
   test('day2.yaml takes one webhook source at most', () => {
     const raw = (notify: unknown) => ({
-      deployments: { x: { runtime: { kind: 'commands', start: 'a', stop: 'b' }, envFile: '.env', health: { ready: 'http://h/r' }, backup: { dir: 'b' }, notify } },
+      deployments: {
+        x: {
+          runtime: { kind: 'commands', start: 'a', stop: 'b' },
+          envFile: '.env',
+          health: { ready: 'http://h/r' },
+          backup: { dir: 'b' },
+          notify,
+        },
+      },
     });
-    assert.throws(() => parseConfig(raw({ webhookUrl: 'https://hooks.example/x', webhookUrlVar: 'URL' }), '/tmp'), /deployments\.x\.notify: set at most one of webhookUrl and webhookUrlVar/);
+    assert.throws(
+      () => parseConfig(raw({ webhookUrl: 'https://hooks.example/x', webhookUrlVar: 'URL' }), '/tmp'),
+      /deployments\.x\.notify: set at most one of webhookUrl and webhookUrlVar/,
+    );
     assert.throws(() => parseConfig(raw({ webhookUrl: 'not a url' }), '/tmp'), /deployments\.x\.notify\.webhookUrl: expected a URL/);
     assert.deepEqual(parseConfig(raw(undefined), '/tmp').deployments.x!.notify, { on: ['succeeded', 'failed', 'skipped'] });
   });

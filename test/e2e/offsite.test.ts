@@ -48,13 +48,18 @@ const offsiteSection = () => offsiteConfig(s3, BUCKET, { keep: 2 });
 
 /** Rewrites day2.yaml's backup.offsite (the worker reloads it before its next activity). */
 function setOffsite(change: Record<string, unknown>): void {
-  const doc = YAML.parse(readFileSync(configFile(), 'utf8')) as { deployments: Record<string, { backup: { offsite: Record<string, unknown> } }> };
+  const doc = YAML.parse(readFileSync(configFile(), 'utf8')) as {
+    deployments: Record<string, { backup: { offsite: Record<string, unknown> } }>;
+  };
   doc.deployments[NAME]!.backup.offsite = { ...offsiteSection(), ...change };
   writeFileSync(configFile(), YAML.stringify(doc));
 }
 
 const psql = (sql: string) => execa(pgTool('psql'), [e2e.deployment.databaseUrl, '-v', 'ON_ERROR_STOP=1', '-Atc', sql]);
-const localDumps = () => readdirSync(e2e.deployment.backupDir).filter((n) => n.endsWith('.dump')).sort();
+const localDumps = () =>
+  readdirSync(e2e.deployment.backupDir)
+    .filter((n) => n.endsWith('.dump'))
+    .sort();
 const remoteDumps = async () => (await s3.keys(BUCKET, PREFIX)).filter((k) => k.endsWith('.dump')).map((k) => k.slice(PREFIX.length));
 const remoteManifest = async (file: string) => {
   const text = readFileSync(s3.objectPath(BUCKET, `${PREFIX}${file}.manifest.json`), 'utf8');
@@ -82,7 +87,10 @@ before(async () => {
   const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
   e2e = await startE2E(NAME, { extra: { notify: { webhookUrl: hookUrl } } });
   setOffsite({});
-  appendFileSync(e2e.deployment.envFile, `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${ENCRYPTION_KEY}\n`);
+  appendFileSync(
+    e2e.deployment.envFile,
+    `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${ENCRYPTION_KEY}\n`,
+  );
   await e2e.startService(10);
   mkdirSync(e2e.deployment.backupDir, { recursive: true });
   writeFileSync(keyringFile(), KEYRING, { mode: 0o600 });
@@ -110,7 +118,10 @@ describe('off-site copies (S3, versitygw)', () => {
 
     const newest = files[2]!;
     const m = await remoteManifest(newest);
-    const local = JSON.parse(readFileSync(path.join(e2e.deployment.backupDir, `${newest}.manifest.json`), 'utf8')) as { sha256: string; sizeBytes: number };
+    const local = JSON.parse(readFileSync(path.join(e2e.deployment.backupDir, `${newest}.manifest.json`), 'utf8')) as {
+      sha256: string;
+      sizeBytes: number;
+    };
     assert.equal(m.sha256, local.sha256);
     assert.equal(m.object.encrypted, true);
     assert.equal(m.object.keyId, KEY_ID);
@@ -118,7 +129,13 @@ describe('off-site copies (S3, versitygw)', () => {
     assert.equal(raw.length, m.object.sizeBytes);
     assert.equal(createHash('sha256').update(raw).digest('hex'), m.object.sha256, 'the manifest records the SHA-256 of what was sent');
     // The local dump is a pg_dump archive holding the canary row; the bucket's copy is neither.
-    const plain = await execa(pgTool('pg_restore'), ['--data-only', '--table=offsite_canary', '-f', '-', path.join(e2e.deployment.backupDir, newest)]);
+    const plain = await execa(pgTool('pg_restore'), [
+      '--data-only',
+      '--table=offsite_canary',
+      '-f',
+      '-',
+      path.join(e2e.deployment.backupDir, newest),
+    ]);
     assert.match(plain.stdout, new RegExp(CANARY));
     assert.equal(readFileSync(path.join(e2e.deployment.backupDir, newest)).subarray(0, 5).toString(), 'PGDMP');
     assert.notEqual(raw.subarray(0, 5).toString(), 'PGDMP');
@@ -127,16 +144,33 @@ describe('off-site copies (S3, versitygw)', () => {
     // Nothing in the bucket is readable without the key: the manifest keeps in the clear only
     // what listing needs (file, time, sizes, checksums, key id); database name, server and app
     // version and workflow are sealed; the keyring is ciphertext.
-    const full = JSON.parse(readFileSync(path.join(e2e.deployment.backupDir, `${newest}.manifest.json`), 'utf8')) as { database: string; serverVersion: string; appVersion: string; workflowId: string };
+    const full = JSON.parse(readFileSync(path.join(e2e.deployment.backupDir, `${newest}.manifest.json`), 'utf8')) as {
+      database: string;
+      serverVersion: string;
+      appVersion: string;
+      workflowId: string;
+    };
     assert.equal(m.backup, undefined, 'no plain local manifest in the remote one');
     assert.match(m.sealed ?? '', new RegExp(`^DAY2SEAL1:${KEY_ID}:`));
     // (The database is named like the deployment here: `"offsite"` as a JSON value.)
-    const clearText = [`"${full.database}"`, `"${full.serverVersion}"`, `"${full.appVersion}"`, `"${full.workflowId}"`, '"database"', '"serverVersion"', '"appVersion"', CANARY, 'offsite_canary', JSON.parse(KEYRING).keys[0].publicKey as string];
+    const clearText = [
+      `"${full.database}"`,
+      `"${full.serverVersion}"`,
+      `"${full.appVersion}"`,
+      `"${full.workflowId}"`,
+      '"database"',
+      '"serverVersion"',
+      '"appVersion"',
+      CANARY,
+      'offsite_canary',
+      JSON.parse(KEYRING).keys[0].publicKey as string,
+    ];
     const stored = filesUnder(path.join(s3.root, BUCKET));
     assert.ok(stored.some((f) => f.endsWith('keyring.json')) && stored.some((f) => f.endsWith('.manifest.json')));
     for (const f of stored) {
       const bytes = readFileSync(f);
-      for (const text of clearText) assert.equal(bytes.includes(Buffer.from(text)), false, `${path.relative(s3.root, f)} holds ${text} in the clear`);
+      for (const text of clearText)
+        assert.equal(bytes.includes(Buffer.from(text)), false, `${path.relative(s3.root, f)} holds ${text} in the clear`);
     }
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${newest}`, ChecksumMode: 'ENABLED' }));
     assert.equal(head.ChecksumSHA256, m.object.serverChecksum, 'the server checksummed what it accepted: it matches ours');
@@ -148,7 +182,14 @@ describe('off-site copies (S3, versitygw)', () => {
     const remote = await e2e.cli('--json', 'backups', '--remote');
     assert.equal(remote.exitCode, 0, remote.stderr);
     const copies = JSON.parse(remote.stdout) as RemoteCopy[];
-    assert.deepEqual(copies.map((c) => [c.file, c.verified, c.encrypted, c.appVersion]), [[newest, true, true, full.appVersion], [files[1], true, true, full.appVersion]], 'the key opens the sealed app version');
+    assert.deepEqual(
+      copies.map((c) => [c.file, c.verified, c.encrypted, c.appVersion]),
+      [
+        [newest, true, true, full.appVersion],
+        [files[1], true, true, full.appVersion],
+      ],
+      'the key opens the sealed app version',
+    );
     const human = await e2e.cli('backups', '--remote');
     assert.match(human.stdout, new RegExp(`^${newest}  .*  encrypted \\(key ${m.object.keyId}\\)  verified$`, 'm'));
     const ok = received.filter((e) => e.operation === 'backup').at(-1)!;
@@ -198,7 +239,10 @@ describe('off-site copies (S3, versitygw)', () => {
         assert.match(out.progress.outcome, /^backed up locally; off-site copy FAILED: /);
         assert.match(out.progress.outcome, c.why, c.what);
         const file = out.result.file;
-        assert.ok(existsSync(path.join(e2e.deployment.backupDir, file)) && existsSync(path.join(e2e.deployment.backupDir, `${file}.manifest.json`)), `${c.what}: the local backup is kept`);
+        assert.ok(
+          existsSync(path.join(e2e.deployment.backupDir, file)) && existsSync(path.join(e2e.deployment.backupDir, `${file}.manifest.json`)),
+          `${c.what}: the local backup is kept`,
+        );
         assert.equal(sha256(path.join(e2e.deployment.backupDir, file)), out.result.manifest.sha256);
         const event = received.filter((e) => e.operation === 'backup').at(-1)!;
         assert.equal(event.outcome, 'failed', c.what);
@@ -214,7 +258,8 @@ describe('off-site copies (S3, versitygw)', () => {
     }
     assert.deepEqual(await s3.keys(BUCKET, PREFIX), remoteBefore, 'nothing was written to, or deleted from, the bucket');
     const listed = await e2e.cli('backups');
-    for (const file of failed) assert.match(listed.stdout, new RegExp(`^${file}  .*  NO off-site copy$`, 'm'), '`day2 backups` shows which have no off-site copy');
+    for (const file of failed)
+      assert.match(listed.stdout, new RegExp(`^${file}  .*  NO off-site copy$`, 'm'), '`day2 backups` shows which have no off-site copy');
     const human = await e2e.cli('backup', '--keep', '10');
     assert.equal(human.exitCode, 0, 'with the bucket back, the next backup is copied');
     assert.match(human.stdout, /off-site copy verified/);
@@ -261,7 +306,12 @@ describe('off-site copies (S3, versitygw)', () => {
     const r = await e2e.cli('restore', '--remote', newest!, '--yes');
     assert.equal(r.exitCode, 2, r.stdout + r.stderr);
     // The server's stored checksum catches it first; were it not kept, the AES-GCM tag would.
-    assert.match(r.stderr, new RegExp(`off-site copy ${newest} cannot be used: (its bytes do not match the checksum the server stored|it does not authenticate at chunk \\d+)[^;]*; nothing was changed`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `off-site copy ${newest} cannot be used: (its bytes do not match the checksum the server stored|it does not authenticate at chunk \\d+)[^;]*; nothing was changed`,
+      ),
+    );
     assert.deepEqual(await tableChecksums(e2e.deployment.databaseUrl), live, 'the database is untouched');
     assert.deepEqual(readdirSync(e2e.deployment.backupDir).sort(), before, 'nothing left in the backup directory');
     bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
@@ -283,9 +333,18 @@ describe('off-site copies (S3, versitygw)', () => {
       const before = readdirSync(e2e.deployment.backupDir).sort();
       const r = await e2e.cli('restore', '--remote', 'latest', '--yes');
       assert.equal(r.exitCode, 2, r.stdout + r.stderr);
-      assert.match(r.stderr, new RegExp(`off-site copy ${newest} cannot be used: it was encrypted with key ${KEY_ID}, but OFFSITE_ENCRYPTION_KEY holds key ${otherId}; nothing was changed`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `off-site copy ${newest} cannot be used: it was encrypted with key ${KEY_ID}, but OFFSITE_ENCRYPTION_KEY holds key ${otherId}; nothing was changed`,
+        ),
+      );
       assert.deepEqual(await tableChecksums(e2e.deployment.databaseUrl), live, 'the database is untouched');
-      assert.deepEqual(readdirSync(e2e.deployment.backupDir).sort(), before, 'nothing written to the backup directory (no dump, no keyring)');
+      assert.deepEqual(
+        readdirSync(e2e.deployment.backupDir).sort(),
+        before,
+        'nothing written to the backup directory (no dump, no keyring)',
+      );
       const listed = await e2e.cli('backups', '--remote');
       assert.match(listed.stdout, new RegExp(`^${newest}  .*  encrypted \\(key ${KEY_ID}\\)`, 'm'), 'listing names the key a copy needs');
     } finally {
@@ -306,11 +365,18 @@ describe('off-site copies (S3, versitygw)', () => {
     const r = await e2e.cli('--json', 'rollback', '--remote', backup, '--yes');
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const { result } = JSON.parse(r.stdout) as { result: { outcome: string; from: string; version: string; backup: string } };
-    assert.deepEqual({ outcome: result.outcome, from: result.from, version: result.version, backup: result.backup }, { outcome: 'rolled-back', from: '1.1.0', version: '1.0.0', backup });
+    assert.deepEqual(
+      { outcome: result.outcome, from: result.from, version: result.version, backup: result.backup },
+      { outcome: 'rolled-back', from: '1.1.0', version: '1.0.0', backup },
+    );
     assert.deepEqual(await tableChecksums(e2e.deployment.databaseUrl), atBackup, "the backup's data, every table");
     assert.deepEqual(await serviceState(e2e.deployment.baseUrl), { version: '1.0.0', ready: true });
     assert.deepEqual(fileVersions(e2e), { env: '1.0.0', file: '1.0.0' });
-    assert.equal(sha256(path.join(e2e.deployment.backupDir, backup)), (await remoteManifest(backup)).sha256, 'the fetched dump is the backup');
+    assert.equal(
+      sha256(path.join(e2e.deployment.backupDir, backup)),
+      (await remoteManifest(backup)).sha256,
+      'the fetched dump is the backup',
+    );
   });
 
   test('the worker SIGKILLed mid-upload: the retry aborts the orphaned multipart upload and leaves one complete, matching object', async () => {
@@ -321,7 +387,9 @@ describe('off-site copies (S3, versitygw)', () => {
       const paused = await e2e.startWorker({ DAY2_TEST_PAUSE: 'copyOffsite@mid', DAY2_TEST_PAUSE_SECONDS: '120' });
       const cli = spawnCli(configFile(), ['--json', 'backup']);
       const deadline = Date.now() + 120_000;
-      while (!(readFileSync(paused.logFile, 'utf8').includes('"msg":"test pause"') && (await s3.unfinishedUploads(BUCKET, PREFIX)).length > 0)) {
+      while (!(
+        readFileSync(paused.logFile, 'utf8').includes('"msg":"test pause"') && (await s3.unfinishedUploads(BUCKET, PREFIX)).length > 0
+      )) {
         assert.ok(Date.now() < deadline, 'the upload reached its pause point with a multipart upload open');
         await new Promise((r) => setTimeout(r, 200));
       }

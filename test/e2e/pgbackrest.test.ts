@@ -28,14 +28,19 @@ async function pointInTime(): Promise<{ at: string; sums: Record<string, string>
   await sleep(1100);
   return { at, sums };
 }
-const dataDirSiblings = () => readdirSync(path.dirname(e2e.pgbr.dataDir)).filter((f) => f.startsWith(`${path.basename(e2e.pgbr.dataDir)}.`)).sort();
+const dataDirSiblings = () =>
+  readdirSync(path.dirname(e2e.pgbr.dataDir))
+    .filter((f) => f.startsWith(`${path.basename(e2e.pgbr.dataDir)}.`))
+    .sort();
 
 describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
   before(async () => {
     e2e = await startPgbackrestE2E(NAME);
     await e2e.startWorker();
     await e2e.startService(5);
-    await e2e.sql('CREATE TABLE pitr_marks (id serial PRIMARY KEY, tag text NOT NULL, n int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())');
+    await e2e.sql(
+      'CREATE TABLE pitr_marks (id serial PRIMARY KEY, tag text NOT NULL, n int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())',
+    );
   });
   after(async () => e2e?.teardown());
 
@@ -110,7 +115,10 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
     const dump = await e2e.cli('restore', '--to-lsn', 'nonsense', '--yes');
     assert.equal(dump.exitCode, 2);
     const d = e2e.config.deployments[NAME]!;
-    await assert.rejects(inspectCluster(d, { ...e2e.pgbr, dataDir: '/nonexistent/data' }), /not a PostgreSQL data directory on the worker's host.*pg_dump/);
+    await assert.rejects(
+      inspectCluster(d, { ...e2e.pgbr, dataDir: '/nonexistent/data' }),
+      /not a PostgreSQL data directory on the worker's host.*pg_dump/,
+    );
     // A login that is not a superuser (as a managed service gives): may not ALTER SYSTEM.
     await e2e.sql("CREATE ROLE pgbr_app LOGIN PASSWORD 'app'");
     const envFile = path.join(e2e.dir, 'app.env');
@@ -119,7 +127,10 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
     u.password = 'app';
     writeFileSync(envFile, `DATABASE_URL=${u}\n`);
     await assert.rejects(inspectCluster({ ...d, envFile, migrationUrlVar: 'NONE' }, e2e.pgbr), /not a superuser.*a superuser login/);
-    assert.deepEqual({ sums: await tableChecksums(e2e.dbUrl), siblings: dataDirSiblings(), backups: (await e2e.repo()).backups.length }, before);
+    assert.deepEqual(
+      { sums: await tableChecksums(e2e.dbUrl), siblings: dataDirSiblings(), backups: (await e2e.repo()).backups.length },
+      before,
+    );
   });
 
   it('retention: a third full backup expires the oldest full and what depends on it, never the newest', async () => {
@@ -144,7 +155,10 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
       await sleep(400);
       after = (await e2e.repo()).backups.map((b) => b.label);
     }
-    assert.ok(after.some((l) => !before.includes(l)), `a new backup in the repository: ${after.join(', ')}`);
+    assert.ok(
+      after.some((l) => !before.includes(l)),
+      `a new backup in the repository: ${after.join(', ')}`,
+    );
     await e2e.cli('schedule', 'remove', 'pgbr-daily');
   });
 
@@ -155,7 +169,9 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
       await writeRows('unarchived', 1);
       await e2e.sql('SELECT pg_switch_wal()');
       for (let i = 0; i < 100; i++) {
-        const [s] = await e2e.sql<{ failed: number }>('SELECT failed_count::int AS failed FROM pg_stat_archiver WHERE last_failed_time > coalesce(last_archived_time, \'-infinity\')');
+        const [s] = await e2e.sql<{ failed: number }>(
+          "SELECT failed_count::int AS failed FROM pg_stat_archiver WHERE last_failed_time > coalesce(last_archived_time, '-infinity')",
+        );
         if (s) break;
         await sleep(200);
       }

@@ -34,8 +34,14 @@ describe('day2 preflight', () => {
     const r = await e2e.cli('--json', 'preflight');
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const result = JSON.parse(r.stdout) as PreflightResult;
-    assert.deepEqual(result.checks.map((c) => c.name), [...BUILTIN, ...CONFIGURED]);
-    assert.deepEqual(result.checks.filter((c) => !c.ok), []);
+    assert.deepEqual(
+      result.checks.map((c) => c.name),
+      [...BUILTIN, ...CONFIGURED],
+    );
+    assert.deepEqual(
+      result.checks.filter((c) => !c.ok),
+      [],
+    );
     assert.equal(result.ok, true);
     assert.match(result.checks.at(-1)!.detail, /^exit 0: schema at 1\.0\.0: \d+ migration\(s\) applied, none pending$/);
 
@@ -50,7 +56,10 @@ describe('day2 preflight', () => {
     const id = /workflows\/(day2-pflight-preflight-\d{8}T\d{9})/.exec(human.stdout)![1]!;
     const progress = await e2e.temporal.client.workflow.getHandle(id).query(progressQuery);
     assert.equal(progress.operation, 'preflight');
-    assert.deepEqual(progress.steps.map((s) => [s.name, s.status]), [['Run preflight checks', 'done'], ...[...BUILTIN, ...CONFIGURED].map((n) => [n, 'done'])]);
+    assert.deepEqual(
+      progress.steps.map((s) => [s.name, s.status]),
+      [['Run preflight checks', 'done'], ...[...BUILTIN, ...CONFIGURED].map((n) => [n, 'done'])],
+    );
     assert.equal(progress.outcome, 'all 8 checks passed');
   });
 
@@ -80,10 +89,17 @@ describe('day2 preflight', () => {
       const result = JSON.parse(r.stdout) as PreflightResult;
       assert.equal(result.ok, false);
       const failed = Object.fromEntries(result.checks.filter((c) => !c.ok).map((c) => [c.name, c.detail]));
-      assert.deepEqual(Object.keys(failed), ['env file has the required variables', 'version file agrees with the env file', 'migrations not pending']);
+      assert.deepEqual(Object.keys(failed), [
+        'env file has the required variables',
+        'version file agrees with the env file',
+        'migrations not pending',
+      ]);
       assert.match(failed['env file has the required variables']!, /^missing or empty: API_KEY_SECRET \(/);
       assert.match(failed['version file agrees with the env file']!, /^LEDGER_VERSION=1\.1\.0 but .*VERSION says 1\.0\.0/);
-      assert.match(failed['migrations not pending']!, /^exit 1 \(expected 0\): migrations pending: run migrate 1\.1\.0 \(missing 0004_audit_events/);
+      assert.match(
+        failed['migrations not pending']!,
+        /^exit 1 \(expected 0\): migrations pending: run migrate 1\.1\.0 \(missing 0004_audit_events/,
+      );
       assert.equal(r.stderr, '', '--json writes nothing but its document');
       const human = await e2e.cli('preflight');
       assert.match(human.stdout, /^ {2}✗ migrations not pending — exit 1/m);
@@ -107,7 +123,10 @@ describe('day2 preflight', () => {
       const check = (JSON.parse(r.stdout) as PreflightResult).checks.find((c) => c.name === 'kept copies of replaced data')!;
       assert.equal(check.ok, true, 'never fails an operation');
       assert.equal(check.warning, true);
-      assert.match(check.detail, /^2 kept copies of replaced data \(\d+\.\d MiB\): pflight_pre_restore_20010101T000000, pflight_pre_restore_20010102T000000 — more than backup\.warnKeptCopies \(1\)/);
+      assert.match(
+        check.detail,
+        /^2 kept copies of replaced data \(\d+\.\d MiB\): pflight_pre_restore_20010101T000000, pflight_pre_restore_20010102T000000 — more than backup\.warnKeptCopies \(1\)/,
+      );
       const human = await e2e.cli('preflight');
       assert.match(human.stdout, /⚠ kept copies of replaced data — 2 kept copies/);
     } finally {

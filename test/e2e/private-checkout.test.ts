@@ -25,30 +25,34 @@ test('firstBlockingDirectory names the first directory a user cannot enter', () 
   assert.equal(firstBlockingDirectory(inside, 0, 0), undefined, 'root enters anything');
 });
 
-test('as root, the demo\'s cluster starts from a checkout inside a 0700 directory and is removed by its name', { skip: !asRoot && 'needs root' }, async () => {
-  // As the demo does: <checkout>/.day2/demo/day2-pg-XXXX
-  const demoDir = path.join(privateDir, 'checkout', '.day2', 'demo');
-  mkdirSync(demoDir, { recursive: true });
-  const requested = mkdtempSync(path.join(demoDir, 'day2-pg-'));
-  rmSync(requested, { recursive: true });
-  const cluster = await startScratchCluster(requested);
-  try {
-    assert.ok(!cluster.dir.startsWith(privateDir), `the server's files live outside the private directory (${cluster.dir})`);
-    assert.equal(readFileSync(path.join(requested, 'cluster-location'), 'utf8').trim(), cluster.dir);
-    const client = new pg.Client({ connectionString: cluster.adminUrl });
-    await client.connect();
+test(
+  "as root, the demo's cluster starts from a checkout inside a 0700 directory and is removed by its name",
+  { skip: !asRoot && 'needs root' },
+  async () => {
+    // As the demo does: <checkout>/.day2/demo/day2-pg-XXXX
+    const demoDir = path.join(privateDir, 'checkout', '.day2', 'demo');
+    mkdirSync(demoDir, { recursive: true });
+    const requested = mkdtempSync(path.join(demoDir, 'day2-pg-'));
+    rmSync(requested, { recursive: true });
+    const cluster = await startScratchCluster(requested);
     try {
-      assert.equal((await client.query('select 1 as one')).rows[0].one, 1);
+      assert.ok(!cluster.dir.startsWith(privateDir), `the server's files live outside the private directory (${cluster.dir})`);
+      assert.equal(readFileSync(path.join(requested, 'cluster-location'), 'utf8').trim(), cluster.dir);
+      const client = new pg.Client({ connectionString: cluster.adminUrl });
+      await client.connect();
+      try {
+        assert.equal((await client.query('select 1 as one')).rows[0].one, 1);
+      } finally {
+        await client.end();
+      }
     } finally {
-      await client.end();
+      // As a crashed run's cleanup does: by the requested name only.
+      await removeScratchCluster(requested);
     }
-  } finally {
-    // As a crashed run's cleanup does: by the requested name only.
-    await removeScratchCluster(requested);
-  }
-  assert.equal(existsSync(requested), false, 'the requested directory is gone');
-  assert.equal(existsSync(cluster.dir), false, 'the relocated cluster is stopped and gone');
-});
+    assert.equal(existsSync(requested), false, 'the requested directory is gone');
+    assert.equal(existsSync(cluster.dir), false, 'the relocated cluster is stopped and gone');
+  },
+);
 
 test('as root, a cluster asked for in a reachable directory stays there', { skip: !asRoot && 'needs root' }, async () => {
   const open = mkdtempSync(path.join(os.tmpdir(), 'day2-open-'));

@@ -31,7 +31,7 @@ after(async () => {
 });
 
 describe('rollback', () => {
-  test('after a good upgrade: states what is lost, waits for approval, returns the previous release and the backup\'s data', async () => {
+  test("after a good upgrade: states what is lost, waits for approval, returns the previous release and the backup's data", async () => {
     const atBackup = await everything(); // nothing writes between this and the pre-upgrade backup
     const backup = await upgradeTo('1.1.0');
     await must(e2e.deployment.ctl('seed', '--entries', '5'), 'seed after the upgrade'); // what the rollback loses
@@ -48,14 +48,16 @@ describe('rollback', () => {
     assert.equal(approved.exitCode, 0, approved.stderr);
     const done = await e2e.cli('--json', 'status', e2e.workflowId, '--follow');
     assert.equal(done.exitCode, 0, done.stdout + done.stderr);
-    const { result } = JSON.parse(done.stdout) as { result: { outcome: string; from: string; version: string; backup: string; keptAs: string } };
+    const { result } = JSON.parse(done.stdout) as {
+      result: { outcome: string; from: string; version: string; backup: string; keptAs: string };
+    };
     assert.deepEqual(
       { outcome: result.outcome, from: result.from, version: result.version, backup: result.backup },
       { outcome: 'rolled-back', from: '1.1.0', version: '1.0.0', backup },
     );
     assert.match(result.keptAs, /^rbk_pre_restore_/);
 
-    assert.deepEqual(await everything(), atBackup, 'the backup\'s data, every table');
+    assert.deepEqual(await everything(), atBackup, "the backup's data, every table");
     assert.deepEqual(await serviceState(e2e.deployment.baseUrl), { version: '1.0.0', ready: true });
     assert.deepEqual(fileVersions(e2e), { env: '1.0.0', file: '1.0.0' });
     const scan = await e2e.deployment.ctl('scan');
@@ -93,8 +95,14 @@ describe('rollback', () => {
     const before = await everything();
     const r = await e2e.cli('upgrade', '1.3.0');
     assert.equal(r.exitCode, 4, r.stdout + r.stderr);
-    assert.match(r.stdout, /waiting at gate 'rollback-failed-upgrade': The upgrade of rbk to 1\.3\.0 failed \(Wait for readiness failed: rbk not ready after 6 s/);
-    assert.match(r.stdout, /Roll back to 1\.0\.0 by restoring rbk-[\d-]+\.dump \(taken \d+ s ago\)\? Everything written since that backup is lost/);
+    assert.match(
+      r.stdout,
+      /waiting at gate 'rollback-failed-upgrade': The upgrade of rbk to 1\.3\.0 failed \(Wait for readiness failed: rbk not ready after 6 s/,
+    );
+    assert.match(
+      r.stdout,
+      /Roll back to 1\.0\.0 by restoring rbk-[\d-]+\.dump \(taken \d+ s ago\)\? Everything written since that backup is lost/,
+    );
 
     const approved = await e2e.cli('approve', e2e.workflowId, '--gate', 'rollback-failed-upgrade', '--reason', 'release is broken');
     assert.equal(approved.exitCode, 0, approved.stderr);

@@ -45,7 +45,9 @@ async function keysUnder(secret: string): Promise<number> {
   const client = new pg.Client({ connectionString: e2e.deployment.databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from api_keys where secret_fp = $1', [fingerprint(secret)]);
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from api_keys where secret_fp = $1', [
+      fingerprint(secret),
+    ]);
     return rows[0]!.n;
   } finally {
     await client.end();
@@ -91,7 +93,10 @@ describe('rotate api-key-secret', () => {
     await waitForGate(e2e, GATES.commitRotation);
     assert.equal(await keysUnder(oldSecret), 0, 'every key re-hashed under the new secret');
     // A key hashed under the old secret only (made with an env file that knows nothing else).
-    const oldOnly = await createKey(envCopy(e2e, 'old-only', { API_KEY_SECRET: oldSecret, API_KEY_SECRET_PREVIOUS: undefined }), 'old-only');
+    const oldOnly = await createKey(
+      envCopy(e2e, 'old-only', { API_KEY_SECRET: oldSecret, API_KEY_SECRET_PREVIOUS: undefined }),
+      'old-only',
+    );
     assert.equal(await status(oldOnly), 200, 'still accepted while both secrets are');
 
     await approve(GATES.commitRotation);

@@ -86,7 +86,10 @@ describe('rotate vault-signing-key', () => {
     await rotate();
     const newestId = await signingKeyId();
     const ring2 = JSON.parse(readFileSync(keyring(), 'utf8'));
-    assert.deepEqual(ring2.keys.map((k: { keyId: string }) => k.keyId), [oldId, newId]);
+    assert.deepEqual(
+      ring2.keys.map((k: { keyId: string }) => k.keyId),
+      [oldId, newId],
+    );
     assert.equal(ring2.keys[1].from, ring.keys[0].to);
     await appendEntry();
     assert.deepEqual((await scan('--keyring', keyring())).report.keys, [oldId, newId, newestId]);

@@ -110,7 +110,10 @@ describe('commands adapter (real shell commands)', () => {
 
   it('missing migrate / rehashKeys are clear config errors; missing pull / present are no-ops', async () => {
     const a = adapter({ migrate: undefined, rehashKeys: undefined, pull: undefined, version: undefined });
-    await assert.rejects(a.migrate('1.0.0'), (err: Error) => err.name === 'ConfigError' && /runtime\.migrate is not configured/.test(err.message));
+    await assert.rejects(
+      a.migrate('1.0.0'),
+      (err: Error) => err.name === 'ConfigError' && /runtime\.migrate is not configured/.test(err.message),
+    );
     await assert.rejects(a.rehashKeys(), /runtime\.rehashKeys is not configured/);
     await a.pull('1.0.0');
     assert.equal(await a.isPresent('1.0.0'), true);
@@ -279,7 +282,9 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
   });
 
   it('support bundle: ps --all, then the last lines of each service (the bundled database too)', async () => {
-    const { calls, run } = recorder((argv) => (argv.at(-1) === 'db' ? { exitCode: 1, stdout: '', stderr: 'no such service: db' } : undefined));
+    const { calls, run } = recorder((argv) =>
+      argv.at(-1) === 'db' ? { exitCode: 1, stdout: '', stderr: 'no such service: db' } : undefined,
+    );
     const a = composeAdapter(bundled(), run, logger, { imageVar: 'APP_VERSION', envFile });
     await a.serviceState();
     const logs = await a.serviceLogs(1000);
@@ -309,8 +314,9 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
       },
       dir,
     );
-    const present = recorder((argv) =>
-      pullFails(argv) ?? (argv.includes('--images') ? { exitCode: 0, stdout: 'ghcr.io/acme/ledger:0.9.0\n', stderr: '' } : undefined),
+    const present = recorder(
+      (argv) =>
+        pullFails(argv) ?? (argv.includes('--images') ? { exitCode: 0, stdout: 'ghcr.io/acme/ledger:0.9.0\n', stderr: '' } : undefined),
     );
     const withCache = await runtimeActivities(activityDeps({ config, logger }), present.run).pullRelease({
       deployment: 'ledger',
@@ -323,9 +329,15 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
     assert.deepEqual(present.calls.at(-1)!.argv, ['docker', 'image', 'inspect', 'ghcr.io/acme/ledger:0.9.0']);
     assert.deepEqual(present.calls.at(-2)!.opts.env, { APP_VERSION: '0.9.0' }, 'images listed for the target version');
 
-    const absent = recorder((argv) => pullFails(argv) ?? (argv.includes('inspect') ? { exitCode: 1, stdout: '', stderr: 'No such image' } : undefined));
+    const absent = recorder(
+      (argv) => pullFails(argv) ?? (argv.includes('inspect') ? { exitCode: 1, stdout: '', stderr: 'No such image' } : undefined),
+    );
     await assert.rejects(
-      runtimeActivities(activityDeps({ config, logger }), absent.run).pullRelease({ deployment: 'ledger', version: '0.9.0', allowPresentFallback: true }),
+      runtimeActivities(activityDeps({ config, logger }), absent.run).pullRelease({
+        deployment: 'ledger',
+        version: '0.9.0',
+        allowPresentFallback: true,
+      }),
       (err: unknown) => {
         assert.ok(err instanceof ApplicationFailure);
         assert.equal(err.type, 'ReleaseUnavailable');
@@ -343,12 +355,19 @@ describe('compose adapter (argv only — no Docker engine here)', () => {
   it('refuses a version that is not tag-shaped before running anything', async () => {
     const { calls, run } = recorder();
     const config = parseConfig(
-      { deployments: { ledger: { runtime: { kind: 'compose' }, envFile: '.env', health: { ready: 'http://127.0.0.1:1/r' }, backup: { dir: 'b' } } } },
+      {
+        deployments: {
+          ledger: { runtime: { kind: 'compose' }, envFile: '.env', health: { ready: 'http://127.0.0.1:1/r' }, backup: { dir: 'b' } },
+        },
+      },
       dir,
     );
-    await assert.rejects(runtimeActivities(activityDeps({ config, logger }), run).pullRelease({ deployment: 'ledger', version: '1.0 && rm -rf /' }), {
-      name: 'BadInput',
-    });
+    await assert.rejects(
+      runtimeActivities(activityDeps({ config, logger }), run).pullRelease({ deployment: 'ledger', version: '1.0 && rm -rf /' }),
+      {
+        name: 'BadInput',
+      },
+    );
     assert.equal(calls.length, 0);
   });
 });

@@ -37,7 +37,11 @@ const handle = (name: string) => e2e.temporal.client.schedule.getHandle(schedule
 function datedCopy(source: string, at: Date): string {
   const file = backupFileName(NAME, at);
   copyFileSync(path.join(backupDir(), source), path.join(backupDir(), file));
-  writeFileSync(path.join(backupDir(), `${file}.manifest.json`), JSON.stringify({ ...manifestOf(source), file, createdAt: at.toISOString() }), { mode: 0o600 });
+  writeFileSync(
+    path.join(backupDir(), `${file}.manifest.json`),
+    JSON.stringify({ ...manifestOf(source), file, createdAt: at.toISOString() }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -54,8 +58,18 @@ async function trigger<T>(name: string): Promise<T> {
 async function lastSuccessLine(operation: string): Promise<string> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
-    const lines = text.split('\n').filter((l) => l.startsWith('day2_last_success_timestamp_seconds{') && l.includes(`deployment="${NAME}"`) && l.includes(`operation="${operation}"`));
+    const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    const lines = text
+      .split('\n')
+      .filter(
+        (l) =>
+          l.startsWith('day2_last_success_timestamp_seconds{') &&
+          l.includes(`deployment="${NAME}"`) &&
+          l.includes(`operation="${operation}"`),
+      );
     assert.ok(lines.length <= 1, `one series per deployment and operation:\n${lines.join('\n')}`);
     if (lines[0]) return lines[0];
     if (Date.now() > deadline) throw new Error(`no day2_last_success_timestamp_seconds for ${operation}:\n${text}`);
@@ -88,7 +102,10 @@ before(async () => {
 
 after(async () => {
   for (const id of [scheduleId(NAME, NIGHTLY), scheduleId(NAME, DRILL), legacyBackupScheduleId(NAME)]) {
-    await e2e?.temporal.client.schedule.getHandle(id).delete().catch(() => {});
+    await e2e?.temporal.client.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => {});
   }
   await e2e?.teardown();
   hook?.close();
@@ -116,7 +133,10 @@ describe('schedules', () => {
   test('a cron backup schedule and a drill schedule are created (or updated by name) and listed with their next run', async () => {
     const made = await e2e.cli('schedule', 'backup', '--cron', '0 2 * * *', '--timezone', 'Europe/Paris', '--name', NIGHTLY);
     assert.equal(made.exitCode, 0, made.stdout + made.stderr);
-    assert.match(made.stdout, /created schedule nightly: a backup of sched cron "0 2 \* \* \*" \(Europe\/Paris\), next \d{4}-\d\d-\d\dT\d\d:00:00Z/);
+    assert.match(
+      made.stdout,
+      /created schedule nightly: a backup of sched cron "0 2 \* \* \*" \(Europe\/Paris\), next \d{4}-\d\d-\d\dT\d\d:00:00Z/,
+    );
     const again = await e2e.cli('schedule', 'backup', '--cron', '30 2 * * *', '--timezone', 'Europe/Paris', '--name', NIGHTLY);
     assert.match(again.stdout, /updated schedule nightly: a backup of sched cron "30 2 \* \* \*" \(Europe\/Paris\)/);
     // 02:30 in Paris is 00:30 or 01:30 UTC.
@@ -126,12 +146,18 @@ describe('schedules', () => {
 
     const drill = await e2e.cli('schedule', 'drill', '--cron', '0 3 1 * *');
     assert.equal(drill.exitCode, 0, drill.stdout + drill.stderr);
-    assert.match(drill.stdout, /created schedule drill-cron-0-3-1-x-x: a DR drill of sched cron "0 3 1 \* \*" \(UTC\), next \d{4}-\d\d-01T03:00:00Z/);
+    assert.match(
+      drill.stdout,
+      /created schedule drill-cron-0-3-1-x-x: a DR drill of sched cron "0 3 1 \* \*" \(UTC\), next \d{4}-\d\d-01T03:00:00Z/,
+    );
 
     const listed = await e2e.cli('schedule', 'list');
     assert.equal(listed.exitCode, 0, listed.stderr);
     assert.match(listed.stdout, /^drill-cron-0-3-1-x-x {2}drill of sched {2}cron "0 3 1 \* \*" \(UTC\) {2}next \d{4}-\d\d-01T03:00:00Z$/m);
-    assert.match(listed.stdout, /^nightly {2}backup of sched {2}cron "30 2 \* \* \*" \(Europe\/Paris\) {2}next \d{4}-\d\d-\d\dT0[01]:30:00Z$/m);
+    assert.match(
+      listed.stdout,
+      /^nightly {2}backup of sched {2}cron "30 2 \* \* \*" \(Europe\/Paris\) {2}next \d{4}-\d\d-\d\dT0[01]:30:00Z$/m,
+    );
     assert.equal(listed.stdout.match(/^ {2}last run: none yet$/gm)?.length, 2, listed.stdout);
     const ambiguous = await e2e.cli('schedule', 'trigger');
     assert.equal(ambiguous.exitCode, 2);
@@ -148,7 +174,10 @@ describe('schedules', () => {
     // keep: 1 keeps the new one; keepDays: 30 keeps the two younger than 30 days.
     assert.deepEqual(dumps(), [baseline, file, recent].sort(), `${ancient} deleted, the rest kept`);
     const listed = await e2e.cli('schedule', 'list');
-    assert.ok(listed.stdout.split('\n').some((l) => /^ {2}last run: \S+Z backed up /.test(l) && l.endsWith(file)), listed.stdout);
+    assert.ok(
+      listed.stdout.split('\n').some((l) => /^ {2}last run: \S+Z backed up /.test(l) && l.endsWith(file)),
+      listed.stdout,
+    );
     assert.equal(await lastSuccess('backup'), Math.floor(Date.parse(manifestOf(file).createdAt) / 1000));
   });
 
@@ -179,7 +208,11 @@ describe('schedules', () => {
       reason: 'another operation holds sched (restore, workflow day2-sched: see day2 status sched); the next scheduled run tries again',
     });
     assert.deepEqual(dumps(), before);
-    assert.equal((await e2e.temporal.client.workflow.getHandle(e2e.workflowId).describe()).status.name, 'RUNNING', 'the restore still waits, untouched');
+    assert.equal(
+      (await e2e.temporal.client.workflow.getHandle(e2e.workflowId).describe()).status.name,
+      'RUNNING',
+      'the restore still waits, untouched',
+    );
     assert.deepEqual(
       events.map((e) => [e.operation, e.outcome, e.detail]),
       [
@@ -224,7 +257,13 @@ describe('schedules', () => {
     await e2e.temporal.client.schedule.create({
       scheduleId: legacyBackupScheduleId(NAME),
       spec: { intervals: [{ every: '6h' }] },
-      action: { type: 'startWorkflow', workflowType: 'scheduledBackup', workflowId: `day2-${NAME}-scheduled-backup`, taskQueue: e2e.config.temporal.taskQueue, args: [{ deployment: NAME }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'scheduledBackup',
+        workflowId: `day2-${NAME}-scheduled-backup`,
+        taskQueue: e2e.config.temporal.taskQueue,
+        args: [{ deployment: NAME }],
+      },
       memo: { day2: `backup of ${NAME} every 6h` },
     });
     const listed = await e2e.cli('schedule', 'list');
@@ -259,8 +298,16 @@ describe('retention by age', () => {
       const young = put('2001-06-27T00:00:00Z');
       const second = await applyRetentionInDir(dir, { keep: 1, keepDays: 7 }, [], logger, now);
       assert.deepEqual(second.deleted, [oldGood], 'a younger backup that verifies takes over as the safety net');
-      assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.dump')).sort(), [young, newestDamaged].sort());
-      await assert.rejects(applyRetentionInDir(dir, { keep: 1, keepDays: 0 }, [], logger, now), /keepDays must be a positive number of days/);
+      assert.deepEqual(
+        readdirSync(dir)
+          .filter((f) => f.endsWith('.dump'))
+          .sort(),
+        [young, newestDamaged].sort(),
+      );
+      await assert.rejects(
+        applyRetentionInDir(dir, { keep: 1, keepDays: 0 }, [], logger, now),
+        /keepDays must be a positive number of days/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

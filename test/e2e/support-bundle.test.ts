@@ -136,7 +136,9 @@ describe('day2 support-bundle', () => {
     assert.equal(result.sha256, createHash('sha256').update(readFileSync(result.path)).digest('hex'));
 
     const root = unpack(result.path);
-    const files = filesUnder(root).map((f) => path.relative(root, f)).sort();
+    const files = filesUnder(root)
+      .map((f) => path.relative(root, f))
+      .sort();
     assert.deepEqual(files, [
       'checks.json',
       'database/row-counts.json',
@@ -185,9 +187,18 @@ describe('day2 support-bundle', () => {
       omitted: Array<{ what: string; why: string }>;
     };
     assert.equal(manifest.deployment, NAME);
-    assert.deepEqual(manifest.files.map((f) => f.path).sort(), files.filter((f) => f !== 'manifest.json'));
+    assert.deepEqual(
+      manifest.files.map((f) => f.path).sort(),
+      files.filter((f) => f !== 'manifest.json'),
+    );
     for (const f of manifest.files) {
-      assert.equal(createHash('sha256').update(readFileSync(path.join(root, f.path))).digest('hex'), f.sha256, f.path);
+      assert.equal(
+        createHash('sha256')
+          .update(readFileSync(path.join(root, f.path)))
+          .digest('hex'),
+        f.sha256,
+        f.path,
+      );
     }
     assert.ok(manifest.omitted.some((o) => o.what === 'table contents'));
     assert.ok(manifest.omitted.some((o) => /API_KEY_SECRET/.test(o.what)));
@@ -201,7 +212,10 @@ describe('day2 support-bundle', () => {
     // Every entry, folders included, has a real mtime (as `tar tvzf` shows it), not 1970.
     const entries: Array<{ path: string; mtime?: Date }> = [];
     await tar.list({ file: result.path, onReadEntry: (e) => void entries.push({ path: e.path, mtime: e.mtime }) });
-    assert.ok(entries.some((e) => e.path.endsWith('/logs/')), 'folders are entries too');
+    assert.ok(
+      entries.some((e) => e.path.endsWith('/logs/')),
+      'folders are entries too',
+    );
     for (const e of entries) {
       const age = Date.now() - (e.mtime?.getTime() ?? 0);
       assert.ok(age >= -60_000 && age < 3_600_000, `${e.path}: mtime ${e.mtime?.toISOString()} is not from the last hour`);
@@ -235,7 +249,8 @@ describe('day2 support-bundle', () => {
     const before = bundles().length;
     const paused = await e2e.startWorker({ DAY2_TEST_PAUSE: 'createSupportBundle@end' });
     const cli = e2e.cli('--json', 'support-bundle'); // runs on while the worker is killed
-    for (let i = 0; i < 600 && !readFileSync(paused.logFile, 'utf8').includes('"msg":"test pause"'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && !readFileSync(paused.logFile, 'utf8').includes('"msg":"test pause"'); i++)
+      await new Promise((r) => setTimeout(r, 50));
     assert.match(readFileSync(paused.logFile, 'utf8'), /"msg":"test pause"/);
     await paused.kill();
     await e2e.startWorker();
@@ -250,7 +265,13 @@ describe('day2 support-bundle', () => {
   test('the activity: a retry reuses its bundle, a crashed attempt is cleaned up, another run never overwrites', async () => {
     const acts = supportBundleActivities(activityDeps({ config: e2e.config, logger: createLogger('test', 'warn') }));
     const at = new Date('2026-12-01T10:00:00Z');
-    const input: SupportBundleInput = { deployment: NAME, fileName: supportBundleFileName(NAME, at), workflowId: 'day2-x', runId: 'run-1', createdAt: at.toISOString() };
+    const input: SupportBundleInput = {
+      deployment: NAME,
+      fileName: supportBundleFileName(NAME, at),
+      workflowId: 'day2-x',
+      runId: 'run-1',
+      createdAt: at.toISOString(),
+    };
     const dir = supportBundleDir(e2e.config.deployments[NAME]!);
     mkdirSync(path.join(dir, `.${input.fileName}.run-1.partial`, 'junk'), { recursive: true });
     const first = await acts.createSupportBundle(input);
@@ -263,7 +284,10 @@ describe('day2 support-bundle', () => {
     assert.deepEqual({ ...again, reused: false }, first);
     assert.equal(again.reused, true);
     assert.ok(!readdirSync(dir).some((f) => f.includes('.partial')), 'the retry removes what the first attempt left');
-    await assert.rejects(acts.createSupportBundle({ ...input, runId: 'run-2' }), { name: 'BadInput', message: /already exists and was not made by this run/ });
+    await assert.rejects(acts.createSupportBundle({ ...input, runId: 'run-2' }), {
+      name: 'BadInput',
+      message: /already exists and was not made by this run/,
+    });
     await assert.rejects(acts.createSupportBundle({ ...input, fileName: '../x.tar.gz' }), { name: 'BadInput' });
     assert.equal(createHash('sha256').update(readFileSync(first.path)).digest('hex'), first.sha256, 'left as it was');
   });

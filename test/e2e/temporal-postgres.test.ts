@@ -102,7 +102,11 @@ describe('Temporal with PostgreSQL persistence', () => {
     const result = (await resultAcrossRestart(handle)) as { file: string };
     assert.match(result.file, new RegExp(`^${NAME}-\\d{4}-\\d{2}-\\d{2}-\\d{6}\\.dump$`));
     assert.ok(existsSync(path.join(e2e.deployment.backupDir, result.file)), 'the dump is in the backup directory');
-    assert.deepEqual(readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.dump')), [result.file], 'one dump: the activity was not redone beside it');
+    assert.deepEqual(
+      readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.dump')),
+      [result.file],
+      'one dump: the activity was not redone beside it',
+    );
 
     // The CLI lists it (a read-only workflow on the restarted server), verified.
     const listed = await e2e.cli('--json', 'backups');
@@ -110,10 +114,13 @@ describe('Temporal with PostgreSQL persistence', () => {
     assert.ok(listed.stdout.includes(result.file), listed.stdout);
 
     // The workflow lives in PostgreSQL, and SQL visibility filters on day2's attributes.
-    const rows = await temporalDb<{ workflow_id: string }>('SELECT workflow_id FROM current_executions WHERE workflow_id = $1', [e2e.workflowId]);
+    const rows = await temporalDb<{ workflow_id: string }>('SELECT workflow_id FROM current_executions WHERE workflow_id = $1', [
+      e2e.workflowId,
+    ]);
     assert.equal(rows.length, 1, 'current_executions holds the backup workflow');
     const ids: string[] = [];
-    for await (const w of e2e.temporal.client.workflow.list({ query: `Day2Deployment = '${NAME}' AND Day2Operation = 'backup'` })) ids.push(w.workflowId);
+    for await (const w of e2e.temporal.client.workflow.list({ query: `Day2Deployment = '${NAME}' AND Day2Operation = 'backup'` }))
+      ids.push(w.workflowId);
     assert.ok(ids.includes(e2e.workflowId), `listed by search attribute: ${ids.join(', ')}`);
   });
 
@@ -122,7 +129,9 @@ describe('Temporal with PostgreSQL persistence', () => {
     await server.stop();
     const started = Date.now();
     server = await startTemporalOnPostgres({ dir });
-    console.log(`temporal on postgres: second start on the same directory ${seconds(Date.now() - started)} (schema check ${seconds(server.timings.schemaMs)})`);
+    console.log(
+      `temporal on postgres: second start on the same directory ${seconds(Date.now() - started)} (schema check ${seconds(server.timings.schemaMs)})`,
+    );
     const connection = await Connection.connect({ address: server.address });
     try {
       const client = new Client({ connection, namespace: server.namespace });
@@ -147,19 +156,38 @@ describe('Temporal with PostgreSQL persistence', () => {
       await admin.connect();
       await admin.query('CREATE ROLE temporal LOGIN CREATEDB');
       await admin.end();
-      const schemaJob = job('temporal-schema').replaceAll('temporal-sql-tool', sqlTool).replace('/etc/temporal/schema', path.join(moduleDir, 'schema'));
-      const env = { SQL_PLUGIN: 'postgres12', SQL_HOST: '127.0.0.1', SQL_PORT: String(cluster.port), SQL_USER: 'temporal', SQL_PASSWORD: 'unused-with-trust-auth' };
+      const schemaJob = job('temporal-schema')
+        .replaceAll('temporal-sql-tool', sqlTool)
+        .replace('/etc/temporal/schema', path.join(moduleDir, 'schema'));
+      const env = {
+        SQL_PLUGIN: 'postgres12',
+        SQL_HOST: '127.0.0.1',
+        SQL_PORT: String(cluster.port),
+        SQL_USER: 'temporal',
+        SQL_PASSWORD: 'unused-with-trust-auth',
+      };
       for (const run of ['first', 'second']) {
         const r = await execa('sh', ['-c', schemaJob], { env, reject: false, all: true });
         assert.equal(r.exitCode, 0, `${run} run: ${r.all}`);
       }
-      const newest = (db: string) => readdirSync(path.join(moduleDir, 'schema/postgresql/v12', db, 'versioned')).map((v) => v.slice(1)).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1])).at(-1);
-      for (const [db, dir] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']] as const) {
+      const newest = (db: string) =>
+        readdirSync(path.join(moduleDir, 'schema/postgresql/v12', db, 'versioned'))
+          .map((v) => v.slice(1))
+          .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]))
+          .at(-1);
+      for (const [db, dir] of [
+        ['temporal', 'temporal'],
+        ['temporal_visibility', 'visibility'],
+      ] as const) {
         const c = new pg.Client({ connectionString: cluster.adminUrl.replace(/\/postgres$/, `/${db}`) });
         await c.connect();
         const { rows } = await c.query<{ curr_version: string }>('SELECT curr_version FROM schema_version');
         await c.end();
-        assert.deepEqual(rows.map((r) => r.curr_version), [newest(dir)], `${db} is at the module's newest schema version`);
+        assert.deepEqual(
+          rows.map((r) => r.curr_version),
+          [newest(dir)],
+          `${db} is at the module's newest schema version`,
+        );
       }
     } finally {
       await cluster.remove();
@@ -167,15 +195,22 @@ describe('Temporal with PostgreSQL persistence', () => {
     // The admin job against the PostgreSQL-backed server, on a namespace of its own (the
     // create branch), twice: the second finds the namespace and the attributes there.
     const cli = await ensureTemporalCli();
-    const adminJob = job('temporal-admin-tools').replaceAll('temporal:7233', server.address).replaceAll('--namespace default', '--namespace compose-check');
+    const adminJob = job('temporal-admin-tools')
+      .replaceAll('temporal:7233', server.address)
+      .replaceAll('--namespace default', '--namespace compose-check');
     for (const run of ['first', 'second']) {
-      const r = await execa('sh', ['-c', adminJob], { env: { PATH: `${path.dirname(cli)}:${process.env.PATH}` }, reject: false, all: true });
+      const r = await execa('sh', ['-c', adminJob], {
+        env: { PATH: `${path.dirname(cli)}:${process.env.PATH}` },
+        reject: false,
+        all: true,
+      });
       assert.equal(r.exitCode, 0, `${run} run: ${r.all}`);
     }
     const connection = await Connection.connect({ address: server.address });
     try {
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'compose-check' });
-      for (const name of ['Day2Deployment', 'Day2Operation', 'Day2TargetVersion', 'Day2Gate']) assert.ok(name in (customAttributes ?? {}), `${name} registered`);
+      for (const name of ['Day2Deployment', 'Day2Operation', 'Day2TargetVersion', 'Day2Gate'])
+        assert.ok(name in (customAttributes ?? {}), `${name} registered`);
     } finally {
       await connection.close();
     }

@@ -23,7 +23,8 @@ let hold: Awaited<ReturnType<typeof readinessHold>>;
 let holdRestart: string;
 const READY_TIMEOUT_S = 8;
 
-const dumps = () => (existsSync(e2e.deployment.backupDir) ? readdirSync(e2e.deployment.backupDir) : []).filter((f) => f.endsWith('.dump')).sort();
+const dumps = () =>
+  (existsSync(e2e.deployment.backupDir) ? readdirSync(e2e.deployment.backupDir) : []).filter((f) => f.endsWith('.dump')).sort();
 const fingerprint = () => dataFingerprint(e2e.deployment.databaseUrl);
 const everything = () => tableChecksums(e2e.deployment.databaseUrl);
 
@@ -48,7 +49,11 @@ describe('upgrade', () => {
   test('bad input exits 2 and touches nothing: not semver, shell text, same version, unknown release, missing backup', async () => {
     const before = await everything();
     const dumpsBefore = dumps();
-    for (const args of [['upgrade', '1.2'], ['upgrade', 'latest; rm -rf /'], ['rollback', '--version', '1.2']]) {
+    for (const args of [
+      ['upgrade', '1.2'],
+      ['upgrade', 'latest; rm -rf /'],
+      ['rollback', '--version', '1.2'],
+    ]) {
       const r = await e2e.cli(...args);
       assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, /is not a release version/);
@@ -165,7 +170,10 @@ describe('upgrade', () => {
     const today = new Date().toISOString().slice(0, 10);
     const expected = envBefore
       .replace('LEDGER_VERSION=1.1.0', 'LEDGER_VERSION=1.2.0')
-      .replace('LEDGER_LEGACY_AUTH=on', `# removed in 1.2.0: commented out by day2 upgrade 1.1.0 → 1.2.0 on ${today}\n# LEDGER_LEGACY_AUTH=on`);
+      .replace(
+        'LEDGER_LEGACY_AUTH=on',
+        `# removed in 1.2.0: commented out by day2 upgrade 1.1.0 → 1.2.0 on ${today}\n# LEDGER_LEGACY_AUTH=on`,
+      );
     assert.equal(envAfter, expected);
   });
 
@@ -173,7 +181,11 @@ describe('upgrade', () => {
     const before = await everything();
     const r = await e2e.cli('--json', 'upgrade', '1.3.0');
     assert.equal(r.exitCode, 1, r.stdout + r.stderr);
-    const out = JSON.parse(r.stdout) as { status: string; error: string; result: { outcome: string; reason: string; backup: string; rollback: { version: string } } };
+    const out = JSON.parse(r.stdout) as {
+      status: string;
+      error: string;
+      result: { outcome: string; reason: string; backup: string; rollback: { version: string } };
+    };
     assert.equal(out.status, 'ROLLED_BACK');
     assert.equal(out.result.outcome, 'rolled-back');
     assert.match(out.result.reason, new RegExp(`Wait for readiness failed: upg not ready after ${READY_TIMEOUT_S} s`));

@@ -22,7 +22,9 @@ export async function findChromium(): Promise<string> {
     const r = await execa('sh', ['-c', `command -v ${name}`], { reject: false });
     if (r.exitCode === 0 && r.stdout.trim()) return r.stdout.trim();
   }
-  throw new Error('Chromium is not installed: run `apt-get update && apt-get install -y chromium` (Debian), or set DAY2_CHROMIUM=/path/to/chrome');
+  throw new Error(
+    'Chromium is not installed: run `apt-get update && apt-get install -y chromium` (Debian), or set DAY2_CHROMIUM=/path/to/chrome',
+  );
 }
 
 const FLAGS = [

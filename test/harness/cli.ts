@@ -15,11 +15,15 @@ export interface CliResult {
 }
 
 export async function runCli(configFile: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const r = await execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', configFile, ...args], {
-    reject: false,
-    env: { DAY2_USER: 'test-operator', ...env },
-    timeout: 300_000,
-  });
+  const r = await execa(
+    process.execPath,
+    ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', configFile, ...args],
+    {
+      reject: false,
+      env: { DAY2_USER: 'test-operator', ...env },
+      timeout: 300_000,
+    },
+  );
   logCliRun(args, r.exitCode ?? 1, r.stdout, r.stderr);
   return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -36,12 +40,16 @@ export interface SpawnedCli {
  * `day2 approver`, a command that waits): the test can act at the right moment, or kill it. */
 export function spawnCli(configFile: string, args: string[]): SpawnedCli {
   let output = '';
-  const child = execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', configFile, ...args], {
-    reject: false,
-    buffer: false,
-    all: true,
-    env: { DAY2_USER: 'test-operator' },
-  });
+  const child = execa(
+    process.execPath,
+    ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', configFile, ...args],
+    {
+      reject: false,
+      buffer: false,
+      all: true,
+      env: { DAY2_USER: 'test-operator' },
+    },
+  );
   child.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const waitFor = async (re: RegExp) => {
     for (let i = 0; i < 600 && !re.test(output); i++) await new Promise((r) => setTimeout(r, 50));

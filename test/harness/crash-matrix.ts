@@ -108,7 +108,9 @@ export function describePoint(p: KillPoint): string {
     case 'step':
       return `worker killed at step '${p.step}'`;
     case 'activity':
-      return p.at === 'start' ? `worker killed inside ${p.activity}, before its work` : `worker killed inside ${p.activity}, work done, result unreported`;
+      return p.at === 'start'
+        ? `worker killed inside ${p.activity}, before its work`
+        : `worker killed inside ${p.activity}, work done, result unreported`;
     case 'server-restart':
       return `Temporal server restarted during ${p.activity}`;
   }
@@ -141,11 +143,17 @@ export async function endState(e2e: E2E, op?: CrashOperation): Promise<EndState>
   }
   const backups: Array<[string, unknown]> = [];
   for (const f of files.filter((x) => x.endsWith('.manifest.json'))) {
-    const { createdAt, workflowId, runId, sizeBytes, sha256, file, ...stable } = JSON.parse(readFileSync(path.join(d.backupDir, f), 'utf8'));
+    const { createdAt, workflowId, runId, sizeBytes, sha256, file, ...stable } = JSON.parse(
+      readFileSync(path.join(d.backupDir, f), 'utf8'),
+    );
     backups.push([stamps(file), stable]);
   }
-  const conformance = await fetch(`${d.baseUrl}/conformance`).then((r) => r.json() as Promise<Record<string, unknown>>).catch((): Record<string, unknown> => ({}));
-  const ready = await fetch(`${d.baseUrl}/health/ready`).then((r) => (r.body?.cancel(), r.status)).catch(() => 0);
+  const conformance = await fetch(`${d.baseUrl}/conformance`)
+    .then((r) => r.json() as Promise<Record<string, unknown>>)
+    .catch((): Record<string, unknown> => ({}));
+  const ready = await fetch(`${d.baseUrl}/health/ready`)
+    .then((r) => (r.body?.cancel(), r.status))
+    .catch(() => 0);
   const envText = readFileSync(d.envFile, 'utf8');
   return {
     tables: op?.tables ? await op.tables(e2e) : await tableChecksums(d.databaseUrl),
@@ -164,7 +172,9 @@ async function databasesOf(e2e: E2E): Promise<string[]> {
   const { withClient } = await import('../../src/activities/shared/pg-connection');
   const live = new URL(e2e.deployment.databaseUrl).pathname.slice(1);
   return withClient(e2e.pg.adminUrl, async (c) =>
-    (await c.query<{ datname: string }>(`select datname from pg_database where datname like $1 order by 1`, [`${live}%`])).rows.map((r) => r.datname),
+    (await c.query<{ datname: string }>(`select datname from pg_database where datname like $1 order by 1`, [`${live}%`])).rows.map(
+      (r) => r.datname,
+    ),
   );
 }
 
@@ -173,7 +183,10 @@ class WorkerPool {
   private workers: WorkerProcess[] = [];
   private spawning: Promise<void> = Promise.resolve();
 
-  constructor(private readonly spawn: () => Promise<WorkerProcess>, private readonly size = 2) {}
+  constructor(
+    private readonly spawn: () => Promise<WorkerProcess>,
+    private readonly size = 2,
+  ) {}
 
   async ready(): Promise<void> {
     await this.spawning;
@@ -211,7 +224,9 @@ export class CrashMatrix {
 
   constructor(private readonly e2e: E2E) {
     this.controlFile = path.join(e2e.dir, 'test-pause');
-    this.logDir = process.env.DAY2_TEST_LOG_DIR ? path.join(process.env.DAY2_TEST_LOG_DIR, e2e.deployment.name) : path.join(e2e.dir, 'logs');
+    this.logDir = process.env.DAY2_TEST_LOG_DIR
+      ? path.join(process.env.DAY2_TEST_LOG_DIR, e2e.deployment.name)
+      : path.join(e2e.dir, 'logs');
     mkdirSync(this.logDir, { recursive: true });
     this.pool = new WorkerPool(() => this.spawnWorker(e2e.deployment.configFile));
   }
@@ -230,15 +245,24 @@ export class CrashMatrix {
     const { state: expected, handle } = reference;
     debug(`${op.name}: reference end state ${JSON.stringify(expected)}`);
     const wrong = op.check?.(expected) ?? [];
-    const points = only ?? [...(await killPointsOf(this.e2e.temporal.client, handle, op.restartDuring)), ...(op.extraPoints ?? [])].filter((p) => !op.skip?.(p));
+    const points =
+      only ??
+      [...(await killPointsOf(this.e2e.temporal.client, handle, op.restartDuring)), ...(op.extraPoints ?? [])].filter((p) => !op.skip?.(p));
     if (only) {
       // A renamed step would otherwise cost a two-minute wait and a vaguer failure.
       const ran = new Set((await handle.query(progressQuery)).steps.filter((s) => s.status === 'done').map((s) => s.name));
       const unknown = only.flatMap((p) => (p.kind === 'step' && !ran.has(p.step) ? [p.step] : []));
-      if (unknown.length) wrong.push(`kill points at steps the uncrashed run did not go through: ${unknown.join(', ')} (ran: ${[...ran].join(', ')})`);
+      if (unknown.length)
+        wrong.push(`kill points at steps the uncrashed run did not go through: ${unknown.join(', ')} (ran: ${[...ran].join(', ')})`);
     }
     const results: CaseResult[] = [
-      { operation: op.name, point: describePoint({ kind: 'uncrashed' }), ok: !wrong.length, ms: reference.ms, detail: wrong.join('; ') || undefined },
+      {
+        operation: op.name,
+        point: describePoint({ kind: 'uncrashed' }),
+        ok: !wrong.length,
+        ms: reference.ms,
+        detail: wrong.join('; ') || undefined,
+      },
     ];
     this.results.push(results[0]!);
     for (const point of points) {
@@ -246,13 +270,24 @@ export class CrashMatrix {
       let result: CaseResult;
       try {
         const { state } =
-          point.kind === 'server-restart' ? await this.runAcrossServerRestart(op, point.activity) : await this.runCase(op, point, this.e2e.temporal.client);
+          point.kind === 'server-restart'
+            ? await this.runAcrossServerRestart(op, point.activity)
+            : await this.runCase(op, point, this.e2e.temporal.client);
         const diff = [...differences(expected, state), ...(op.check?.(state) ?? [])];
-        result = { operation: op.name, point: describePoint(point), ok: !diff.length, ms: Date.now() - started, detail: diff.join('; ') || undefined };
+        result = {
+          operation: op.name,
+          point: describePoint(point),
+          ok: !diff.length,
+          ms: Date.now() - started,
+          detail: diff.join('; ') || undefined,
+        };
       } catch (err) {
         result = { operation: op.name, point: describePoint(point), ok: false, ms: Date.now() - started, detail: (err as Error).message };
         // Leave nothing running for the next case: the workflow, and a worker still paused.
-        await this.e2e.temporal.client.workflow.getHandle(this.e2e.workflowId).terminate('crash matrix case failed').catch(() => {});
+        await this.e2e.temporal.client.workflow
+          .getHandle(this.e2e.workflowId)
+          .terminate('crash matrix case failed')
+          .catch(() => {});
         await this.pool.kill(this.pool.all());
       }
       writeFileSync(this.controlFile, '');
@@ -262,7 +297,11 @@ export class CrashMatrix {
     return results;
   }
 
-  private async runCase(op: CrashOperation, point: KillPoint, client: Client): Promise<{ state: EndState; handle: WorkflowHandle; ms: number }> {
+  private async runCase(
+    op: CrashOperation,
+    point: KillPoint,
+    client: Client,
+  ): Promise<{ state: EndState; handle: WorkflowHandle; ms: number }> {
     debug(`${op.name}: ${describePoint(point)}: waiting for workers`);
     await this.pool.ready();
     debug(`prepare`);
@@ -276,7 +315,11 @@ export class CrashMatrix {
     try {
       if (point.kind === 'step') {
         // A quick step may run and finish between two looks: then the kill lands just after it.
-        await waitForProgress(handle, (p) => p.steps.some((s) => s.name === point.step && s.status !== 'pending'), `step '${point.step}' running`);
+        await waitForProgress(
+          handle,
+          (p) => p.steps.some((s) => s.name === point.step && s.status !== 'pending'),
+          `step '${point.step}' running`,
+        );
         await this.killHolder(handle, client);
       } else if (point.kind === 'activity') {
         const paused = await this.waitForPause(point.activity, point.at);
@@ -303,7 +346,12 @@ export class CrashMatrix {
       if (!holders.length) await sleep(25);
     }
     const victims = holders.length ? holders : this.pool.all();
-    debug(`kill ${victims.map((w) => w.pid).join(',')} of ${this.pool.all().map((w) => w.pid).join(',')} (holders: ${holders.length})`);
+    debug(
+      `kill ${victims.map((w) => w.pid).join(',')} of ${this.pool
+        .all()
+        .map((w) => w.pid)
+        .join(',')} (holders: ${holders.length})`,
+    );
     await this.pool.kill(victims);
     await recover(client, handle, victims);
   }
@@ -313,7 +361,12 @@ export class CrashMatrix {
     while (Date.now() < deadline) {
       for (const w of this.pool.all()) {
         const log = readFileSync(w.logFile, 'utf8');
-        if (log.split('\n').some((l) => l.includes('"msg":"test pause"') && l.includes(`"activity":"${activity}"`) && l.includes(`"at":"${at}"`))) return w;
+        if (
+          log
+            .split('\n')
+            .some((l) => l.includes('"msg":"test pause"') && l.includes(`"activity":"${activity}"`) && l.includes(`"at":"${at}"`))
+        )
+          return w;
       }
       await sleep(50);
     }
@@ -348,7 +401,10 @@ export class CrashMatrix {
     } catch (err) {
       await gates?.stop();
       // Leave nothing running on the private server for the next operation's restart case.
-      await client.workflow.getHandle(this.e2e.workflowId).terminate('crash matrix case failed').catch(() => {});
+      await client.workflow
+        .getHandle(this.e2e.workflowId)
+        .terminate('crash matrix case failed')
+        .catch(() => {});
       throw err;
     } finally {
       await worker.stop().catch(() => {});
@@ -408,13 +464,17 @@ interface PendingActivity {
 }
 
 /** The workflow and its running children (an upgrade takes its backup as a child). */
-async function executionTree(client: Client, handle: WorkflowHandle): Promise<Array<{ handle: WorkflowHandle; runId: string; pending: PendingActivity[] }>> {
+async function executionTree(
+  client: Client,
+  handle: WorkflowHandle,
+): Promise<Array<{ handle: WorkflowHandle; runId: string; pending: PendingActivity[] }>> {
   const out: Array<{ handle: WorkflowHandle; runId: string; pending: PendingActivity[] }> = [];
   const visit = async (h: WorkflowHandle) => {
     const desc = await h.describe().catch(() => undefined);
     if (!desc) return;
     out.push({ handle: h, runId: desc.runId, pending: (desc.raw.pendingActivities ?? []) as PendingActivity[] });
-    for (const child of desc.raw.pendingChildren ?? []) if (child.workflowId) await visit(client.workflow.getHandle(child.workflowId, child.runId ?? undefined));
+    for (const child of desc.raw.pendingChildren ?? [])
+      if (child.workflowId) await visit(client.workflow.getHandle(child.workflowId, child.runId ?? undefined));
   };
   await visit(handle);
   return out;
@@ -424,7 +484,12 @@ const isStarted = (a: PendingActivity) => a.state === 2 || a.state === 'PENDING_
 
 async function startedActivityIdentities(client: Client, handle: WorkflowHandle): Promise<Set<string>> {
   const tree = await executionTree(client, handle);
-  return new Set(tree.flatMap((t) => t.pending).filter((a) => isStarted(a) && a.lastWorkerIdentity).map((a) => a.lastWorkerIdentity!));
+  return new Set(
+    tree
+      .flatMap((t) => t.pending)
+      .filter((a) => isStarted(a) && a.lastWorkerIdentity)
+      .map((a) => a.lastWorkerIdentity!),
+  );
 }
 
 /** What Temporal would do by itself a little later (see the header): fail the dead
@@ -435,7 +500,10 @@ async function recover(client: Client, handle: WorkflowHandle, dead: WorkerProce
     for (const a of pending) {
       if (!isStarted(a) || !a.activityId || !dead.some((w) => a.lastWorkerIdentity?.startsWith(`${w.pid}@`))) continue;
       await client.activity
-        .fail({ workflowId: h.workflowId, runId, activityId: a.activityId }, ApplicationFailure.retryable('worker killed by the crash matrix', 'WorkerKilled'))
+        .fail(
+          { workflowId: h.workflowId, runId, activityId: a.activityId },
+          ApplicationFailure.retryable('worker killed by the crash matrix', 'WorkerKilled'),
+        )
         .catch(() => {});
     }
     await client.workflowService
@@ -538,9 +606,13 @@ export function renderMatrix(results: CaseResult[]): string {
   for (const r of results) {
     if (r.operation !== last) lines.push(`  ${r.operation}`);
     last = r.operation;
-    lines.push(`    ${r.point.padEnd(width)}  ${r.ok ? 'pass' : 'FAIL'}  ${(r.ms / 1000).toFixed(1).padStart(5)} s${r.detail ? `  ${r.detail}` : ''}`);
+    lines.push(
+      `    ${r.point.padEnd(width)}  ${r.ok ? 'pass' : 'FAIL'}  ${(r.ms / 1000).toFixed(1).padStart(5)} s${r.detail ? `  ${r.detail}` : ''}`,
+    );
   }
   const passed = results.filter((r) => r.ok).length;
-  lines.push(`  ${results.length} cases (${new Set(results.map((r) => r.operation)).size} operations): ${passed} pass, ${results.length - passed} fail`);
+  lines.push(
+    `  ${results.length} cases (${new Set(results.map((r) => r.operation)).size} operations): ${passed} pass, ${results.length - passed} fail`,
+  );
   return lines.join('\n');
 }

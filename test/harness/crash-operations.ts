@@ -119,11 +119,15 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
    * multipart uploads. */
   async function bucketState(): Promise<Record<string, unknown>> {
     const keys = (await s3.keys(bucket, prefix)).filter((k) => !k.endsWith('keyring.json'));
-    const copies = keys.filter((k) => k.endsWith('.dump')).map((k) => {
-      const m = JSON.parse(readFileSync(s3.objectPath(bucket, `${k}.manifest.json`), 'utf8')) as { object: { sha256: string } };
-      const sha = createHash('sha256').update(readFileSync(s3.objectPath(bucket, k))).digest('hex');
-      return { key: k.replace(/\d{4}-\d{2}-\d{2}-\d{6}/g, '<stamp>'), matchesManifest: sha === m.object.sha256 };
-    });
+    const copies = keys
+      .filter((k) => k.endsWith('.dump'))
+      .map((k) => {
+        const m = JSON.parse(readFileSync(s3.objectPath(bucket, `${k}.manifest.json`), 'utf8')) as { object: { sha256: string } };
+        const sha = createHash('sha256')
+          .update(readFileSync(s3.objectPath(bucket, k)))
+          .digest('hex');
+        return { key: k.replace(/\d{4}-\d{2}-\d{2}-\d{6}/g, '<stamp>'), matchesManifest: sha === m.object.sha256 };
+      });
     return {
       bucketKeys: keys.map((k) => k.replace(/\d{4}-\d{2}-\d{2}-\d{6}/g, '<stamp>')),
       bucketCopies: copies,
@@ -154,8 +158,14 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
       await c.query(`create database ${quoteIdent(template)} template ${quoteIdent(live)}`);
     });
     const backupDirFiles: Record<string, string> = {};
-    for (const f of readdirSync(d.backupDir).filter((x) => !isBackupFile(x))) backupDirFiles[f] = readFileSync(path.join(d.backupDir, f), 'utf8');
-    const snapshot = { template, envFile: readFileSync(d.envFile, 'utf8'), versionFile: readFileSync(d.versionFile, 'utf8'), backupDirFiles };
+    for (const f of readdirSync(d.backupDir).filter((x) => !isBackupFile(x)))
+      backupDirFiles[f] = readFileSync(path.join(d.backupDir, f), 'utf8');
+    const snapshot = {
+      template,
+      envFile: readFileSync(d.envFile, 'utf8'),
+      versionFile: readFileSync(d.versionFile, 'utf8'),
+      backupDirFiles,
+    };
     snapshots.push(snapshot);
     await startReady();
     return snapshot;
@@ -171,7 +181,8 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
     });
     writeFileSync(d.envFile, s.envFile, { mode: 0o600 });
     writeFileSync(d.versionFile, s.versionFile);
-    for (const f of readdirSync(d.backupDir)) if (!isBackupFile(f) && !(f in s.backupDirFiles)) rmSync(path.join(d.backupDir, f), { recursive: true });
+    for (const f of readdirSync(d.backupDir))
+      if (!isBackupFile(f) && !(f in s.backupDirFiles)) rmSync(path.join(d.backupDir, f), { recursive: true });
     for (const [f, text] of Object.entries(s.backupDirFiles)) writeFileSync(path.join(d.backupDir, f), text);
     await startReady();
   }
@@ -180,7 +191,9 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
     await must(d.ctl('start'), 'start');
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const status = await fetch(`${d.baseUrl}/health/ready`).then((res) => (res.body?.cancel(), res.status)).catch(() => 0);
+      const status = await fetch(`${d.baseUrl}/health/ready`)
+        .then((res) => (res.body?.cancel(), res.status))
+        .catch(() => 0);
       if (status === 200) return;
       if (Date.now() > deadline) throw new Error(`${d.name} not ready after a reset (last status ${status})`);
       await sleep(100);
@@ -217,8 +230,10 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
       check: (s) => {
         const stem = `${prefix}${name}-<stamp>.dump`;
         const out: string[] = [];
-        if (JSON.stringify(s.extra.bucketKeys) !== JSON.stringify([stem, `${stem}.manifest.json`])) out.push(`the bucket holds ${JSON.stringify(s.extra.bucketKeys)}, expected one copy and its manifest`);
-        if (JSON.stringify(s.extra.bucketCopies) !== JSON.stringify([{ key: stem, matchesManifest: true }])) out.push(`off-site copies ${JSON.stringify(s.extra.bucketCopies)}: the object's SHA-256 must be its manifest's`);
+        if (JSON.stringify(s.extra.bucketKeys) !== JSON.stringify([stem, `${stem}.manifest.json`]))
+          out.push(`the bucket holds ${JSON.stringify(s.extra.bucketKeys)}, expected one copy and its manifest`);
+        if (JSON.stringify(s.extra.bucketCopies) !== JSON.stringify([{ key: stem, matchesManifest: true }]))
+          out.push(`off-site copies ${JSON.stringify(s.extra.bucketCopies)}: the object's SHA-256 must be its manifest's`);
         if (s.extra.unfinishedUploads !== 0) out.push(`${String(s.extra.unfinishedUploads)} multipart uploads left unfinished`);
         return out;
       },
@@ -230,7 +245,9 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
       async prepare(x) {
         await resetLeftovers();
         // Something for the restore to undo: a table the backup does not have.
-        await withClient(x.deployment.databaseUrl, (c) => c.query('create table if not exists crash_marker (at timestamptz default now()); insert into crash_marker default values'));
+        await withClient(x.deployment.databaseUrl, (c) =>
+          c.query('create table if not exists crash_marker (at timestamptz default now()); insert into crash_marker default values'),
+        );
       },
       // The swap renames the live database: done, result unreported, is its riskiest retry.
       extraPoints: [{ kind: 'activity', activity: 'swapInRestoredDatabase', at: 'end' }],
@@ -242,15 +259,22 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
       prepare: () => returnTo(baseline),
       restartDuring: 'runMigrations',
       extraPoints: [{ kind: 'activity', activity: 'writeReleaseVersion', at: 'end' }],
-      tables: (x) => checksumsWithout(x.deployment.databaseUrl, { 'public.schema_migrations': ['applied_at'], 'public.migration_log': ['at'] }),
+      tables: (x) =>
+        checksumsWithout(x.deployment.databaseUrl, { 'public.schema_migrations': ['applied_at'], 'public.migration_log': ['at'] }),
       extraState: async (x) => ({ migrationLog: await migrationLog(x.deployment.databaseUrl) }),
       check: (s) => [
         ...expectService(s, TO),
         ...expectVersionFiles(s, TO),
-        ...(JSON.stringify(s.extra.migrationLog) === JSON.stringify([{ target: FROM, applied: ['0001_migration_log', '0002_entries', '0003_api_keys'] }, { target: TO, applied: ['0004_audit_events'] }])
+        ...(JSON.stringify(s.extra.migrationLog) ===
+        JSON.stringify([
+          { target: FROM, applied: ['0001_migration_log', '0002_entries', '0003_api_keys'] },
+          { target: TO, applied: ['0004_audit_events'] },
+        ])
           ? []
           : [`migration_log is ${JSON.stringify(s.extra.migrationLog)}: the migrations to ${TO} did not run exactly once`]),
-        ...(s.backupDirFiles['.pre-upgrade-version'] === `${FROM}\n` ? [] : [`.pre-upgrade-version is ${JSON.stringify(s.backupDirFiles['.pre-upgrade-version'])}`]),
+        ...(s.backupDirFiles['.pre-upgrade-version'] === `${FROM}\n`
+          ? []
+          : [`.pre-upgrade-version is ${JSON.stringify(s.backupDirFiles['.pre-upgrade-version'])}`]),
       ],
     },
     {
@@ -282,21 +306,29 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
       tables: (x) => checksumsWithout(x.deployment.databaseUrl, { 'public.api_keys': ['mac', 'sealed_digest', 'secret_fp'] }),
       envFile: (text) =>
         maskEnvSecrets(
-          text.replace(/^API_KEY_SECRET=(.*)$/m, (_, v: string) =>
-            `API_KEY_SECRET=${/^[0-9a-f]{64}$/.test(v) && v !== startSecret ? '<new: 64 hex, not the starting secret>' : `<not rotated: fp ${fingerprint(v)}>`}`,
+          text.replace(
+            /^API_KEY_SECRET=(.*)$/m,
+            (_, v: string) =>
+              `API_KEY_SECRET=${/^[0-9a-f]{64}$/.test(v) && v !== startSecret ? '<new: 64 hex, not the starting secret>' : `<not rotated: fp ${fingerprint(v)}>`}`,
           ),
         ),
       async extraState(x) {
         harvestEnvSecrets(x.deployment.envFile); // this case's new secret, for the suite's secret scan
         const env = await readEnvFile(x.deployment.envFile);
         const current = env.get('API_KEY_SECRET') ?? '';
-        const keys = await withClient(x.deployment.databaseUrl, async (c) =>
-          (await c.query<{ fp: string; n: number }>('select secret_fp as fp, count(*)::int as n from api_keys group by 1 order by 1')).rows,
+        const keys = await withClient(
+          x.deployment.databaseUrl,
+          async (c) =>
+            (await c.query<{ fp: string; n: number }>('select secret_fp as fp, count(*)::int as n from api_keys group by 1 order by 1'))
+              .rows,
         );
         return {
           secretChanged: Boolean(current) && current !== startSecret,
           previousSecretSet: env.has('API_KEY_SECRET_PREVIOUS'),
-          keysBySecret: keys.map((k) => ({ secret: k.fp === fingerprint(current) ? 'final' : k.fp === fingerprint(startSecret) ? 'start' : 'other', n: k.n })),
+          keysBySecret: keys.map((k) => ({
+            secret: k.fp === fingerprint(current) ? 'final' : k.fp === fingerprint(startSecret) ? 'start' : 'other',
+            n: k.n,
+          })),
           keyMadeBeforeStatus: await whoami(x.deployment.baseUrl, keyBefore),
         };
       },
@@ -305,14 +337,18 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
         const out = [...expectService(s, FROM), ...expectVersionFiles(s, FROM)];
         if (e.secretChanged !== true) out.push('API_KEY_SECRET is still the starting secret');
         if (e.previousSecretSet !== false) out.push('API_KEY_SECRET_PREVIOUS is still set');
-        if (JSON.stringify(e.keysBySecret) !== JSON.stringify([{ secret: 'final', n: 1 }])) out.push(`api_keys by secret: ${JSON.stringify(e.keysBySecret)}, expected every key under the final secret`);
+        if (JSON.stringify(e.keysBySecret) !== JSON.stringify([{ secret: 'final', n: 1 }]))
+          out.push(`api_keys by secret: ${JSON.stringify(e.keysBySecret)}, expected every key under the final secret`);
         if (e.keyMadeBeforeStatus !== 200) out.push(`the key made before the rotation gets ${String(e.keyMadeBeforeStatus)} from /whoami`);
         return out;
       },
     },
   ];
 
-  assert.deepEqual(operations.map((o) => o.name), [...CRASH_OPERATIONS]);
+  assert.deepEqual(
+    operations.map((o) => o.name),
+    [...CRASH_OPERATIONS],
+  );
 
   const step = (s: string): KillPoint => ({ kind: 'step', step: s });
   const at = (activity: string, point: 'start' | 'end' = 'end'): KillPoint => ({ kind: 'activity', activity, at: point });
@@ -353,7 +389,10 @@ function configureOffsite(e2e: E2E, s3: TestS3, bucket: string): void {
   writeFileSync(d.configFile, YAML.stringify(doc));
   const key = randomBytes(32).toString('hex');
   recordTestSecrets(key);
-  appendFileSync(d.envFile, `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${key}\n`);
+  appendFileSync(
+    d.envFile,
+    `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${key}\n`,
+  );
 }
 
 /** tableChecksums, except that `without` names tables to checksum without some columns
@@ -377,14 +416,23 @@ async function checksumsWithout(url: string, without: Record<string, string[]>):
 
 /** migration_log: one row per `migrate` run that applied something, in order. */
 async function migrationLog(url: string): Promise<Array<{ target: string; applied: string[] }>> {
-  return withClient(url, async (c) => (await c.query<{ target: string; applied: string[] }>('select target_release as target, applied from migration_log order by id')).rows);
+  return withClient(
+    url,
+    async (c) =>
+      (await c.query<{ target: string; applied: string[] }>('select target_release as target, applied from migration_log order by id'))
+        .rows,
+  );
 }
 
 function expectService(s: EndState, version: string): string[] {
-  return s.service.version === version && s.service.ready === 200 ? [] : [`service reports ${JSON.stringify(s.service)}, expected ${version} and ready`];
+  return s.service.version === version && s.service.ready === 200
+    ? []
+    : [`service reports ${JSON.stringify(s.service)}, expected ${version} and ready`];
 }
 
 function expectVersionFiles(s: EndState, version: string): string[] {
   const env = /^LEDGER_VERSION=(.*)$/m.exec(s.envFile)?.[1];
-  return env === version && s.versionFile === `${version}\n` ? [] : [`LEDGER_VERSION=${env}, VERSION ${JSON.stringify(s.versionFile)}: expected ${version}`];
+  return env === version && s.versionFile === `${version}\n`
+    ? []
+    : [`LEDGER_VERSION=${env}, VERSION ${JSON.stringify(s.versionFile)}: expected ${version}`];
 }

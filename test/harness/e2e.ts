@@ -33,7 +33,10 @@ export interface E2E {
   teardown(): Promise<void>;
 }
 
-export async function startE2E(name: string, opts: { version?: string; keep?: number; autoRollback?: boolean; extra?: Record<string, unknown> } = {}): Promise<E2E> {
+export async function startE2E(
+  name: string,
+  opts: { version?: string; keep?: number; autoRollback?: boolean; extra?: Record<string, unknown> } = {},
+): Promise<E2E> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `day2-${name}-`));
   const pg = await startPostgres();
   const temporal = await startTemporal();

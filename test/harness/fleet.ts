@@ -69,7 +69,11 @@ export async function setUpFleet(opts: {
       envFile: under(d.envFile as string),
       versionFile: under(d.versionFile as string),
       backup: { ...(d.backup as object), dir: under((d.backup as { dir: string }).dir) },
-      runtime: { ...runtime, cwd: under(runtime.cwd), logFiles: Object.fromEntries(Object.entries(runtime.logFiles).map(([k, v]) => [k, under(v)])) },
+      runtime: {
+        ...runtime,
+        cwd: under(runtime.cwd),
+        logFiles: Object.fromEntries(Object.entries(runtime.logFiles).map(([k, v]) => [k, under(v)])),
+      },
     };
     opts.patch?.(name, deployments[name] as Record<string, unknown>);
     members.push({ name, host, deployment });

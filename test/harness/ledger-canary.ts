@@ -18,5 +18,9 @@ const res =
     : await fetch(`${baseUrl}/whoami`, { headers });
 const body = (await res.json().catch(() => ({}))) as { name?: string; seq?: number; keyId?: string };
 const ok = res.status === (command === 'append' ? 201 : 200);
-console.log(command === 'append' ? `${res.status}: entry ${body.seq ?? '?'} signed by ${body.keyId ?? '?'}` : `${res.status}: ${body.name ?? 'unauthenticated'}`);
+console.log(
+  command === 'append'
+    ? `${res.status}: entry ${body.seq ?? '?'} signed by ${body.keyId ?? '?'}`
+    : `${res.status}: ${body.name ?? 'unauthenticated'}`,
+);
 process.exit(ok ? 0 : 1);

@@ -31,8 +31,18 @@ export async function startPgbackrestE2E(name: string, pgbr: Partial<PgbackrestC
   });
   const dataDir = e2e.pg.dataDir;
   if (!dataDir) throw new Error('pgBackRest tests need a PostgreSQL cluster of their own');
-  const raw = YAML.parse(readFileSync(e2e.deployment.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
-  const config = { stanza: name, repoPath: path.join(path.dirname(dataDir), 'repo'), dataDir, retentionFull: 2, archiveTimeout: 10, processMax: 2, ...pgbr };
+  const raw = YAML.parse(readFileSync(e2e.deployment.configFile, 'utf8')) as {
+    deployments: Record<string, { backup: Record<string, unknown> }>;
+  };
+  const config = {
+    stanza: name,
+    repoPath: path.join(path.dirname(dataDir), 'repo'),
+    dataDir,
+    retentionFull: 2,
+    archiveTimeout: 10,
+    processMax: 2,
+    ...pgbr,
+  };
   raw.deployments[name]!.backup = { ...raw.deployments[name]!.backup, method: 'pgbackrest', pgbackrest: config };
   writeFileSync(e2e.deployment.configFile, YAML.stringify(raw));
   e2e.config = loadConfig(e2e.deployment.configFile);

@@ -18,7 +18,9 @@ export const CANARY_KEY_FILE = 'canary.key';
 
 /** `ctl create-key` against any env file (e.g. a copy holding only the old secret). */
 export async function createKey(envFile: string, name: string): Promise<string> {
-  const r = await execa(process.execPath, ['--import', TSX, LEDGER_CTL, 'create-key', '--name', name, '--env-file', envFile], { reject: false });
+  const r = await execa(process.execPath, ['--import', TSX, LEDGER_CTL, 'create-key', '--name', name, '--env-file', envFile], {
+    reject: false,
+  });
   if (r.exitCode !== 0) throw new Error(`create-key failed: ${r.stderr}`);
   const key = r.stdout.trim();
   recordTestSecrets(key); // the suite's final secret scan looks for it too
@@ -109,6 +111,7 @@ export async function findLeaks(e2e: E2E, cliOutput: string[], values: string[])
       .map((f) => ({ where: path.join(dir, f), text: readFileSync(path.join(dir, f), 'utf8') })),
   );
   const places = [{ where: 'workflow history', text: history }, { where: 'CLI output', text: cliOutput.join('\n') }, ...logs];
-  if (history.length < 1000 || logs.every((l) => l.text.length === 0)) throw new Error('nothing to scan: the leak check would prove nothing');
+  if (history.length < 1000 || logs.every((l) => l.text.length === 0))
+    throw new Error('nothing to scan: the leak check would prove nothing');
   return values.flatMap((value, i) => places.filter((p) => p.text.includes(value)).map((p) => `value #${i} in ${p.where}`));
 }

@@ -34,7 +34,11 @@ export interface TestS3 {
 /** A deployment's `backup.offsite` on this server: credentials (and, when `encrypted`, the
  * key) as the env-file variables S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and
  * OFFSITE_ENCRYPTION_KEY, which the caller writes. */
-export function offsiteConfig(s3: TestS3, bucket: string, opts: { encrypted?: boolean } & Record<string, unknown> = {}): Record<string, unknown> {
+export function offsiteConfig(
+  s3: TestS3,
+  bucket: string,
+  opts: { encrypted?: boolean } & Record<string, unknown> = {},
+): Record<string, unknown> {
   const { encrypted = true, ...extra } = opts;
   return {
     kind: 's3',

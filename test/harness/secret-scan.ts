@@ -102,7 +102,10 @@ export function logDir(): string | undefined {
 }
 
 /** Every workflow the server holds, with its history (as scan text). */
-export async function* allHistories(client: Client, stats?: ScanStats): AsyncGenerator<{ workflowId: string; runId: string; text: string }> {
+export async function* allHistories(
+  client: Client,
+  stats?: ScanStats,
+): AsyncGenerator<{ workflowId: string; runId: string; text: string }> {
   for await (const wf of client.workflow.list()) {
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     yield { workflowId: wf.workflowId, runId: wf.runId, text: await historyText(history, stats) };

@@ -49,7 +49,10 @@ const DEFAULTS: { [K in ActivityName]?: Answer } = {
   readUpgradePolicy: { autoRollback: false, readyTimeoutSeconds: 5, deprecatedVars: [] },
   runDeploymentChecks: [],
   pullRelease: { usedPresent: false },
-  createBackup: (input: { fileName: string; createdAt: string }) => ({ manifest: manifest(input.fileName, { createdAt: input.createdAt }), reused: false }),
+  createBackup: (input: { fileName: string; createdAt: string }) => ({
+    manifest: manifest(input.fileName, { createdAt: input.createdAt }),
+    reused: false,
+  }),
   applyRetention: { deleted: [] },
   offsiteConfigured: false,
   notifyWebhook: undefined,
@@ -73,8 +76,20 @@ const DEFAULTS: { [K in ActivityName]?: Answer } = {
   restorePreviousApiKeySecret: { changed: true },
   removePreviousApiKeySecret: undefined,
   rotateSigningKey: { newKeyId: 'key-new', oldKeyId: 'key-old', keyring: 'backups/signing-keyring.json' },
-  prepareArchiving: { dataDir: '/var/lib/postgresql/16/main', port: 5432, changed: ['archive_mode'], needsRestart: ['archive_mode'], configChanged: true },
-  drillBackup: (input: { file: string }) => ({ file: input.file, ok: true, checks: [passed('tables')], tables: { 'public.t': 1 }, restoreSeconds: 1 }),
+  prepareArchiving: {
+    dataDir: '/var/lib/postgresql/16/main',
+    port: 5432,
+    changed: ['archive_mode'],
+    needsRestart: ['archive_mode'],
+    configChanged: true,
+  },
+  drillBackup: (input: { file: string }) => ({
+    file: input.file,
+    ok: true,
+    checks: [passed('tables')],
+    tables: { 'public.t': 1 },
+    restoreSeconds: 1,
+  }),
 };
 
 /** Calls every stand-in records but no test needs in its call list. */
@@ -122,7 +137,10 @@ export class StandIns {
    * stand-ins `of(workflowId)` picks for the calling workflow. */
   static activities(of: (workflowId: string) => StandIns): Record<string, (input: unknown) => Promise<unknown>> {
     return Object.fromEntries(
-      Object.keys(DEFAULTS).map((name) => [name, (input: unknown) => of(Context.current().info.workflowExecution?.workflowId ?? '').run(name as ActivityName, input)]),
+      Object.keys(DEFAULTS).map((name) => [
+        name,
+        (input: unknown) => of(Context.current().info.workflowExecution?.workflowId ?? '').run(name as ActivityName, input),
+      ]),
     );
   }
 
@@ -223,7 +241,8 @@ export async function waitForProgress(handle: WorkflowHandle, what: string, ok: 
   assert.fail(`never saw: ${what}; progress: ${JSON.stringify(last)}`);
 }
 
-export const waitingAt = (handle: WorkflowHandle, gate: string) => waitForProgress(handle, `waiting at ${gate}`, (p) => p.gate?.name === gate);
+export const waitingAt = (handle: WorkflowHandle, gate: string) =>
+  waitForProgress(handle, `waiting at ${gate}`, (p) => p.gate?.name === gate);
 
 export async function decide(handle: WorkflowHandle, gate: string, approve: boolean): Promise<void> {
   await handle.executeUpdate(decideUpdate, { args: [{ gate, approve, by: 'test', reason: approve ? 'looks fine' : 'not now' }] });

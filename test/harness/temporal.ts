@@ -76,6 +76,11 @@ export async function testWorker(
   opts: Pick<WorkerOptions, 'taskQueue' | 'activities'> & Partial<WorkerOptions>,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: temporal.address });
-  const worker = await Worker.create({ connection, namespace: temporal.namespace, ...workflowSource(process.env.DAY2_WORKFLOW_BUNDLE), ...opts });
+  const worker = await Worker.create({
+    connection,
+    namespace: temporal.namespace,
+    ...workflowSource(process.env.DAY2_WORKFLOW_BUNDLE),
+    ...opts,
+  });
   return { worker, connection };
 }

@@ -46,7 +46,9 @@ export function assertDataKept(before: Record<string, string>, after: Record<str
 /** migration_log: one row per `migrate` run that applied something. */
 export async function migrationLog(url: string): Promise<Array<{ target: string; applied: string[] }>> {
   return withClient(url, async (c) => {
-    const { rows } = await c.query<{ target: string; applied: string[] }>('SELECT target_release AS target, applied FROM migration_log ORDER BY id');
+    const { rows } = await c.query<{ target: string; applied: string[] }>(
+      'SELECT target_release AS target, applied FROM migration_log ORDER BY id',
+    );
     return rows;
   });
 }

@@ -18,17 +18,24 @@ export interface WorkerProcess {
 }
 
 /** `args`: more `day2 worker` arguments, e.g. ['--host', 'east']. */
-export async function spawnWorker(configFile: string, opts: { logDir: string; env?: Record<string, string>; args?: string[] }): Promise<WorkerProcess> {
+export async function spawnWorker(
+  configFile: string,
+  opts: { logDir: string; env?: Record<string, string>; args?: string[] },
+): Promise<WorkerProcess> {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = path.join(opts.logDir, `worker-${Date.now()}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child: ResultPromise = execa(process.execPath, ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI, '--config', configFile, 'worker', ...(opts.args ?? [])], {
-    env: { ...opts.env },
-    reject: false,
-    buffer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
+  const child: ResultPromise = execa(
+    process.execPath,
+    ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI, '--config', configFile, 'worker', ...(opts.args ?? [])],
+    {
+      env: { ...opts.env },
+      reject: false,
+      buffer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   await new Promise<void>((resolve, reject) => {

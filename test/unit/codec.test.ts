@@ -46,13 +46,19 @@ describe('AES-GCM payload codec', () => {
     const [fresh] = await after.encode([defaultPayloadConverter.toPayload(value)]);
     assert.equal(text(fresh!.metadata![KEY_ID_METADATA]), 'k2');
     const decoded = await after.decode([old!, fresh!]);
-    assert.deepEqual(decoded.map((p) => defaultPayloadConverter.fromPayload(p)), [value, value]);
+    assert.deepEqual(
+      decoded.map((p) => defaultPayloadConverter.fromPayload(p)),
+      [value, value],
+    );
   });
 
   test('a retired key no longer in the keyring: a clear error naming it', async () => {
     const [old] = await new AesGcmPayloadCodec(keyring('k1', { k1 })).encode([defaultPayloadConverter.toPayload(value)]);
     const later = new AesGcmPayloadCodec(keyring('k2', { k2 }));
-    await assert.rejects(later.decode([old!]), (err: Error) => err instanceof CodecError && /codec key 'k1'.*does not hold.*k2/.test(err.message));
+    await assert.rejects(
+      later.decode([old!]),
+      (err: Error) => err instanceof CodecError && /codec key 'k1'.*does not hold.*k2/.test(err.message),
+    );
   });
 
   test('tampering is detected: a flipped byte, a swapped key id, a wrong key under the same id, a truncated payload', async () => {
@@ -92,11 +98,14 @@ describe('codec keyring', () => {
       ['just-a-string', /expected keyring JSON/],
     ];
     for (const [input, message] of cases) {
-      assert.throws(() => parseKeyring(input, 'src'), (err: Error) => {
-        assert.match(err.message, message, input);
-        assert.ok(!err.message.includes(short) && !err.message.includes(k1), 'key material in an error');
-        return err.name === 'ConfigError';
-      });
+      assert.throws(
+        () => parseKeyring(input, 'src'),
+        (err: Error) => {
+          assert.match(err.message, message, input);
+          assert.ok(!err.message.includes(short) && !err.message.includes(k1), 'key material in an error');
+          return err.name === 'ConfigError';
+        },
+      );
     }
   });
 
@@ -128,7 +137,11 @@ describe('codec server', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const [encrypted] = await codec.encode([defaultPayloadConverter.toPayload(value)]);
-    const decoded = await post('/decode', { payloads: [asJson(encrypted!)] }, { 'X-Namespace': 'default', Origin: 'http://127.0.0.1:8233' });
+    const decoded = await post(
+      '/decode',
+      { payloads: [asJson(encrypted!)] },
+      { 'X-Namespace': 'default', Origin: 'http://127.0.0.1:8233' },
+    );
     assert.equal(decoded.status, 200);
     assert.equal(decoded.headers.get('access-control-allow-origin'), 'http://127.0.0.1:8233');
     const body = (await decoded.json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
@@ -142,7 +155,11 @@ describe('codec server', () => {
   test('CORS preflight for the UI origin; other origins, paths and bodies are refused', async () => {
     const preflight = await fetch(`${base}/decode`, {
       method: 'OPTIONS',
-      headers: { Origin: 'http://127.0.0.1:8233', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace' },
+      headers: {
+        Origin: 'http://127.0.0.1:8233',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,x-namespace',
+      },
     });
     assert.equal(preflight.status, 204);
     assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /X-Namespace/);

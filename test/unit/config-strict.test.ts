@@ -18,13 +18,22 @@ function lenientObjects(schema: unknown, path: string, seen = new Set<unknown>()
       const own = defOf(def.catchall ?? { _zod: { def: { type: 'none' } } }).type === 'never' ? [] : [path || '(top level)'];
       return [...own, ...Object.entries(def.shape).flatMap(([k, v]) => inner(v, path ? `${path}.${k}` : k))];
     }
-    case 'optional': case 'default': case 'prefault': case 'nullable': case 'readonly':
+    case 'optional':
+    case 'default':
+    case 'prefault':
+    case 'nullable':
+    case 'readonly':
       return inner(def.innerType);
-    case 'pipe': return inner(def.in);
-    case 'union': return (def.options as unknown[]).flatMap((o) => inner(o));
-    case 'record': return inner(def.valueType, `${path}.<name>`);
-    case 'array': return inner(def.element, `${path}[]`);
-    default: return [];
+    case 'pipe':
+      return inner(def.in);
+    case 'union':
+      return (def.options as unknown[]).flatMap((o) => inner(o));
+    case 'record':
+      return inner(def.valueType, `${path}.<name>`);
+    case 'array':
+      return inner(def.element, `${path}[]`);
+    default:
+      return [];
   }
 }
 
@@ -33,7 +42,12 @@ test('every object of the day2.yaml schema is strict', () => {
 });
 
 test('an unknown key is refused with its path and the close spelling', () => {
-  const deployment = { runtime: { kind: 'commands', start: 'a', stop: 'b' }, envFile: '.env', health: { ready: 'http://a/' }, backup: { dir: 'b' } };
+  const deployment = {
+    runtime: { kind: 'commands', start: 'a', stop: 'b' },
+    envFile: '.env',
+    health: { ready: 'http://a/' },
+    backup: { dir: 'b' },
+  };
   const message = (raw: unknown) => {
     try {
       parseConfig(raw, '/tmp');
@@ -47,7 +61,13 @@ test('an unknown key is refused with its path and the close spelling', () => {
     message({ deployments: { x: { ...deployment, upgrade: { autoRolback: true } } } }),
     'config: deployments.x.upgrade.autoRolback: unknown key — did you mean autoRollback?',
   );
-  assert.equal(message({ deployments: { x: { ...deployment, secrets: { signingKeyVars: 'K' } } } }), 'config: deployments.x.secrets.signingKeyVars: unknown key — did you mean signingKeyVar?');
-  assert.equal(message({ temporal: { tls: { cafile: 'ca.pem' } }, deployments: {} }), 'config: temporal.tls.cafile: unknown key — did you mean caFile?');
+  assert.equal(
+    message({ deployments: { x: { ...deployment, secrets: { signingKeyVars: 'K' } } } }),
+    'config: deployments.x.secrets.signingKeyVars: unknown key — did you mean signingKeyVar?',
+  );
+  assert.equal(
+    message({ temporal: { tls: { cafile: 'ca.pem' } }, deployments: {} }),
+    'config: temporal.tls.cafile: unknown key — did you mean caFile?',
+  );
   assert.equal(message({ deployments: { x: { ...deployment, zzzzzz: 1 } } }), 'config: deployments.x.zzzzzz: unknown key');
 });

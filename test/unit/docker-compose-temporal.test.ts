@@ -28,10 +28,19 @@ const service = (name: string): Service => {
 };
 /** Host port of a "host:container" or "ip:host:container" mapping for `containerPort`. */
 const hostPortFor = (s: Service, containerPort: number) =>
-  s.ports?.map((p) => p.split(':')).find((parts) => parts.at(-1) === String(containerPort))?.at(-2);
+  s.ports
+    ?.map((p) => p.split(':'))
+    .find((parts) => parts.at(-1) === String(containerPort))
+    ?.at(-2);
 
 test('docker-compose.temporal.yml (argv/shape only, no Docker engine here): services and images are pinned, no auto-setup', () => {
-  assert.deepEqual(Object.keys(compose.services).sort(), ['postgresql', 'temporal', 'temporal-admin-tools', 'temporal-schema', 'temporal-ui']);
+  assert.deepEqual(Object.keys(compose.services).sort(), [
+    'postgresql',
+    'temporal',
+    'temporal-admin-tools',
+    'temporal-schema',
+    'temporal-ui',
+  ]);
   for (const [name, s] of Object.entries(compose.services)) {
     assert.match(s.image ?? '', /:[0-9][\w.-]*$/, `${name} pins an image tag`);
     assert.doesNotMatch(s.image ?? '', /auto-setup/, `${name} does not use the deprecated auto-setup image`);
@@ -50,8 +59,16 @@ test('docker-compose.temporal.yml (argv/shape only, no Docker engine here): the 
   assert.equal(job.environment?.SQL_HOST, 'postgresql');
   // The password reaches the tool through its environment, never its argv.
   assert.ok(job.environment?.SQL_PASSWORD, 'SQL_PASSWORD is set');
-  const lines = [job.command ?? ''].flat().join('\n').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('temporal-sql-tool'));
-  assert.ok(lines.every((l) => !/--password|--pw\b/.test(l)), 'no password on the command line');
+  const lines = [job.command ?? '']
+    .flat()
+    .join('\n')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('temporal-sql-tool'));
+  assert.ok(
+    lines.every((l) => !/--password|--pw\b/.test(l)),
+    'no password on the command line',
+  );
   const schemaDir = { temporal: '$$schema/temporal/versioned', temporal_visibility: '$$schema/visibility/versioned' };
   const expected = Object.entries(schemaDir).flatMap(([db, dir]) => [
     `temporal-sql-tool --db ${db} create-database`,

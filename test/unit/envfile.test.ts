@@ -100,7 +100,7 @@ describe('editEnvFile', () => {
   });
 
   it("keeps a changed line's inline comment, after bare and quoted values and CRLF line ends", async () => {
-    const file = envFileWith("V=1.0.0  # pinned by ops\nQ='a b' # quoted\nD=\"x\\\" # y\" # escaped\nH=abc#def\r\nW=1 # crlf\r\n");
+    const file = envFileWith('V=1.0.0  # pinned by ops\nQ=\'a b\' # quoted\nD="x\\" # y" # escaped\nH=abc#def\r\nW=1 # crlf\r\n');
     await editEnvFile(file, { set: { V: '1.1.0', Q: 'c', D: 'z', H: 'g', W: '2' } });
     assert.equal(readFileSync(file, 'utf8'), 'V=1.1.0  # pinned by ops\nQ=c # quoted\nD=z # escaped\nH=g\r\nW=2 # crlf\r\n');
     const env = await readEnvFile(file);
@@ -152,7 +152,10 @@ describe('editEnvFile', () => {
     assert.equal(env.get('PEM'), values.PEM);
     assert.equal(env.get('PASS'), values.PASS);
     assert.deepEqual(await editEnvFile(file, { set: values }), { changed: false });
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
   });
 
   it('refuses names that are not variable names, and a set+remove of the same name', async () => {

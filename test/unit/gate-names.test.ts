@@ -21,5 +21,8 @@ test('the gate names are the ones histories and day2.yaml files already hold', (
 
 test('an unknown gate name is bad input naming the real ones', () => {
   assert.equal(assertKnownGate('confirm-restore'), GATES.confirmRestore);
-  assert.throws(() => assertKnownGate('nope'), (err: Error) => err.name === 'BadInput' && /no gate 'nope'.*confirm-restore/.test(err.message));
+  assert.throws(
+    () => assertKnownGate('nope'),
+    (err: Error) => err.name === 'BadInput' && /no gate 'nope'.*confirm-restore/.test(err.message),
+  );
 });

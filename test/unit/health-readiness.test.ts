@@ -72,18 +72,29 @@ describe('health endpoints that answer but do not match', () => {
   });
 
   const activities = (health: Record<string, unknown>) =>
-    healthActivities(activityDeps({
-      logger,
-      config: parseConfig(
-        {
-          deployments: {
-            ledger: { runtime: { kind: 'commands', start: 'true', stop: 'true' }, envFile: '.env', health: { timeoutSeconds: 1, ...health }, backup: { dir: 'b' } },
+    healthActivities(
+      activityDeps({
+        logger,
+        config: parseConfig(
+          {
+            deployments: {
+              ledger: {
+                runtime: { kind: 'commands', start: 'true', stop: 'true' },
+                envFile: '.env',
+                health: { timeoutSeconds: 1, ...health },
+                backup: { dir: 'b' },
+              },
+            },
           },
-        },
-        dir,
-      ),
-    }));
-  const readyJson = { expectContentType: 'application/json', expectJson: { status: 'ok' }, headers: { 'X-Health-Token': { fromEnv: 'HEALTH_TOKEN' } } };
+          dir,
+        ),
+      }),
+    );
+  const readyJson = {
+    expectContentType: 'application/json',
+    expectJson: { status: 'ok' },
+    headers: { 'X-Health-Token': { fromEnv: 'HEALTH_TOKEN' } },
+  };
 
   it('a wrong ready URL answering 200 HTML fails, naming the URL, the last answer and what was left', async () => {
     const { waitForReady } = activities({ ready: `${spa.base}/health/ready`, readyCheck: readyJson });
@@ -92,7 +103,10 @@ describe('health endpoints that answer but do not match', () => {
       assert.ok(err instanceof ApplicationFailure);
       assert.equal(err.type, 'NotReady');
       assert.equal(err.nonRetryable, true);
-      assert.ok(err.message.startsWith('ledger not ready after 1 s: 200 but an HTML page where application/json was expected: <!doctype html>'), err.message);
+      assert.ok(
+        err.message.startsWith('ledger not ready after 1 s: 200 but an HTML page where application/json was expected: <!doctype html>'),
+        err.message,
+      );
       assert.ok(err.message.includes(`(last answer of GET ${spa.base}/health/ready).`), err.message);
       assert.ok(err.message.endsWith(leftState), err.message);
       assert.ok(!err.message.includes(token), `the token leaked: ${err.message}`);
@@ -105,7 +119,10 @@ describe('health endpoints that answer but do not match', () => {
   it('a JSON condition alone (no content type) says HTML where JSON was expected', async () => {
     const { waitForReady } = activities({ ready: `${spa.base}/`, readyCheck: { expectJson: { status: 'ok' } } });
     await assert.rejects(waitForReady({ deployment: 'ledger' }), (err: Error) => {
-      assert.match(err.message, /^ledger not ready after 1 s: 200 but an HTML page where JSON was expected: <!doctype html>.* \(last answer of GET http:\/\/127\.0\.0\.1:\d+\/\)\.$/);
+      assert.match(
+        err.message,
+        /^ledger not ready after 1 s: 200 but an HTML page where JSON was expected: <!doctype html>.* \(last answer of GET http:\/\/127\.0\.0\.1:\d+\/\)\.$/,
+      );
       return true;
     });
   });
@@ -143,26 +160,43 @@ describe('health endpoints that answer but do not match', () => {
   });
 
   it('a header variable missing from the env file is a config error naming the variable, not retried', async () => {
-    const { waitForReady } = activities({ ready: `${spa.base}/api/ready`, readyCheck: { headers: { 'X-Health-Token': { fromEnv: 'NO_SUCH_VAR' } } } });
+    const { waitForReady } = activities({
+      ready: `${spa.base}/api/ready`,
+      readyCheck: { headers: { 'X-Health-Token': { fromEnv: 'NO_SUCH_VAR' } } },
+    });
     await assert.rejects(waitForReady({ deployment: 'ledger', leftState: 'Release 2.4.1 was started.' }), (err: unknown) => {
       assert.ok(err instanceof ApplicationFailure);
       assert.equal(err.type, 'ConfigError');
       assert.equal(err.nonRetryable, true);
-      assert.equal(err.message, `ledger: health.readyCheck.headers.X-Health-Token: NO_SUCH_VAR is not set in ${path.join(dir, '.env')}. Release 2.4.1 was started.`);
+      assert.equal(
+        err.message,
+        `ledger: health.readyCheck.headers.X-Health-Token: NO_SUCH_VAR is not set in ${path.join(dir, '.env')}. Release 2.4.1 was started.`,
+      );
       return true;
     });
   });
 
   it('the version endpoint behind a token: read with the header, and a wrong token never shows', async () => {
-    const versionCheck = { expectContentType: 'application/json', headers: { Authorization: { fromEnv: 'VERSION_TOKEN', prefix: 'Bearer ' } } };
-    const right = activities({ ready: `${spa.base}/api/ready`, version: `${spa.base}/api/version`, versionField: 'build.version', versionCheck });
+    const versionCheck = {
+      expectContentType: 'application/json',
+      headers: { Authorization: { fromEnv: 'VERSION_TOKEN', prefix: 'Bearer ' } },
+    };
+    const right = activities({
+      ready: `${spa.base}/api/ready`,
+      version: `${spa.base}/api/version`,
+      versionField: 'build.version',
+      versionCheck,
+    });
     assert.equal(await right.readServiceVersion({ deployment: 'ledger' }), '2.4.1');
 
     const wrongToken = `${token}-stale`;
     writeFileSync(path.join(dir, '.env'), `HEALTH_TOKEN=${token}\nVERSION_TOKEN=${wrongToken}\n`, { mode: 0o600 });
     try {
       await assert.rejects(right.readServiceVersion({ deployment: 'ledger' }), (err: Error) => {
-        assert.match(err.message, /^version endpoint \(GET http:\/\/127\.0\.0\.1:\d+\/api\/version\): 401 \{"error":"bad token Bearer \[REDACTED\]"\}$/);
+        assert.match(
+          err.message,
+          /^version endpoint \(GET http:\/\/127\.0\.0\.1:\d+\/api\/version\): 401 \{"error":"bad token Bearer \[REDACTED\]"\}$/,
+        );
         assert.ok(!err.message.includes(token), err.message);
         return true;
       });
@@ -171,13 +205,22 @@ describe('health endpoints that answer but do not match', () => {
     }
 
     const html = activities({ ready: `${spa.base}/api/ready`, version: `${spa.base}/version`, versionCheck });
-    await assert.rejects(html.readServiceVersion({ deployment: 'ledger' }), /version endpoint \(GET .*\/version\): 200 but an HTML page where application\/json was expected/);
+    await assert.rejects(
+      html.readServiceVersion({ deployment: 'ledger' }),
+      /version endpoint \(GET .*\/version\): 200 but an HTML page where application\/json was expected/,
+    );
   });
 
   it('config: readyCheck and versionCheck are strict; versionCheck needs version', () => {
-    assert.throws(() => activities({ ready: `${spa.base}/`, readyCheck: { expectJSON: {} } }), /health\.readyCheck\.expectJSON: unknown key — did you mean expectJson\?/);
+    assert.throws(
+      () => activities({ ready: `${spa.base}/`, readyCheck: { expectJSON: {} } }),
+      /health\.readyCheck\.expectJSON: unknown key — did you mean expectJson\?/,
+    );
     assert.throws(() => activities({ ready: `${spa.base}/`, versionCheck: {} }), /health\.versionCheck: versionCheck needs version/);
-    assert.throws(() => activities({ ready: `${spa.base}/`, readyCheck: { headers: { 'X-T': { fromEnv: 'not a name' } } } }), /health\.readyCheck\.headers\.X-T/);
+    assert.throws(
+      () => activities({ ready: `${spa.base}/`, readyCheck: { headers: { 'X-T': { fromEnv: 'not a name' } } } }),
+      /health\.readyCheck\.headers\.X-T/,
+    );
   });
 
   it("the support bundle's health section sends the probes' headers: an endpoint behind a token answers there too, the token scrubbed", async () => {
@@ -185,7 +228,12 @@ describe('health endpoints that answer but do not match', () => {
     const config = parseConfig(
       {
         deployments: {
-          ledger: { runtime: { kind: 'commands', start: 'true', stop: 'true' }, envFile: '.env', backup: { dir: 'b' }, health: { ready: `${spa.base}/api/ready`, version: `${spa.base}/api/version`, versionField: 'build.version', versionCheck } },
+          ledger: {
+            runtime: { kind: 'commands', start: 'true', stop: 'true' },
+            envFile: '.env',
+            backup: { dir: 'b' },
+            health: { ready: `${spa.base}/api/ready`, version: `${spa.base}/api/version`, versionField: 'build.version', versionCheck },
+          },
         },
       },
       dir,

@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
-import { decryptStream, encryptedSize, encryptStream, openSealedValue, parseEncryptionKey, sealValue } from '../../src/activities/offsite/encryption';
+import {
+  decryptStream,
+  encryptedSize,
+  encryptStream,
+  openSealedValue,
+  parseEncryptionKey,
+  sealValue,
+} from '../../src/activities/offsite/encryption';
 
 const CHUNK = 1024;
 const key = parseEncryptionKey(randomBytes(32).toString('hex'), 'test key');
@@ -15,7 +22,9 @@ const other = parseEncryptionKey(randomBytes(32).toString('base64'), 'other key'
 
 async function through(input: Buffer, t: NodeJS.ReadWriteStream, pieces = 7): Promise<Buffer> {
   const out: Buffer[] = [];
-  const parts = Array.from({ length: pieces }, (_, i) => input.subarray(Math.floor((i * input.length) / pieces), Math.floor(((i + 1) * input.length) / pieces)));
+  const parts = Array.from({ length: pieces }, (_, i) =>
+    input.subarray(Math.floor((i * input.length) / pieces), Math.floor(((i + 1) * input.length) / pieces)),
+  );
   await pipeline(Readable.from(parts.filter((p) => p.length)), t, new Writable({ write: (c: Buffer, _e, done) => (out.push(c), done()) }));
   return Buffer.concat(out);
 }
@@ -46,8 +55,14 @@ describe('off-site encryption', () => {
     // Cut exactly at a chunk boundary: the new last chunk was not sealed as last.
     const frame = CHUNK + 16;
     await assert.rejects(through(sealed.subarray(0, 25 + 2 * frame), decryptStream(key, 'copy x')), /does not authenticate at chunk 1/);
-    await assert.rejects(through(Buffer.concat([sealed, sealed.subarray(25, 25 + frame)]), decryptStream(key, 'copy x')), /does not authenticate/);
-    await assert.rejects(through(sealed, decryptStream(other, 'copy x')), new RegExp(`was encrypted with key ${key.id}, but the configured key is ${other.id}`));
+    await assert.rejects(
+      through(Buffer.concat([sealed, sealed.subarray(25, 25 + frame)]), decryptStream(key, 'copy x')),
+      /does not authenticate/,
+    );
+    await assert.rejects(
+      through(sealed, decryptStream(other, 'copy x')),
+      new RegExp(`was encrypted with key ${key.id}, but the configured key is ${other.id}`),
+    );
     await assert.rejects(through(Buffer.from('PGDMP plain dump'), decryptStream(key, 'copy x')), /truncated|not a day2-encrypted copy/);
   });
 
@@ -58,7 +73,10 @@ describe('off-site encryption', () => {
     assert.equal(sealed.includes('ledger_prod'), false);
     assert.deepEqual(openSealedValue(key, sealed, 'copy a', 'm'), plain);
     assert.notEqual(sealValue(key, plain, 'copy a'), sealed, 'a fresh nonce each time');
-    assert.throws(() => openSealedValue(other, sealed, 'copy a', 'm'), new RegExp(`m was sealed with key ${key.id}, but the configured key is ${other.id}`));
+    assert.throws(
+      () => openSealedValue(other, sealed, 'copy a', 'm'),
+      new RegExp(`m was sealed with key ${key.id}, but the configured key is ${other.id}`),
+    );
     assert.throws(() => openSealedValue(key, sealed, 'copy b', 'm'), /m does not authenticate \(altered, or moved from another copy\)/);
     const body = Buffer.from(sealed.split(':')[2]!, 'base64');
     body[20]! ^= 0x01;
@@ -66,6 +84,9 @@ describe('off-site encryption', () => {
   });
 
   test('a key that is not 32 bytes of hex or base64 is refused, saying how to make one', () => {
-    assert.throws(() => parseEncryptionKey('too-short', 'OFFSITE_KEY in .env'), /OFFSITE_KEY in \.env is not a 32-byte key — write 64 hex digits or 44 characters of base64 \(e\.g\. `openssl rand -hex 32`\)/);
+    assert.throws(
+      () => parseEncryptionKey('too-short', 'OFFSITE_KEY in .env'),
+      /OFFSITE_KEY in \.env is not a 32-byte key — write 64 hex digits or 44 characters of base64 \(e\.g\. `openssl rand -hex 32`\)/,
+    );
   });
 });

@@ -20,7 +20,11 @@ describe('secret shapes in text the env file does not explain', () => {
     ['passwd:', 'passwd: hunter2', 'passwd: [REDACTED]'],
     ['secret=', 'client_secret=abc123def&grant=x', 'client_secret=[REDACTED]&grant=x'],
     ['token=', 'GET /cb?state=1&token=tok_9f8e7d6c HTTP/1.1', 'GET /cb?state=1&token=[REDACTED] HTTP/1.1'],
-    ['a JSON field', '{"level":"info","access_token":"eyJhbGciOi.x.y","user":"bob"}', '{"level":"info","access_token":"[REDACTED]","user":"bob"}'],
+    [
+      'a JSON field',
+      '{"level":"info","access_token":"eyJhbGciOi.x.y","user":"bob"}',
+      '{"level":"info","access_token":"[REDACTED]","user":"bob"}',
+    ],
     ['a JSON field with an escaped quote', '{"password":"a\\"b","ok":1}', '{"password":"[REDACTED]","ok":1}'],
     [
       'JSON logged inside a JSON string',

@@ -17,14 +17,40 @@ describe('release versions (semver)', () => {
   });
 
   it('refuses anything else with a BadInputError that quotes the input', () => {
-    for (const v of ['1.2', '1', 'latest', 'v1.2.3', '1.2.3 ', '01.2.3', '1.2.3-', '1.2.3+build', 'latest; rm -rf /', '1.0.0; touch x', '']) {
+    for (const v of [
+      '1.2',
+      '1',
+      'latest',
+      'v1.2.3',
+      '1.2.3 ',
+      '01.2.3',
+      '1.2.3-',
+      '1.2.3+build',
+      'latest; rm -rf /',
+      '1.0.0; touch x',
+      '',
+    ]) {
       assert.equal(isVersion(v), false, v);
-      assert.throws(() => assertVersion(v), (err: Error) => err.name === 'BadInput' && err.message.includes(JSON.stringify(v)));
+      assert.throws(
+        () => assertVersion(v),
+        (err: Error) => err.name === 'BadInput' && err.message.includes(JSON.stringify(v)),
+      );
     }
   });
 
   it('orders by precedence: numbers numerically, a release after its pre-releases', () => {
-    const sorted = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.2.0', '1.10.0', '2.0.0'];
+    const sorted = [
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+      '1.2.0',
+      '1.10.0',
+      '2.0.0',
+    ];
     for (let i = 0; i + 1 < sorted.length; i++) {
       assert.equal(compareVersions(sorted[i]!, sorted[i + 1]!), -1, `${sorted[i]} < ${sorted[i + 1]}`);
       assert.equal(compareVersions(sorted[i + 1]!, sorted[i]!), 1);
@@ -42,26 +68,28 @@ describe('release-file activities', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const acts = (extra: Record<string, unknown> = {}) =>
-    releaseFileActivities(activityDeps({
-      logger,
-      config: parseConfig(
-        {
-          deployments: {
-            svc: {
-              runtime: { kind: 'commands', start: 'true', stop: 'true' },
-              envFile: '.env',
-              versionFile: 'VERSION',
-              versionVar: 'SVC_VERSION',
-              deprecatedVars: ['LEGACY_AUTH', 'OLD_FLAG'],
-              health: { ready: 'http://127.0.0.1:1/ready' },
-              backup: { dir: 'b' },
-              ...extra,
+    releaseFileActivities(
+      activityDeps({
+        logger,
+        config: parseConfig(
+          {
+            deployments: {
+              svc: {
+                runtime: { kind: 'commands', start: 'true', stop: 'true' },
+                envFile: '.env',
+                versionFile: 'VERSION',
+                versionVar: 'SVC_VERSION',
+                deprecatedVars: ['LEGACY_AUTH', 'OLD_FLAG'],
+                health: { ready: 'http://127.0.0.1:1/ready' },
+                backup: { dir: 'b' },
+                ...extra,
+              },
             },
           },
-        },
-        dir,
-      ),
-    }));
+          dir,
+        ),
+      }),
+    );
   const env = () => readFileSync(path.join(dir, '.env'), 'utf8');
 
   it('writes the version into the env file and the version file, once, keeping every other line', async () => {
@@ -99,9 +127,17 @@ describe('release-file activities', () => {
   });
 
   it('reads the upgrade policy from the config', async () => {
-    const policy = await acts({ upgrade: { autoRollback: true }, gates: { 'rollback-failed-upgrade': { timeoutSeconds: 600 } } }).readUpgradePolicy({
+    const policy = await acts({
+      upgrade: { autoRollback: true },
+      gates: { 'rollback-failed-upgrade': { timeoutSeconds: 600 } },
+    }).readUpgradePolicy({
       deployment: 'svc',
     });
-    assert.deepEqual(policy, { autoRollback: true, rollbackGateTimeoutSeconds: 600, readyTimeoutSeconds: 30, deprecatedVars: ['LEGACY_AUTH', 'OLD_FLAG'] });
+    assert.deepEqual(policy, {
+      autoRollback: true,
+      rollbackGateTimeoutSeconds: 600,
+      readyTimeoutSeconds: 30,
+      deprecatedVars: ['LEGACY_AUTH', 'OLD_FLAG'],
+    });
   });
 });

@@ -8,7 +8,11 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseEnvFile as ledgerParseEnv } from '../../examples/ledger/src/env-file';
 import { loadSigningKey } from '../../examples/ledger/src/signing-key';
-import { beginApiKeyRotation, removePreviousApiKeySecret, restorePreviousApiKeySecret } from '../../src/activities/secrets/api-key-rotation';
+import {
+  beginApiKeyRotation,
+  removePreviousApiKeySecret,
+  restorePreviousApiKeySecret,
+} from '../../src/activities/secrets/api-key-rotation';
 import { readEnvFile } from '../../src/envfile';
 import { fingerprint } from '../../src/activities/shared/secret-fingerprint';
 import { decodePrivateKey, generateSigningKey, encodePrivateKey, publicKeyInfo } from '../../src/activities/secrets/signing-key-material';
@@ -101,11 +105,12 @@ describe('signing key rotation', () => {
 
     const keyring = JSON.parse(readFileSync(t.keyringFile, 'utf8'));
     assert.equal(statSync(t.keyringFile).mode & 0o777, 0o600);
-    assert.deepEqual(keyring.keys, [
-      { ...publicKeyInfo(old), from: null, to: '2026-01-01T00:00:00.000Z', rotationId: 'day2-x/run-1' },
-    ]);
+    assert.deepEqual(keyring.keys, [{ ...publicKeyInfo(old), from: null, to: '2026-01-01T00:00:00.000Z', rotationId: 'day2-x/run-1' }]);
     assert.equal(
-      createPublicKey({ key: Buffer.from(keyring.keys[0].publicKey, 'base64'), format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }),
+      createPublicKey({ key: Buffer.from(keyring.keys[0].publicKey, 'base64'), format: 'der', type: 'spki' }).export({
+        format: 'pem',
+        type: 'spki',
+      }),
       createPublicKey(old).export({ format: 'pem', type: 'spki' }),
     );
 
@@ -117,10 +122,13 @@ describe('signing key rotation', () => {
     const r2 = await rotateSigningKeyIn(t, 'day2-x/run-2', new Date('2026-02-01T00:00:00Z'));
     assert.equal(r2.oldKeyId, r.newKeyId);
     const keys = JSON.parse(readFileSync(t.keyringFile, 'utf8')).keys;
-    assert.deepEqual(keys.map((k: { keyId: string; from: string | null }) => [k.keyId, k.from]), [
-      [r.oldKeyId, null],
-      [r.newKeyId, '2026-01-01T00:00:00.000Z'],
-    ]);
+    assert.deepEqual(
+      keys.map((k: { keyId: string; from: string | null }) => [k.keyId, k.from]),
+      [
+        [r.oldKeyId, null],
+        [r.newKeyId, '2026-01-01T00:00:00.000Z'],
+      ],
+    );
   });
 
   it('a crash between the keyring and the env file: the retry writes the key, the keyring keeps one entry', async () => {

@@ -97,7 +97,11 @@ async function cancelRestoreDuring(activity: string, ms = 0): Promise<{ progress
   blockIn = activity;
   blockMs = ms;
   const input: RestoreInput = { deployment: 'cancel', file: 'x.dump', yes: true };
-  const handle = await temporal.client.workflow.start('restore', { taskQueue, workflowId: `day2-cancel-${activity}-${Date.now()}`, args: [input] });
+  const handle = await temporal.client.workflow.start('restore', {
+    taskQueue,
+    workflowId: `day2-cancel-${activity}-${Date.now()}`,
+    args: [input],
+  });
   await waitUntil(`${activity} called`, () => calls.some((c) => c.startsWith(activity)));
   await handle.cancel();
   await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && /cancel/i.test(String(err.cause)));
@@ -117,7 +121,10 @@ describe('cancelling a restore', () => {
   test('while services are stopped: swap and start finish first, then it stops, saying the backup is live', async () => {
     const { progress, names } = await cancelRestoreDuring('stopServices', 1500);
     assert.deepEqual(names, ['verifyBackup', 'stageRestore', 'stopServices', 'swapInRestoredDatabase', 'startServices']);
-    assert.match(progress.outcome ?? '', /^cancelled during 'Wait for readiness': the backup is live \(previous data kept as live_pre_restore_\d{14}\) but was not verified$/);
+    assert.match(
+      progress.outcome ?? '',
+      /^cancelled during 'Wait for readiness': the backup is live \(previous data kept as live_pre_restore_\d{14}\) but was not verified$/,
+    );
   });
 });
 
@@ -128,9 +135,23 @@ describe('a restore whose swap fails', () => {
     failIn = 'swapInRestoredDatabase';
     const input: RestoreInput = { deployment: 'swapfail', file: 'x.dump', yes: true };
     const handle = await temporal.client.workflow.start('restore', { taskQueue, workflowId: `day2-swapfail-${Date.now()}`, args: [input] });
-    await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && failureType(err) === 'StandInFailure' && hasFailureType(err, 'RestoreFailedBeforeSwap') && /swapInRestoredDatabase failed \(stand-in\)/.test(deepestMessage(err)));
+    await assert.rejects(
+      handle.result(),
+      (err) =>
+        err instanceof WorkflowFailedError &&
+        failureType(err) === 'StandInFailure' &&
+        hasFailureType(err, 'RestoreFailedBeforeSwap') &&
+        /swapInRestoredDatabase failed \(stand-in\)/.test(deepestMessage(err)),
+    );
     const names = calls.map((c) => c.split(' ')[0]!);
-    assert.deepEqual(names, ['verifyBackup', 'stageRestore', 'stopServices', 'swapInRestoredDatabase', 'dropDatabaseIfExists', 'startServices']);
+    assert.deepEqual(names, [
+      'verifyBackup',
+      'stageRestore',
+      'stopServices',
+      'swapInRestoredDatabase',
+      'dropDatabaseIfExists',
+      'startServices',
+    ]);
     assert.match(calls[4]!, /"name":"live_restore_\d{14}"/, 'the staging copy is what gets dropped');
     const progress = await handle.query(progressQuery);
     assert.equal(progress.steps.find((s) => s.name === 'Swap in restored database')?.status, 'failed');
@@ -147,13 +168,23 @@ describe('a rollback whose restore leaves the live database untouched', () => {
       blockIn = '';
       failIn = failing;
       const input: RollbackInput = { deployment: 'undo', backup: 'x.dump', version: '1.0.0', yes: true };
-      const handle = await temporal.client.workflow.start('rollback', { taskQueue, workflowId: `day2-undo-${failing}-${Date.now()}`, args: [input] });
+      const handle = await temporal.client.workflow.start('rollback', {
+        taskQueue,
+        workflowId: `day2-undo-${failing}-${Date.now()}`,
+        args: [input],
+      });
       await assert.rejects(handle.result(), (err) => err instanceof WorkflowFailedError && hasFailureType(err, 'RestoreFailedBeforeSwap'));
       const writes = calls.filter((c) => c.startsWith('writeReleaseVersion'));
-      assert.deepEqual(writes.map((c) => JSON.parse(c.slice(c.indexOf(' ') + 1)).version), ['1.0.0', '1.1.0']);
+      assert.deepEqual(
+        writes.map((c) => JSON.parse(c.slice(c.indexOf(' ') + 1)).version),
+        ['1.0.0', '1.1.0'],
+      );
       assert.equal(calls.at(-1)?.split(' ')[0], 'startServices');
       const progress = await handle.query(progressQuery);
-      assert.match(progress.steps.find((st) => st.name === 'Write release version')?.detail ?? '', /^undone: the restore failed before replacing the database; back to 1\.1\.0$/);
+      assert.match(
+        progress.steps.find((st) => st.name === 'Write release version')?.detail ?? '',
+        /^undone: the restore failed before replacing the database; back to 1\.1\.0$/,
+      );
       failIn = '';
     });
   }

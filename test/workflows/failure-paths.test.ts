@@ -7,7 +7,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { UpgradeResult } from '../../src/domain/release-types';
-import { decide, deepest, failedCheck, failureOf, progressOf, StandIns, startWorkflowWorker, waitingAt, type ActivityName, type WorkflowWorker } from '../harness/stand-ins';
+import {
+  decide,
+  deepest,
+  failedCheck,
+  failureOf,
+  progressOf,
+  StandIns,
+  startWorkflowWorker,
+  waitingAt,
+  type ActivityName,
+  type WorkflowWorker,
+} from '../harness/stand-ins';
 
 let wf: WorkflowWorker;
 before(async () => {
@@ -17,25 +28,80 @@ after(() => wf?.stop());
 
 const BEFORE_CHANGE = ['detectRunningVersion', 'readUpgradePolicy', 'runDeploymentChecks', 'pullRelease'];
 const BACKUP = ['detectRunningVersion', 'createBackup', 'applyRetention', 'offsiteConfigured'];
-const RESTORE = ['verifyBackup', 'stageRestore', 'stopServices', 'swapInRestoredDatabase', 'startServices', 'waitForReady', 'runDeploymentChecks', 'countKeptCopies'];
+const RESTORE = [
+  'verifyBackup',
+  'stageRestore',
+  'stopServices',
+  'swapInRestoredDatabase',
+  'startServices',
+  'waitForReady',
+  'runDeploymentChecks',
+  'countKeptCopies',
+];
 const ROLLBACK = ['verifyBackup', 'detectRunningVersion', 'pullRelease', 'writeReleaseVersion', ...RESTORE, 'readServiceVersion'];
-const UPGRADE = ['stopServices', 'runMigrations', 'writeReleaseVersion', 'commentOutDeprecatedVars', 'stopServices', 'startServices', 'waitForReady', 'runDeploymentChecks', 'readServiceVersion'];
+const UPGRADE = [
+  'stopServices',
+  'runMigrations',
+  'writeReleaseVersion',
+  'commentOutDeprecatedVars',
+  'stopServices',
+  'startServices',
+  'waitForReady',
+  'runDeploymentChecks',
+  'readServiceVersion',
+];
 
 /** Each changing step, how to make it fail, and the reason the upgrade gives. */
 const FAILING_STEPS: Array<{ step: string; upTo: number; fail: (s: StandIns) => void; reason: RegExp }> = [
-  { step: 'Stop worker', upTo: 1, fail: (s) => s.fail('stopServices', 'compose stop failed', { nth: 1 }), reason: /^Stop worker failed: compose stop failed/ },
-  { step: 'Run migrations', upTo: 2, fail: (s) => s.fail('runMigrations', 'migration 42 failed'), reason: /^Run migrations failed: migration 42 failed/ },
-  { step: 'Write release version', upTo: 3, fail: (s) => s.fail('writeReleaseVersion', 'env file is read-only', { nth: 1 }), reason: /^Write release version failed: env file is read-only/ },
-  { step: 'Comment out deprecated variables', upTo: 4, fail: (s) => s.fail('commentOutDeprecatedVars', 'cannot edit'), reason: /^Comment out deprecated variables failed: cannot edit/ },
-  { step: 'Restart services', upTo: 6, fail: (s) => s.fail('startServices', 'port in use', { nth: 1 }), reason: /^Restart services failed: port in use/ },
-  { step: 'Wait for readiness', upTo: 7, fail: (s) => s.fail('waitForReady', 'not ready after 5 s: 503', { nth: 1 }), reason: /^Wait for readiness failed: not ready after 5 s: 503/ },
+  {
+    step: 'Stop worker',
+    upTo: 1,
+    fail: (s) => s.fail('stopServices', 'compose stop failed', { nth: 1 }),
+    reason: /^Stop worker failed: compose stop failed/,
+  },
+  {
+    step: 'Run migrations',
+    upTo: 2,
+    fail: (s) => s.fail('runMigrations', 'migration 42 failed'),
+    reason: /^Run migrations failed: migration 42 failed/,
+  },
+  {
+    step: 'Write release version',
+    upTo: 3,
+    fail: (s) => s.fail('writeReleaseVersion', 'env file is read-only', { nth: 1 }),
+    reason: /^Write release version failed: env file is read-only/,
+  },
+  {
+    step: 'Comment out deprecated variables',
+    upTo: 4,
+    fail: (s) => s.fail('commentOutDeprecatedVars', 'cannot edit'),
+    reason: /^Comment out deprecated variables failed: cannot edit/,
+  },
+  {
+    step: 'Restart services',
+    upTo: 6,
+    fail: (s) => s.fail('startServices', 'port in use', { nth: 1 }),
+    reason: /^Restart services failed: port in use/,
+  },
+  {
+    step: 'Wait for readiness',
+    upTo: 7,
+    fail: (s) => s.fail('waitForReady', 'not ready after 5 s: 503', { nth: 1 }),
+    reason: /^Wait for readiness failed: not ready after 5 s: 503/,
+  },
   {
     step: 'Run preflight checks',
     upTo: 8,
-    fail: (s) => s.answer('runDeploymentChecks', (_: unknown, nth: number) => (nth === 2 ? [failedCheck('migrations', 'pending: 43')] : [])),
+    fail: (s) =>
+      s.answer('runDeploymentChecks', (_: unknown, nth: number) => (nth === 2 ? [failedCheck('migrations', 'pending: 43')] : [])),
     reason: /^Run preflight checks failed: preflight failed: migrations: pending: 43/,
   },
-  { step: 'Verify version', upTo: 9, fail: (s) => s.answer('readServiceVersion', (_: unknown, nth: number) => (nth === 1 ? '1.0.0' : null)), reason: /^Verify version failed: the version endpoint reports 1\.0\.0, expected 1\.1\.0/ },
+  {
+    step: 'Verify version',
+    upTo: 9,
+    fail: (s) => s.answer('readServiceVersion', (_: unknown, nth: number) => (nth === 1 ? '1.0.0' : null)),
+    reason: /^Verify version failed: the version endpoint reports 1\.0\.0, expected 1\.1\.0/,
+  },
 ];
 
 const standIns = (policy: { autoRollback?: boolean } = {}) =>
@@ -93,7 +159,10 @@ describe('an upgrade failing at each changing step', { concurrency: true }, () =
     const handle = await upgrade(s, { yes: true });
     const r = await handle.result();
     assert.equal(r.outcome, 'rolled-back');
-    assert.match((await progressOf(handle)).steps.find((st) => st.name === 'Decide rollback')?.detail ?? '', /--yes: rolling back without asking/);
+    assert.match(
+      (await progressOf(handle)).steps.find((st) => st.name === 'Decide rollback')?.detail ?? '',
+      /--yes: rolling back without asking/,
+    );
   });
 
   test('--skip-backup: no rollback by itself, and it says what rolling back would cost', async () => {
@@ -111,10 +180,20 @@ describe('an upgrade failing at each changing step', { concurrency: true }, () =
     s.fail('stageRestore', 'disk full');
     const handle = await upgrade(s);
     const err = await failureOf(handle);
-    assert.match(deepest(err), /^Run migrations failed: migration 42 failed.*; the rollback to 1\.0\.0 from wf-\S+\.dump failed too: .*disk full/);
+    assert.match(
+      deepest(err),
+      /^Run migrations failed: migration 42 failed.*; the rollback to 1\.0\.0 from wf-\S+\.dump failed too: .*disk full/,
+    );
     // Failed before the swap: the live database is untouched, so the rollback put the
     // upgraded version back and made sure the service runs (its saga).
-    assert.deepEqual(s.names().slice(-6), ['writeReleaseVersion', 'verifyBackup', 'stageRestore', 'dropDatabaseIfExists', 'writeReleaseVersion', 'startServices']);
+    assert.deepEqual(s.names().slice(-6), [
+      'writeReleaseVersion',
+      'verifyBackup',
+      'stageRestore',
+      'dropDatabaseIfExists',
+      'writeReleaseVersion',
+      'startServices',
+    ]);
     assert.equal((s.calls.filter((c) => c.name === 'writeReleaseVersion').at(-1)!.input as { version: string }).version, '1.0.0');
     assert.equal((await progressOf(handle)).outcome, 'upgrade to 1.1.0 failed, and so did the rollback');
   });
@@ -123,11 +202,31 @@ describe('an upgrade failing at each changing step', { concurrency: true }, () =
 describe('an upgrade failing before it changes anything: no stop, no rollback', { concurrency: true }, () => {
   const cases: Array<[string, (s: StandIns) => void, RegExp, string[]]> = [
     ['not a release version', () => {}, /"next" is not a release version/, []],
-    ['an unknown running version', (s) => s.answer('detectRunningVersion', null), /cannot tell which release wf runs/, ['detectRunningVersion']],
-    ['a downgrade', (s) => s.answer('detectRunningVersion', '1.2.0'), /1\.1\.0 is older than the running 1\.2\.0: that is a rollback/, ['detectRunningVersion']],
-    ['a failing preflight', (s) => s.answer('runDeploymentChecks', [failedCheck('disk', 'full')]), /preflight failed before the upgrade changed anything: disk: full/, BEFORE_CHANGE.slice(0, 3)],
+    [
+      'an unknown running version',
+      (s) => s.answer('detectRunningVersion', null),
+      /cannot tell which release wf runs/,
+      ['detectRunningVersion'],
+    ],
+    [
+      'a downgrade',
+      (s) => s.answer('detectRunningVersion', '1.2.0'),
+      /1\.1\.0 is older than the running 1\.2\.0: that is a rollback/,
+      ['detectRunningVersion'],
+    ],
+    [
+      'a failing preflight',
+      (s) => s.answer('runDeploymentChecks', [failedCheck('disk', 'full')]),
+      /preflight failed before the upgrade changed anything: disk: full/,
+      BEFORE_CHANGE.slice(0, 3),
+    ],
     ['a pull that fails', (s) => s.fail('pullRelease', 'registry down'), /registry down/, BEFORE_CHANGE],
-    ['a pre-upgrade backup that fails', (s) => s.fail('createBackup', 'pg_dump: connection refused'), /pg_dump: connection refused/, [...BEFORE_CHANGE, 'detectRunningVersion', 'createBackup']],
+    [
+      'a pre-upgrade backup that fails',
+      (s) => s.fail('createBackup', 'pg_dump: connection refused'),
+      /pg_dump: connection refused/,
+      [...BEFORE_CHANGE, 'detectRunningVersion', 'createBackup'],
+    ],
   ];
   for (const [what, setUp, message, calls] of cases) {
     test(what, async () => {
@@ -147,7 +246,13 @@ describe('API key secret rotation: the rollback', { concurrency: true }, () => {
   const ROLLED_BACK = ['restorePreviousApiKeySecret', ...RESTART, 'rehashApiKeys', 'removePreviousApiKeySecret', ...RESTART];
 
   const failing: Array<[string, ActivityName, (s: StandIns) => void, RegExp, string[]]> = [
-    ['the service does not get ready in dual-secret mode', 'waitForReady', (s) => s.fail('waitForReady', 'not ready: 503', { nth: 1 }), /not ready: 503/, ['stopServices', 'startServices', 'waitForReady']],
+    [
+      'the service does not get ready in dual-secret mode',
+      'waitForReady',
+      (s) => s.fail('waitForReady', 'not ready: 503', { nth: 1 }),
+      /not ready: 503/,
+      ['stopServices', 'startServices', 'waitForReady'],
+    ],
     [
       'a verify check fails in dual-secret mode',
       'runDeploymentChecks',
@@ -185,7 +290,10 @@ describe('API key secret rotation: the rollback', { concurrency: true }, () => {
     s.fail('restorePreviousApiKeySecret', 'env file is read-only');
     const handle = await wf.start('rotateApiKeySecret', { deployment: 'wf' }, s);
     const err = await failureOf(handle);
-    assert.match(deepest(err), /did not work in dual-secret mode .*, and the rollback failed: .*env file is read-only\. The env file names both secrets \(fp-old and fp-new\)/);
+    assert.match(
+      deepest(err),
+      /did not work in dual-secret mode .*, and the rollback failed: .*env file is read-only\. The env file names both secrets \(fp-old and fp-new\)/,
+    );
     assert.deepEqual(s.names(), ['beginApiKeyRotation', 'stopServices', 'startServices', 'waitForReady', 'restorePreviousApiKeySecret']);
     assert.match((await progressOf(handle)).outcome ?? '', /^rollback failed: /);
   });
@@ -197,7 +305,10 @@ describe('API key secret rotation: the rollback', { concurrency: true }, () => {
     await waitingAt(handle, 'verify-dual-secret');
     await decide(handle, 'verify-dual-secret', true);
     const err = await failureOf(handle);
-    assert.match(deepest(err), /not ready: 503\. wf stays in dual-secret mode: both secrets are accepted and every key is re-hashed under fp-new/);
+    assert.match(
+      deepest(err),
+      /not ready: 503\. wf stays in dual-secret mode: both secrets are accepted and every key is re-hashed under fp-new/,
+    );
     assert.deepEqual(s.names(), ['beginApiKeyRotation', ...RESTART, 'rehashApiKeys', 'stopServices', 'startServices', 'waitForReady']);
   });
 });
@@ -206,6 +317,9 @@ test('signing key rotation: a failing verify check after the restart says where 
   const s = new StandIns().answer('runDeploymentChecks', [failedCheck('chain verifies', 'entry 7: bad signature')]);
   const handle = await wf.start('rotateSigningKey', { deployment: 'wf' }, s);
   const err = await failureOf(handle);
-  assert.match(deepest(err), /^verification failed: chain verifies: entry 7: bad signature\. wf signs with the new key key-new; the old key key-old is in backups\/signing-keyring\.json/);
+  assert.match(
+    deepest(err),
+    /^verification failed: chain verifies: entry 7: bad signature\. wf signs with the new key key-new; the old key key-old is in backups\/signing-keyring\.json/,
+  );
   assert.deepEqual(s.names(), ['rotateSigningKey', 'stopServices', 'startServices', 'waitForReady', 'runDeploymentChecks']);
 });

@@ -105,11 +105,14 @@ test('10 deployments, a canary, the promote gate approved, waves of 3: every one
     s.rows.map((r) => [r.deployment, r.wave, r.state]),
     names.map((d, i) => [d, i === 0 ? 0 : Math.ceil(i / 3), 'succeeded']),
   );
-  assert.ok(soakChecks >= 1, 'the soak ran the canary\'s checks');
+  assert.ok(soakChecks >= 1, "the soak ran the canary's checks");
   assert.equal(s.halted, undefined);
   assertWavesInOrder(s);
   // Each child ran under its deployment's one-operation id.
-  assert.deepEqual(s.rows.map((r) => r.workflowId), names.map(mutatingWorkflowId));
+  assert.deepEqual(
+    s.rows.map((r) => r.workflowId),
+    names.map(mutatingWorkflowId),
+  );
   assert.equal(s.outcome, 'finished');
   assert.match(s.summary ?? '', /^finished; 10 succeeded/);
 });
@@ -143,7 +146,10 @@ test('a failing canary halts before the promote gate: nothing else starts', asyn
   names[0] = `broken-${names[0]}`;
   const s = await (await startFleet(fleetInput(names, { canary: 1, maxErrors: { count: 3 } }))).result();
   assert.equal(s.rows[0]?.state, 'rolled-back');
-  assert.deepEqual(s.rows.slice(1).map((r) => r.state), ['untouched', 'untouched', 'untouched', 'untouched']);
+  assert.deepEqual(
+    s.rows.slice(1).map((r) => r.state),
+    ['untouched', 'untouched', 'untouched', 'untouched'],
+  );
   assert.ok(s.halted);
 });
 
@@ -153,7 +159,10 @@ test('a canary failing its checks while soaking halts the fleet', async () => {
   try {
     const s = await (await startFleet(fleetInput(names, { canary: 1, soakSeconds: 5 }))).result();
     assert.match(s.halted ?? '', /canary checks failed \(round 1\): .*stand-in verify/);
-    assert.deepEqual(s.rows.slice(1).map((r) => r.state), ['untouched', 'untouched', 'untouched']);
+    assert.deepEqual(
+      s.rows.slice(1).map((r) => r.state),
+      ['untouched', 'untouched', 'untouched'],
+    );
   } finally {
     failSoakOn = '';
   }
@@ -165,7 +174,10 @@ test('the promote gate rejected: only the canaries changed', async () => {
   const handle = await startFleet(input);
   await approveWhenWaiting(input.fleetId, 'promote-fleet', false);
   const s = await handle.result();
-  assert.deepEqual(s.rows.map((r) => r.state), ['succeeded', 'succeeded', 'untouched', 'untouched']);
+  assert.deepEqual(
+    s.rows.map((r) => r.state),
+    ['succeeded', 'succeeded', 'untouched', 'untouched'],
+  );
   assert.match(s.halted ?? '', /rejected by test/);
 });
 
@@ -173,7 +185,10 @@ test('a deployment another operation holds is skipped (--if-busy skip) or waited
   const names = uniq('ok', 3);
   const holder = await temporal.client.workflow.start('hold', { taskQueue, workflowId: mutatingWorkflowId(names[1]!) });
   const skipped = await (await startFleet(fleetInput(names, { operation: 'backup', version: undefined }))).result();
-  assert.deepEqual(skipped.rows.map((r) => r.state), ['succeeded', 'skipped-busy', 'succeeded']);
+  assert.deepEqual(
+    skipped.rows.map((r) => r.state),
+    ['succeeded', 'skipped-busy', 'succeeded'],
+  );
   assert.match(skipped.rows[1]?.detail ?? '', /another operation holds/);
 
   const input = fleetInput(names, { operation: 'backup', version: undefined, ifBusy: 'wait', busyWaitSeconds: 120 });
@@ -186,7 +201,10 @@ test('a deployment another operation holds is skipped (--if-busy skip) or waited
   assert.equal((await waiting.query(fleetStatusQuery)).rows[1]?.state, 'waiting');
   await holder.signal('release');
   const s = await waiting.result();
-  assert.deepEqual(s.rows.map((r) => r.state), ['succeeded', 'succeeded', 'succeeded']);
+  assert.deepEqual(
+    s.rows.map((r) => r.state),
+    ['succeeded', 'succeeded', 'succeeded'],
+  );
 });
 
 test('day2 cancel on a fleet: running children end in their own states, nothing new starts, the fleet ends CANCELLED', async () => {
@@ -218,7 +236,7 @@ test('a fleet of 200 continues as new between waves and finishes every child', {
   const s = await handle.result();
   assert.equal(s.rows.filter((r) => r.state === 'succeeded').length, 200);
   assert.ok(s.runs > 1, `expected continue-as-new, took ${s.runs} run(s)`);
-  assert.ok(await continuedRuns(handle.workflowId) >= 1, 'an earlier run of the fleet ended CONTINUED_AS_NEW');
+  assert.ok((await continuedRuns(handle.workflowId)) >= 1, 'an earlier run of the fleet ended CONTINUED_AS_NEW');
 });
 
 async function continuedRuns(workflowId: string): Promise<number> {

@@ -16,7 +16,16 @@ import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { GATE_NAMES } from '../../src/domain/gate-names';
 import type { Progress } from '../../src/domain/types';
-import { decide, deepest, failedCheck, progressOf, StandIns, startWorkflowWorker, waitingAt, type WorkflowWorker } from '../harness/stand-ins';
+import {
+  decide,
+  deepest,
+  failedCheck,
+  progressOf,
+  StandIns,
+  startWorkflowWorker,
+  waitingAt,
+  type WorkflowWorker,
+} from '../harness/stand-ins';
 
 let wf: WorkflowWorker;
 before(async () => {
@@ -79,8 +88,18 @@ const CASES: GateCase[] = [
       assert.equal(r.rollback.version, '1.0.0');
       // The rollback child: pull the old release, write its version, the restore child.
       assert.deepEqual(calls.slice(calls.indexOf('runMigrations') + 1), [
-        'verifyBackup', 'detectRunningVersion', 'pullRelease', 'writeReleaseVersion',
-        'verifyBackup', 'stageRestore', 'stopServices', 'swapInRestoredDatabase', 'startServices', 'waitForReady', 'runDeploymentChecks', 'countKeptCopies',
+        'verifyBackup',
+        'detectRunningVersion',
+        'pullRelease',
+        'writeReleaseVersion',
+        'verifyBackup',
+        'stageRestore',
+        'stopServices',
+        'swapInRestoredDatabase',
+        'startServices',
+        'waitForReady',
+        'runDeploymentChecks',
+        'countKeptCopies',
         'readServiceVersion',
       ]);
     },
@@ -109,8 +128,17 @@ const CASES: GateCase[] = [
       assert.deepEqual([r.outcome, r.state], ['rejected', 'rolled-back']);
       // Rolled back: previous secret current again, restart, keys re-hashed back, new secret removed.
       assert.deepEqual(calls.slice(calls.indexOf('runDeploymentChecks') + 1), [
-        'restorePreviousApiKeySecret', 'stopServices', 'startServices', 'waitForReady', 'runDeploymentChecks',
-        'rehashApiKeys', 'removePreviousApiKeySecret', 'stopServices', 'startServices', 'waitForReady', 'runDeploymentChecks',
+        'restorePreviousApiKeySecret',
+        'stopServices',
+        'startServices',
+        'waitForReady',
+        'runDeploymentChecks',
+        'rehashApiKeys',
+        'removePreviousApiKeySecret',
+        'stopServices',
+        'startServices',
+        'waitForReady',
+        'runDeploymentChecks',
       ]);
     },
   },
@@ -148,7 +176,10 @@ const CASES: GateCase[] = [
     input: (t) => ({
       fleetId: 'day2-fleet-gates',
       operation: 'preflight',
-      members: [{ name: 'wf', host: 'local' }, { name: 'wf-2', host: 'local' }],
+      members: [
+        { name: 'wf', host: 'local' },
+        { name: 'wf-2', host: 'local' },
+      ],
       canary: 1,
       soakSeconds: 0,
       // The CLI's default (day2 fleet … --promote-timeout).
@@ -163,7 +194,11 @@ const CASES: GateCase[] = [
     afterDefault: ({ result, calls }) => {
       const r = result as { outcome: string; rows: Array<{ state: string }> };
       assert.equal(r.outcome, 'halted');
-      assert.deepEqual(r.rows.map((row) => row.state), ['succeeded', 'untouched'], 'only the canary ran');
+      assert.deepEqual(
+        r.rows.map((row) => row.state),
+        ['succeeded', 'untouched'],
+        'only the canary ran',
+      );
       assert.equal(calls.at(-1), 'runDeploymentChecks', "the canary's verify checks ran before the gate");
     },
   },
@@ -207,7 +242,9 @@ test('a decision for a gate the workflow is not waiting at is refused; the right
   wf.use(new StandIns());
   const handle = await wf.start('restore', { deployment: 'wf', file: 'wf-2026-01-01-000000.dump' });
   await waitingAt(handle, 'confirm-restore');
-  await assert.rejects(decide(handle, 'confirm-rollback', true), (err) => /not waiting at gate 'confirm-rollback': waiting at 'confirm-restore'/.test(deepest(err)));
+  await assert.rejects(decide(handle, 'confirm-rollback', true), (err) =>
+    /not waiting at gate 'confirm-rollback': waiting at 'confirm-restore'/.test(deepest(err)),
+  );
   await decide(handle, 'confirm-restore', false);
   assert.equal(((await handle.result()) as { outcome: string }).outcome, 'rejected');
 });

@@ -15,7 +15,11 @@ const recorded = readRecordedHistories();
 
 test('every workflow type has a recorded history', () => {
   const covered = new Set(recorded.map((h) => h.workflowType));
-  assert.deepEqual(WORKFLOW_TYPES.filter((t) => !covered.has(t)), [], 'record one: npm run test:record-histories (docs/testing.md)');
+  assert.deepEqual(
+    WORKFLOW_TYPES.filter((t) => !covered.has(t)),
+    [],
+    'record one: npm run test:record-histories (docs/testing.md)',
+  );
   for (const h of recorded) assert.ok(WORKFLOW_TYPES.includes(h.workflowType), `${h.file}: ${h.workflowType} is no longer registered`);
 });
 

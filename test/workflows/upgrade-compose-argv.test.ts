@@ -63,8 +63,17 @@ function standInDatabaseActivities() {
     async createBackup(input: { fileName: string; createdAt: string; appVersion?: string; preUpgradeVersion?: string }) {
       timeline.push(['<pg_dump -Fc>', input.fileName, `preUpgradeVersion=${input.preUpgradeVersion}`]);
       const manifest: BackupManifest = {
-        file: input.fileName, deployment: 'argv', database: 'ledger', serverVersion: '16', appVersion: input.appVersion ?? null,
-        sizeBytes: 1, sha256: '0'.repeat(64), createdAt: input.createdAt, workflowId: 'w', runId: 'r', tocEntries: 1,
+        file: input.fileName,
+        deployment: 'argv',
+        database: 'ledger',
+        serverVersion: '16',
+        appVersion: input.appVersion ?? null,
+        sizeBytes: 1,
+        sha256: '0'.repeat(64),
+        createdAt: input.createdAt,
+        workflowId: 'w',
+        runId: 'r',
+        tocEntries: 1,
         preUpgradeVersion: input.preUpgradeVersion,
       };
       manifests.set(manifest.file, manifest);
@@ -89,7 +98,8 @@ function standInDatabaseActivities() {
     },
     // Preflight's built-in checks connect to the database; the other check sets are real.
     async runDeploymentChecks(input: CheckSetInput) {
-      if (!('set' in input && input.set === 'preflight')) return checksActivities(activityDeps({ config, logger })).runDeploymentChecks(input);
+      if (!('set' in input && input.set === 'preflight'))
+        return checksActivities(activityDeps({ config, logger })).runDeploymentChecks(input);
       timeline.push(['<preflight checks>']);
       return [];
     },
@@ -176,26 +186,32 @@ function resetDeployment(version: string): void {
   writeFileSync(path.join(dir, 'VERSION'), `${version}\n`);
 }
 
-describe('compose adapter: the upgrade workflow\'s full sequence (argv only, no Docker engine)', () => {
+describe("compose adapter: the upgrade workflow's full sequence (argv only, no Docker engine)", () => {
   it('follows the runbook: login, pull, backup, stop worker, migrate (new image), write version, restart, wait --wait', async () => {
     resetDeployment('1.2.0');
     const result = await runWorkflow('upgrade', [{ deployment: 'argv', version: '1.2.1' }]);
     assert.equal(result.outcome, 'upgraded', result.reason);
-    assert.deepEqual(timeline.map((c) => c.slice(0, c[0] === '<pg_dump -Fc>' ? 1 : undefined)), [
-      ['<preflight checks>'], // before anything is pulled or stopped
-      ['docker', 'login', 'ghcr.io', '-u', 'deploy-bot', '--password-stdin'],
-      ['dc', 'pull', '(APP_VERSION=1.2.1)'],
-      ['<pg_dump -Fc>'],
-      ['dc', 'stop', 'worker'],
-      ['dc', 'run', '--rm', '-e', 'DATABASE_URL', 'api', 'migrate', '(APP_VERSION=1.2.1)'],
-      ['dc', 'stop', 'api', 'worker'],
-      ['dc', 'up', '-d', '--wait', '--wait-timeout', '120'],
-      ['<preflight checks>'],
-    ]);
+    assert.deepEqual(
+      timeline.map((c) => c.slice(0, c[0] === '<pg_dump -Fc>' ? 1 : undefined)),
+      [
+        ['<preflight checks>'], // before anything is pulled or stopped
+        ['docker', 'login', 'ghcr.io', '-u', 'deploy-bot', '--password-stdin'],
+        ['dc', 'pull', '(APP_VERSION=1.2.1)'],
+        ['<pg_dump -Fc>'],
+        ['dc', 'stop', 'worker'],
+        ['dc', 'run', '--rm', '-e', 'DATABASE_URL', 'api', 'migrate', '(APP_VERSION=1.2.1)'],
+        ['dc', 'stop', 'api', 'worker'],
+        ['dc', 'up', '-d', '--wait', '--wait-timeout', '120'],
+        ['<preflight checks>'],
+      ],
+    );
     assert.equal(timeline[3]!.at(-1), 'preUpgradeVersion=1.2.0');
     assert.equal(appVersion(), '1.2.1', 'the restart interpolates the new tag from the env file');
     assert.equal(readFileSync(path.join(dir, 'VERSION'), 'utf8'), '1.2.1\n');
-    assert.match(readFileSync(envFile, 'utf8'), /# removed in 1\.2\.1: commented out by day2 upgrade 1\.2\.0 → 1\.2\.1 on \d{4}-\d{2}-\d{2}\n# LEGACY_AUTH=1\n/);
+    assert.match(
+      readFileSync(envFile, 'utf8'),
+      /# removed in 1\.2\.1: commented out by day2 upgrade 1\.2\.0 → 1\.2\.1 on \d{4}-\d{2}-\d{2}\n# LEGACY_AUTH=1\n/,
+    );
     assert.ok(!timeline.flat().join(' ').includes('pw-registry') && !timeline.flat().join(' ').includes('owner:pw'), 'no secret on argv');
   });
 
@@ -204,23 +220,26 @@ describe('compose adapter: the upgrade workflow\'s full sequence (argv only, no 
     const result = await runWorkflow('upgrade', [{ deployment: 'argv', version: BROKEN }]);
     assert.equal(result.outcome, 'rolled-back');
     assert.match(result.reason ?? '', /Wait for readiness failed: argv not ready after 2 s: 503 flags cache warming/);
-    assert.deepEqual(timeline.map((c) => (c[0]!.startsWith('<') ? [c[0]!] : c)), [
-      ['<preflight checks>'],
-      ['docker', 'login', 'ghcr.io', '-u', 'deploy-bot', '--password-stdin'],
-      ['dc', 'pull', '(APP_VERSION=1.3.0)'],
-      ['<pg_dump -Fc>'],
-      ['dc', 'stop', 'worker'],
-      ['dc', 'run', '--rm', '-e', 'DATABASE_URL', 'api', 'migrate', '(APP_VERSION=1.3.0)'],
-      ['dc', 'stop', 'api', 'worker'],
-      ['dc', 'up', '-d', '--wait', '--wait-timeout', '120'],
-      // readiness never came: the rollback, pulling the previous release first
-      ['docker', 'login', 'ghcr.io', '-u', 'deploy-bot', '--password-stdin'],
-      ['dc', 'pull', '(APP_VERSION=1.2.1)'],
-      ['<pg_restore into staging>'],
-      ['dc', 'stop', 'api', 'worker'],
-      ['<swap in restored database>'],
-      ['dc', 'up', '-d', '--wait', '--wait-timeout', '120'],
-    ]);
+    assert.deepEqual(
+      timeline.map((c) => (c[0]!.startsWith('<') ? [c[0]!] : c)),
+      [
+        ['<preflight checks>'],
+        ['docker', 'login', 'ghcr.io', '-u', 'deploy-bot', '--password-stdin'],
+        ['dc', 'pull', '(APP_VERSION=1.3.0)'],
+        ['<pg_dump -Fc>'],
+        ['dc', 'stop', 'worker'],
+        ['dc', 'run', '--rm', '-e', 'DATABASE_URL', 'api', 'migrate', '(APP_VERSION=1.3.0)'],
+        ['dc', 'stop', 'api', 'worker'],
+        ['dc', 'up', '-d', '--wait', '--wait-timeout', '120'],
+        // readiness never came: the rollback, pulling the previous release first
+        ['docker', 'login', 'ghcr.io', '-u', 'deploy-bot', '--password-stdin'],
+        ['dc', 'pull', '(APP_VERSION=1.2.1)'],
+        ['<pg_restore into staging>'],
+        ['dc', 'stop', 'api', 'worker'],
+        ['<swap in restored database>'],
+        ['dc', 'up', '-d', '--wait', '--wait-timeout', '120'],
+      ],
+    );
     assert.equal(appVersion(), '1.2.1');
     assert.equal(readFileSync(path.join(dir, 'VERSION'), 'utf8'), '1.2.1\n');
   });

@@ -41,10 +41,13 @@ export async function rehashApiKeys(db: Queryable, secrets: ApiKeySecrets): Prom
       unreadable.push(row.id);
       continue;
     }
-    const update = await db.query(
-      'UPDATE api_keys SET mac = $2, sealed_digest = $3, secret_fp = $4 WHERE id = $1 AND secret_fp = $5',
-      [row.id, current.mac(digest), current.seal(digest, row.id), current.fingerprint, previous.fingerprint],
-    );
+    const update = await db.query('UPDATE api_keys SET mac = $2, sealed_digest = $3, secret_fp = $4 WHERE id = $1 AND secret_fp = $5', [
+      row.id,
+      current.mac(digest),
+      current.seal(digest, row.id),
+      current.fingerprint,
+      previous.fingerprint,
+    ]);
     rehashed += update.rowCount ?? 0;
   }
   return { rehashed, remaining: await countNotUnder(db, current), unreadable };
@@ -61,8 +64,6 @@ function openDigest(secret: ApiKeySecret, id: string, sealed: string, mac: strin
 }
 
 async function countNotUnder(db: Queryable, secret: ApiKeySecret): Promise<number> {
-  const result = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys WHERE secret_fp <> $1', [
-    secret.fingerprint,
-  ]);
+  const result = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys WHERE secret_fp <> $1', [secret.fingerprint]);
   return result.rows[0]?.n ?? 0;
 }

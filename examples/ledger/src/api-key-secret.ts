@@ -2,15 +2,7 @@
 // the key's digest (what verification compares) and the digest sealed under a key derived
 // from the same secret. The sealed digest is what lets a rotation re-MAC every key under a
 // new secret without ever having stored a usable plaintext key.
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LedgerError } from './errors';
 
 const SEAL_INFO = 'ledger api key seal';

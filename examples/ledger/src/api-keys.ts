@@ -9,18 +9,17 @@ export interface ApiKeyIdentity {
 }
 
 /** Stores a new key under the current secret; returns the plaintext, which is not kept. */
-export async function createApiKey(
-  db: Queryable,
-  secrets: ApiKeySecrets,
-  name: string,
-): Promise<{ keyId: string; key: string }> {
+export async function createApiKey(db: Queryable, secrets: ApiKeySecrets, name: string): Promise<{ keyId: string; key: string }> {
   const { id, key } = generateApiKey();
   const digest = apiKeyDigest(key);
   const secret = secrets.current;
-  await db.query(
-    'INSERT INTO api_keys (id, name, mac, sealed_digest, secret_fp) VALUES ($1, $2, $3, $4, $5)',
-    [id, name, secret.mac(digest), secret.seal(digest, id), secret.fingerprint],
-  );
+  await db.query('INSERT INTO api_keys (id, name, mac, sealed_digest, secret_fp) VALUES ($1, $2, $3, $4, $5)', [
+    id,
+    name,
+    secret.mac(digest),
+    secret.seal(digest, id),
+    secret.fingerprint,
+  ]);
   return { keyId: id, key };
 }
 
@@ -29,11 +28,7 @@ export async function createApiKey(
  * was hashed with, when the process still holds that secret (current, or previous during a
  * rotation); keys hashed under any other secret no longer work.
  */
-export async function verifyApiKey(
-  db: Queryable,
-  secrets: ApiKeySecrets,
-  presented: string,
-): Promise<ApiKeyIdentity | undefined> {
+export async function verifyApiKey(db: Queryable, secrets: ApiKeySecrets, presented: string): Promise<ApiKeyIdentity | undefined> {
   const id = apiKeyId(presented);
   if (id === undefined) return undefined;
   const result = await db.query<{ name: string; mac: string; secret_fp: string }>(

@@ -4,10 +4,7 @@ import pg from 'pg';
 
 /** Anything that runs a query: a client, a pool client, or a pool. */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
 /** Advisory lock keys (one bigint namespace per purpose). */
@@ -28,11 +25,7 @@ export async function connectClient(url: string, applicationName: string): Promi
   return client;
 }
 
-export function createPool(
-  url: string,
-  applicationName: string,
-  opts: { max?: number; readOnly?: boolean } = {},
-): pg.Pool {
+export function createPool(url: string, applicationName: string, opts: { max?: number; readOnly?: boolean } = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     application_name: applicationName,
@@ -60,10 +53,7 @@ export async function withTransaction<T>(client: pg.ClientBase, fn: () => Promis
 }
 
 /** Runs fn in a transaction on a client checked out of the pool. */
-export async function withPooledTransaction<T>(
-  pool: pg.Pool,
-  fn: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
+export async function withPooledTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     return await withTransaction(client, () => fn(client));

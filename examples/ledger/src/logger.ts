@@ -11,8 +11,10 @@ export interface Logger {
 }
 
 export function createLogger(base: Fields): Logger {
-  const write = (level: Level) => (msg: string, fields: Fields = {}) => {
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields })}\n`);
-  };
+  const write =
+    (level: Level) =>
+    (msg: string, fields: Fields = {}) => {
+      process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields })}\n`);
+    };
   return { info: write('info'), warn: write('warn'), error: write('error'), fatal: write('fatal') };
 }

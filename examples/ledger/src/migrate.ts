@@ -19,10 +19,7 @@ export async function migrateTo(client: pg.ClientBase, version: string): Promise
     const todo = migrationsThrough(version).filter((m) => !applied.has(m.id));
     for (const migration of todo) {
       await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (id, release) VALUES ($1, $2)', [
-        migration.id,
-        migration.release,
-      ]);
+      await client.query('INSERT INTO schema_migrations (id, release) VALUES ($1, $2)', [migration.id, migration.release]);
     }
     const ids = todo.map((m) => m.id);
     if (ids.length > 0) {

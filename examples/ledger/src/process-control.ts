@@ -120,7 +120,10 @@ export function sleep(ms: number): Promise<void> {
 export function logTail(file: string, offset: number, count: number): string[] {
   try {
     const text = readFileSync(file).subarray(offset).toString('utf8');
-    return text.split('\n').filter((l) => l.trim() !== '').slice(-count);
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-count);
   } catch {
     return [];
   }

@@ -3,9 +3,7 @@ import { messageOf } from './errors';
 import { pendingMessage, pendingMigrationIds } from './migrate';
 import type { ServiceContext } from './service-context';
 
-export type Readiness =
-  | { ready: true; version: string; signingKeyId: string }
-  | { ready: false; reason: string; pending?: string[] };
+export type Readiness = { ready: true; version: string; signingKeyId: string } | { ready: false; reason: string; pending?: string[] };
 
 export async function checkReadiness(ctx: ServiceContext): Promise<Readiness> {
   if (ctx.shuttingDown) return { ready: false, reason: 'shutting down' };

@@ -6,7 +6,9 @@ import { canonicalJson } from './canonical-json';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function linkHash(prevHash: string, seq: number, payload: unknown): string {
-  return createHash('sha256').update(`${prevHash}\n${seq}\n${canonicalJson(payload)}`, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(`${prevHash}\n${seq}\n${canonicalJson(payload)}`, 'utf8')
+    .digest('hex');
 }
 
 /** Ed25519 over the 32 raw bytes of the hash; base64. */

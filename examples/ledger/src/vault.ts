@@ -28,9 +28,7 @@ export async function appendEntries(
 ): Promise<AppendedEntry[]> {
   return withTransaction(client, async () => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK.vaultAppend]);
-    const last = await client.query<{ seq: string; hash: string }>(
-      'SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1',
-    );
+    const last = await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1');
     let seq = Number(last.rows[0]?.seq ?? 0);
     let prevHash = last.rows[0]?.hash ?? GENESIS_HASH;
     const appended: AppendedEntry[] = [];
@@ -66,10 +64,7 @@ export async function readEntries(db: Queryable, after: number, limit: number): 
     hash: string;
     signature: string;
     key_id: string;
-  }>(
-    'SELECT seq, payload, prev_hash, hash, signature, key_id FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2',
-    [after, limit],
-  );
+  }>('SELECT seq, payload, prev_hash, hash, signature, key_id FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2', [after, limit]);
   return result.rows.map((r) => ({
     seq: Number(r.seq),
     payload: r.payload,

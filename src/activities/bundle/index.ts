@@ -17,7 +17,16 @@ import type { ActivityDeps } from '../shared/deps';
 import { beat } from '../shared/heartbeat';
 import { scrubSecrets } from '../shared/redact';
 import { sha256Hex } from '../shared/secret-fingerprint';
-import { databaseSection, envSection, healthSection, json, servicesSections, systemSection, type BundleFile, type Section } from './sections';
+import {
+  databaseSection,
+  envSection,
+  healthSection,
+  json,
+  servicesSections,
+  systemSection,
+  type BundleFile,
+  type Section,
+} from './sections';
 
 const MANIFEST = 'manifest.json';
 
@@ -50,7 +59,10 @@ export function supportBundleActivities(deps: ActivityDeps) {
       await fsyncDirectory(dir);
       const manifest = await readBundleManifest(final).catch(() => undefined);
       if (manifest?.runId !== input.runId) {
-        throw new BadInputError(`support bundle ${input.fileName} already exists and was not made by this run`, 'start day2 support-bundle again for a new one');
+        throw new BadInputError(
+          `support bundle ${input.fileName} already exists and was not made by this run`,
+          'start day2 support-bundle again for a new one',
+        );
       }
       const result = await describe(final, manifest, reused);
       deps.logger.info({ deployment: input.deployment, file: input.fileName, bytes: result.bytes, reused }, 'support bundle written');
@@ -60,7 +72,14 @@ export function supportBundleActivities(deps: ActivityDeps) {
 }
 
 /** Gathers every section into `staging`, packs it, and publishes it as `final`. */
-async function writeBundle(deps: ActivityDeps, d: DeploymentConfig, input: SupportBundleInput, staging: string, packed: string, final: string): Promise<void> {
+async function writeBundle(
+  deps: ActivityDeps,
+  d: DeploymentConfig,
+  input: SupportBundleInput,
+  staging: string,
+  packed: string,
+  final: string,
+): Promise<void> {
   await rm(staging, { recursive: true, force: true });
   const root = path.join(staging, bundleRootOf(input.fileName));
   await mkdir(root, { recursive: true, mode: 0o700 });
@@ -84,7 +103,11 @@ export function supportBundleDir(d: DeploymentConfig): string {
   return d.supportBundle.dir ?? path.join(path.dirname(d.envFile), 'support-bundles');
 }
 
-async function gather(deps: ActivityDeps, d: DeploymentConfig, input: SupportBundleInput): Promise<{ manifest: BundleManifest; files: BundleFile[] }> {
+async function gather(
+  deps: ActivityDeps,
+  d: DeploymentConfig,
+  input: SupportBundleInput,
+): Promise<{ manifest: BundleManifest; files: BundleFile[] }> {
   const env = await envSection(d);
   const { secrets } = env;
   beat({ bundle: 'services' });
@@ -150,11 +173,20 @@ async function readBundleManifest(file: string): Promise<BundleManifest> {
 
 async function describe(final: string, manifest: BundleManifest, reused: boolean): Promise<SupportBundleResult> {
   const { sha256, sizeBytes } = await digestFile(final);
-  return { file: path.basename(final), path: final, bytes: sizeBytes, sha256, sections: manifest.sections, omitted: manifest.omitted, reused };
+  return {
+    file: path.basename(final),
+    path: final,
+    bytes: sizeBytes,
+    sha256,
+    sections: manifest.sections,
+    omitted: manifest.omitted,
+    reused,
+  };
 }
 
 let cachedVersion: string | undefined;
 async function day2PackageVersion(): Promise<string> {
-  cachedVersion ??= (JSON.parse(await readFile(path.join(packageRootOf(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
+  cachedVersion ??= (JSON.parse(await readFile(path.join(packageRootOf(import.meta.url), 'package.json'), 'utf8')) as { version: string })
+    .version;
   return cachedVersion;
 }

@@ -41,7 +41,11 @@ export async function envSection(d: DeploymentConfig): Promise<Section & { secre
   try {
     text = await readFile(d.envFile, 'utf8');
   } catch (err) {
-    return { result: { name, ok: false, detail: `cannot read ${d.envFile}: ${(err as NodeJS.ErrnoException).code}` }, files: [], secrets: [] };
+    return {
+      result: { name, ok: false, detail: `cannot read ${d.envFile}: ${(err as NodeJS.ErrnoException).code}` },
+      files: [],
+      secrets: [],
+    };
   }
   const env = redactEnvFile(text, secretVarNames(d));
   const files: BundleFile[] = [{ path: `env/${path.basename(d.envFile)}`, text: env.text }];
@@ -52,7 +56,9 @@ export async function envSection(d: DeploymentConfig): Promise<Section & { secre
   return {
     result: { name, ok: true, detail: `${env.redacted.length} values redacted: ${env.redacted.join(', ') || 'none'}` },
     files,
-    omitted: env.redacted.length ? [{ what: `values of ${env.redacted.join(', ')}`, why: 'secrets and connection strings: replaced by [REDACTED]' }] : [],
+    omitted: env.redacted.length
+      ? [{ what: `values of ${env.redacted.join(', ')}`, why: 'secrets and connection strings: replaced by [REDACTED]' }]
+      : [],
     secrets: env.secrets,
   };
 }
@@ -68,7 +74,10 @@ export async function servicesSections(d: DeploymentConfig, logger: Logger, logL
             files: [],
             omitted: [{ what: 'service state', why: "the commands runtime has no 'status' command in day2.yaml" }],
           }
-        : { result: { name: 'service state', ok: true, detail: firstLine(scrubSecrets(text, secrets)) }, files: [{ path: 'services/state.txt', text: scrubSecrets(text, secrets) }] },
+        : {
+            result: { name: 'service state', ok: true, detail: firstLine(scrubSecrets(text, secrets)) },
+            files: [{ path: 'services/state.txt', text: scrubSecrets(text, secrets) }],
+          },
     (err: Error) => ({ result: { name: 'service state', ok: false, detail: scrubSecrets(err.message, secrets) }, files: [] }),
   );
   const logs = await runtime.serviceLogs(logLines);
@@ -93,11 +102,25 @@ const FAILED_OUTPUTS = 5;
 async function failedCommandsSection(d: DeploymentConfig, logLines: number, secrets: string[]): Promise<Section> {
   const name = 'failed command output';
   const { total, files } = await newestFailureLogs(d, FAILED_OUTPUTS);
-  const texts = await Promise.all(files.map((file) => tailLines(file, logLines).then((lines) => lines.join('\n'), (err: NodeJS.ErrnoException) => `(cannot read: ${err.code})`)));
+  const texts = await Promise.all(
+    files.map((file) =>
+      tailLines(file, logLines).then(
+        (lines) => lines.join('\n'),
+        (err: NodeJS.ErrnoException) => `(cannot read: ${err.code})`,
+      ),
+    ),
+  );
   return {
-    result: { name, ok: true, detail: total ? `the ${files.length} newest of ${total} in ${failureLogDir(d)}` : `none kept in ${failureLogDir(d)}` },
+    result: {
+      name,
+      ok: true,
+      detail: total ? `the ${files.length} newest of ${total} in ${failureLogDir(d)}` : `none kept in ${failureLogDir(d)}`,
+    },
     files: files.map((file, i) => ({ path: `failures/${path.basename(file)}`, text: ensureNewline(scrubSecrets(texts[i]!, secrets)) })),
-    omitted: total > files.length ? [{ what: `${total - files.length} older failed command outputs`, why: `only the ${FAILED_OUTPUTS} newest are bundled` }] : [],
+    omitted:
+      total > files.length
+        ? [{ what: `${total - files.length} older failed command outputs`, why: `only the ${FAILED_OUTPUTS} newest are bundled` }]
+        : [],
   };
 }
 
@@ -130,7 +153,9 @@ export async function databaseSection(d: DeploymentConfig, secrets: string[]): P
     };
   } catch (err) {
     const where = `${d.databaseUrlVar} in ${d.envFile}`;
-    const message = /pg_dump failed/.test((err as Error).message) ? (err as Error).message : classifyConnectError(err, target.label, where).message;
+    const message = /pg_dump failed/.test((err as Error).message)
+      ? (err as Error).message
+      : classifyConnectError(err, target.label, where).message;
     return { result: { name, ok: false, detail: scrubSecrets(message, secrets) }, files: [], omitted };
   }
 }
@@ -163,10 +188,16 @@ export async function healthSection(d: DeploymentConfig, secrets: string[]): Pro
         const body = request.scrub((await res.text()).slice(0, HEALTH_BODY_CHARS));
         return { url: scrubSecrets(url, secrets), status: res.status, body: scrubSecrets(body, secrets) };
       })
-      .catch((err: unknown) => ({ url: scrubSecrets(url, secrets), error: err instanceof HealthConfigError ? (err as Error).message : fetchErrorText(err) }));
+      .catch((err: unknown) => ({
+        url: scrubSecrets(url, secrets),
+        error: err instanceof HealthConfigError ? (err as Error).message : fetchErrorText(err),
+      }));
   }
   const summary = Object.entries(answers)
-    .map(([kind, a]) => `${kind} ${'status' in (a as object) ? (a as { status: number }).status : bodySnippet((a as { error: string }).error, 40)}`)
+    .map(
+      ([kind, a]) =>
+        `${kind} ${'status' in (a as object) ? (a as { status: number }).status : bodySnippet((a as { error: string }).error, 40)}`,
+    )
     .join(', ');
   return { result: { name: 'health endpoints', ok: true, detail: summary }, files: [{ path: 'health.json', text: json(answers) }] };
 }
@@ -187,7 +218,10 @@ export async function systemSection(d: DeploymentConfig, day2Version: string): P
     uptimeSeconds: Math.round(os.uptime()),
     backupDisk: disk,
   };
-  return { result: { name: 'system', ok: true, detail: `${info.os.type} ${info.os.release}, node ${info.node}, day2 ${day2Version}` }, files: [{ path: 'system.json', text: json(info) }] };
+  return {
+    result: { name: 'system', ok: true, detail: `${info.os.type} ${info.os.release}, node ${info.node}, day2 ${day2Version}` },
+    files: [{ path: 'system.json', text: json(info) }],
+  };
 }
 
 export const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;

@@ -27,7 +27,16 @@ export function checksActivities(deps: ActivityDeps) {
           (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'env file unreadable'),
         );
       }
-      const results = [...builtin, ...(await runChecks(checks, { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd, envFile: d.envFile, heartbeat: beat }))];
+      const results = [
+        ...builtin,
+        ...(await runChecks(checks, {
+          databaseUrl,
+          databaseUrlVar: d.databaseUrlVar,
+          cwd: d.runtime.cwd,
+          envFile: d.envFile,
+          heartbeat: beat,
+        })),
+      ];
       const failed = results.filter((r) => !r.ok).map((r) => r.name);
       deps.logger.info({ deployment: input.deployment, checks: results.length, failed }, 'checks run');
       return results;

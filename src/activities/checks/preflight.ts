@@ -34,7 +34,12 @@ export async function builtinPreflightChecks(d: DeploymentConfig, deployment?: s
   // Counting needs the server; a role that cannot look is a warning, never a failure.
   if (server && deployment) {
     results.push(
-      await keptCopiesCheck(d, deployment).catch((err: Error) => ({ name: 'kept copies of replaced data', ok: true, warning: true, detail: `cannot count them: ${err.message}` })),
+      await keptCopiesCheck(d, deployment).catch((err: Error) => ({
+        name: 'kept copies of replaced data',
+        ok: true,
+        warning: true,
+        detail: `cannot count them: ${err.message}`,
+      })),
     );
   }
   return results;
@@ -51,7 +56,11 @@ async function envVariablesCheck(d: DeploymentConfig, env: EnvOrError): Promise<
     try {
       example = await readFile(d.envExample, 'utf8');
     } catch (err) {
-      return { name, ok: false, detail: `cannot read envExample ${d.envExample}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+      return {
+        name,
+        ok: false,
+        detail: `cannot read envExample ${d.envExample}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      };
     }
     // Commented-out lines are the example's optional variables; deprecated ones are
     // commented out by the upgrade itself, so they cannot be required.
@@ -59,7 +68,8 @@ async function envVariablesCheck(d: DeploymentConfig, env: EnvOrError): Promise<
   }
   const missing = [...required].filter((v) => !env.get(v));
   const against = d.envExample ? ` (${d.envFile} against ${d.envExample})` : ` in ${d.envFile}`;
-  if (missing.length) return { name, ok: false, detail: `missing or empty: ${missing.join(', ')}${against} — add them, then run preflight again` };
+  if (missing.length)
+    return { name, ok: false, detail: `missing or empty: ${missing.join(', ')}${against} — add them, then run preflight again` };
   return { name, ok: true, detail: `${required.size} required variables set${against}` };
 }
 
@@ -72,9 +82,14 @@ async function versionFileCheck(d: DeploymentConfig, versionFile: string, env: E
   } catch (err) {
     return { name, ok: false, detail: `cannot read ${versionFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }
-  if (!fromEnv) return { name, ok: false, detail: `${d.versionVar} is not set in ${d.envFile}; ${versionFile} says ${fromFile || '(empty)'}` };
+  if (!fromEnv)
+    return { name, ok: false, detail: `${d.versionVar} is not set in ${d.envFile}; ${versionFile} says ${fromFile || '(empty)'}` };
   if (fromEnv !== fromFile) {
-    return { name, ok: false, detail: `${d.versionVar}=${fromEnv} but ${versionFile} says ${fromFile || '(empty)'} — set both to the release that runs` };
+    return {
+      name,
+      ok: false,
+      detail: `${d.versionVar}=${fromEnv} but ${versionFile} says ${fromFile || '(empty)'} — set both to the release that runs`,
+    };
   }
   return { name, ok: true, detail: `both say ${fromEnv}` };
 }
@@ -95,7 +110,10 @@ async function databaseCheck(d: DeploymentConfig): Promise<{ result: CheckResult
       const row = rows[0]!;
       return { major: Math.floor(Number(row.num) / 10000), version: row.version.split(' ')[0]!, sizeBytes: Number(row.size) };
     });
-    return { result: { name, ok: true, detail: `${target.label}: PostgreSQL ${server.version}, ${formatBytes(server.sizeBytes)}` }, server };
+    return {
+      result: { name, ok: true, detail: `${target.label}: PostgreSQL ${server.version}, ${formatBytes(server.sizeBytes)}` },
+      server,
+    };
   } catch (err) {
     const where = `${d.databaseUrlVar} in ${d.envFile}`;
     return { result: { name, ok: false, detail: classifyConnectError(err, target.label, where).message } };
@@ -114,7 +132,11 @@ async function pgDumpCheck(server: ServerFacts | undefined): Promise<CheckResult
   const major = Number(/(\d+)(?:\.\d+)?/.exec(line)?.[1]);
   if (!server) return { name, ok: false, detail: `${line}; the server's version is unknown (database unreachable)` };
   if (!(major >= server.major)) {
-    return { name, ok: false, detail: `${line} is older than the server (PostgreSQL ${server.version}): install PostgreSQL ${server.major}'s client tools or set PG_BIN_DIR` };
+    return {
+      name,
+      ok: false,
+      detail: `${line} is older than the server (PostgreSQL ${server.version}): install PostgreSQL ${server.major}'s client tools or set PG_BIN_DIR`,
+    };
   }
   return { name, ok: true, detail: `${line}, server ${server.version}` };
 }
@@ -139,7 +161,11 @@ async function backupDirCheck(d: DeploymentConfig, server: ServerFacts | undefin
   const mode = info.mode & 0o777;
   const modeNote = mode === PRIVATE_DIR_MODE ? '' : `; mode 0${mode.toString(8)} lets others read backups (chmod 700 ${dir})`;
   if (server && free < server.sizeBytes) {
-    return { name, ok: false, detail: `${formatBytes(free)} free in ${dir}, the database is ${formatBytes(server.sizeBytes)}: free some space or move backup.dir` };
+    return {
+      name,
+      ok: false,
+      detail: `${formatBytes(free)} free in ${dir}, the database is ${formatBytes(server.sizeBytes)}: free some space or move backup.dir`,
+    };
   }
   return { name, ok: true, detail: `${formatBytes(free)} free in ${dir}${modeNote}` };
 }

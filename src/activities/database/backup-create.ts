@@ -67,7 +67,9 @@ async function resumeExisting(dir: string, run: BackupRun): Promise<BackupOutcom
   if (!(await fileExists(final.dump))) return undefined;
 
   const manifest = await readManifest(final.manifest).catch((err: Error) => {
-    throw new BadInputError(`backup ${run.fileName} already exists with an unreadable manifest (${err.message}); day2 never overwrites a backup`);
+    throw new BadInputError(
+      `backup ${run.fileName} already exists with an unreadable manifest (${err.message}); day2 never overwrites a backup`,
+    );
   });
   if (manifest) {
     if (manifest.runId !== run.runId) {
@@ -101,7 +103,9 @@ async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun): P
   const final = backupPaths(dir, run.fileName);
   const partial = partialPaths(dir, run.fileName, run.runId);
   const { serverVersion, databaseBytes } = await withClient(target.ownerLiveUrl, async (c) => {
-    const { rows } = await c.query<{ server_version: string; size: string }>(`SELECT current_setting('server_version') AS server_version, pg_database_size(current_database())::text AS size`);
+    const { rows } = await c.query<{ server_version: string; size: string }>(
+      `SELECT current_setting('server_version') AS server_version, pg_database_size(current_database())::text AS size`,
+    );
     return { serverVersion: rows[0]?.server_version ?? 'unknown', databaseBytes: Number(rows[0]?.size ?? 0) };
   });
 

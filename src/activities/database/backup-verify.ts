@@ -35,7 +35,9 @@ export async function verifyBackupFile(
   }
   const { sha256 } = await digestFile(paths.dump);
   if (sha256 !== manifest.sha256) {
-    throw invalid(`its SHA-256 checksum is ${sha256.slice(0, 12)}… but its manifest says ${manifest.sha256.slice(0, 12)}… (altered on disk)`);
+    throw invalid(
+      `its SHA-256 checksum is ${sha256.slice(0, 12)}… but its manifest says ${manifest.sha256.slice(0, 12)}… (altered on disk)`,
+    );
   }
 
   const contents = await inspectArchive(paths.dump, file).catch((err: Error) => {

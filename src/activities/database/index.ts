@@ -8,7 +8,14 @@ import type { DeploymentConfig } from '../../domain/config-schema';
 import { BadInputError, DatabaseLoginError } from '../../domain/errors';
 import type { BackupManifest, CleanupResult, KeptCopies } from '../../domain/types';
 import { ensureBackup, type BackupOutcome, type BackupRun } from './backup-create';
-import { backupPaths, fileExists, listManifests, readManifest, readPreUpgradeVersionFile, writePreUpgradeVersionFile } from '../shared/backup-files';
+import {
+  backupPaths,
+  fileExists,
+  listManifests,
+  readManifest,
+  readPreUpgradeVersionFile,
+  writePreUpgradeVersionFile,
+} from '../shared/backup-files';
 import { applyRetentionInDir, type RetentionOutcome } from './backup-retention';
 import { verifyBackupFile } from './backup-verify';
 import type { ActivityDeps } from '../shared/deps';
@@ -38,7 +45,14 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
       const started = Date.now();
       const outcome = await ensureBackup(d, target, input);
       logger.info(
-        { deployment: input.deployment, database: target.label, file: input.fileName, reused: outcome.reused, sizeBytes: outcome.manifest.sizeBytes, ms: Date.now() - started },
+        {
+          deployment: input.deployment,
+          database: target.label,
+          file: input.fileName,
+          reused: outcome.reused,
+          sizeBytes: outcome.manifest.sizeBytes,
+          ms: Date.now() - started,
+        },
         'backup ready',
       );
       return outcome;
@@ -61,7 +75,9 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
     /** Backups with a manifest, newest first. */
     async listBackups(input: { deployment: string }): Promise<BackupManifest[]> {
       const d = resolve(input.deployment);
-      return listManifests(d.backup.dir, (file, why) => logger.warn({ deployment: input.deployment, file, why }, 'backup manifest skipped'));
+      return listManifests(d.backup.dir, (file, why) =>
+        logger.warn({ deployment: input.deployment, file, why }, 'backup manifest skipped'),
+      );
     },
 
     /** Keeps the newest `keep` (default: the deployment's backup.keep), the newest one
@@ -79,11 +95,15 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
       assertBareFileName(input.file);
       assertScratchDatabase(target, input.stagingDb, 'staging database');
       const dumpPath = backupPaths(d.backup.dir, input.file).dump;
-      if (!(await fileExists(dumpPath))) throw new BadInputError(`backup ${input.file} not found in ${d.backup.dir}`, '`day2 backups` lists them');
+      if (!(await fileExists(dumpPath)))
+        throw new BadInputError(`backup ${input.file} not found in ${d.backup.dir}`, '`day2 backups` lists them');
       const started = Date.now();
       const manifest = await readManifest(backupPaths(d.backup.dir, input.file).manifest).catch(() => undefined);
       await restoreIntoStaging(target, dumpPath, input.file, input.stagingDb, { jobs: d.restore.jobs, tocEntries: manifest?.tocEntries });
-      logger.info({ deployment: input.deployment, database: target.label, stagingDb: input.stagingDb, ms: Date.now() - started }, 'backup restored into staging database');
+      logger.info(
+        { deployment: input.deployment, database: target.label, stagingDb: input.stagingDb, ms: Date.now() - started },
+        'backup restored into staging database',
+      );
       return { stagingDb: input.stagingDb };
     },
 
@@ -92,7 +112,8 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
       const { target } = await withTarget(input.deployment);
       assertScratchDatabase(target, input.stagingDb, 'staging database');
       assertScratchDatabase(target, input.keepAs, 'name for the previous database');
-      if (input.stagingDb === input.keepAs) throw new BadInputError('the staging database and the name for the previous database must differ');
+      if (input.stagingDb === input.keepAs)
+        throw new BadInputError('the staging database and the name for the previous database must differ');
       return swapDatabases(target, input.stagingDb, input.keepAs, logger.child({ deployment: input.deployment }));
     },
 
@@ -148,7 +169,10 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
     /** `day2 cleanup`: drops exactly the named kept copies (never the live database). */
     async dropKeptCopies(input: { deployment: string; names: string[] }): Promise<CleanupResult> {
       const outcome = await dropKeptCopies(resolve(input.deployment), input.deployment, input.names);
-      logger.info({ deployment: input.deployment, dropped: outcome.dropped.map((c) => c.name), alreadyGone: outcome.alreadyGone }, 'dropped kept copies of replaced data');
+      logger.info(
+        { deployment: input.deployment, dropped: outcome.dropped.map((c) => c.name), alreadyGone: outcome.alreadyGone },
+        'dropped kept copies of replaced data',
+      );
       return outcome;
     },
   };

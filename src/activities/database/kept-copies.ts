@@ -23,7 +23,12 @@ export async function keptCopiesOf(d: DeploymentConfig, deployment: string): Pro
       `SELECT datname, pg_database_size(datname) AS bytes FROM pg_database WHERE datname LIKE $1 ESCAPE '\\' ORDER BY datname`,
       [`${likeEscaped(target.liveName)}\\_pre\\_restore\\_%`],
     );
-    return rows.map((r): KeptCopy => ({ kind: 'database', name: r.datname, bytes: Number(r.bytes), keptAt: keptAtOf(keptDatabasePattern(target.liveName), r.datname) }));
+    return rows.map((r): KeptCopy => ({
+      kind: 'database',
+      name: r.datname,
+      bytes: Number(r.bytes),
+      keptAt: keptAtOf(keptDatabasePattern(target.liveName), r.datname),
+    }));
   });
   const prefix = `${deployment}-pre-restore-`;
   const names = await readdir(d.backup.dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));

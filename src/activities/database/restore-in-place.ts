@@ -58,15 +58,27 @@ export async function restoreLiveInPlace(
   const keepOutput = failedOutputKeeper(d);
 
   if (!later.length) {
-    await runPgProgram({ tool: 'pg_restore', args: [...restoreArgs, '--single-transaction', '--exit-on-error', dumpPath], url: target.ownerLiveUrl, what, keepOutput });
+    await runPgProgram({
+      tool: 'pg_restore',
+      args: [...restoreArgs, '--single-transaction', '--exit-on-error', dumpPath],
+      url: target.ownerLiveUrl,
+      what,
+      keepOutput,
+    });
   } else {
     // Views first: a later view may read a later table.
     const order = (r: Relation) => (r.kind === 'table' ? 1 : 0);
-    const drops = [...later].sort((a, b) => order(a) - order(b)).map((r) => `DROP ${r.kind.toUpperCase()} IF EXISTS ${quoteIdent(r.schema)}.${quoteIdent(r.name)} CASCADE;`);
+    const drops = [...later]
+      .sort((a, b) => order(a) - order(b))
+      .map((r) => `DROP ${r.kind.toUpperCase()} IF EXISTS ${quoteIdent(r.schema)}.${quoteIdent(r.name)} CASCADE;`);
     await restoreAfter(drops.join('\n'), [...restoreArgs, dumpPath], target.ownerLiveUrl, what, keepOutput);
   }
   const dropped = later.map((r) => `${r.schema}.${r.name} (${r.kind})`).sort();
-  if (dropped.length) logger.warn({ database: target.label, dropped, safetyFile: safety.fileName }, 'relations the backup does not have were dropped (they are in the safety dump)');
+  if (dropped.length)
+    logger.warn(
+      { database: target.label, dropped, safetyFile: safety.fileName },
+      'relations the backup does not have were dropped (they are in the safety dump)',
+    );
   return { safetyFile: safety.fileName, safetyReused: safetyDump.reused, dropped };
 }
 
@@ -76,17 +88,35 @@ export async function restoreLiveInPlace(
 async function restoreAfter(sql: string, restoreArgs: string[], url: string, what: string, keepOutput: OutputKeeper): Promise<void> {
   const conn = libpqArgs(url);
   const cancelSignal = activityCancellationSignal();
-  const script = execa(pgTool('pg_restore'), ['--file=-', ...restoreArgs], { reject: false, stdin: 'ignore', buffer: { stdout: false }, cancelSignal });
+  const script = execa(pgTool('pg_restore'), ['--file=-', ...restoreArgs], {
+    reject: false,
+    stdin: 'ignore',
+    buffer: { stdout: false },
+    cancelSignal,
+  });
   const apply = execa(
     pgTool('psql'),
-    ['--no-password', '--no-psqlrc', '--quiet', `--dbname=${conn.dbname}`, '--set=ON_ERROR_STOP=1', '--single-transaction', '--command', sql, '--file=-'],
+    [
+      '--no-password',
+      '--no-psqlrc',
+      '--quiet',
+      `--dbname=${conn.dbname}`,
+      '--set=ON_ERROR_STOP=1',
+      '--single-transaction',
+      '--command',
+      sql,
+      '--file=-',
+    ],
     { env: conn.env, reject: false, stdin: 'pipe', stdout: 'ignore', cancelSignal },
   );
   // psql stopping early (an error) closes the pipe: pg_restore's EPIPE is not the news.
   apply.stdin!.on('error', () => {});
   script.stdout!.pipe(apply.stdin!);
   const [produced, applied] = await withHeartbeat(() => Promise.all([script, apply]));
-  for (const [tool, r] of [['psql', applied], ['pg_restore', produced]] as const) {
+  for (const [tool, r] of [
+    ['psql', applied],
+    ['pg_restore', produced],
+  ] as const) {
     if (r.exitCode !== 0 || r.failed) throw await pgProgramFailure(tool, what, r, keepOutput);
   }
 }

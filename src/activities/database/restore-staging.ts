@@ -32,7 +32,13 @@ export interface StagingRestoreOptions {
 /** Drops and creates `stagingDb`, then pg_restores `dumpPath` into it, in parallel when the
  * archive allows it. Recreating makes a retry start clean: the staging database is ours
  * alone. Heartbeats say how many items of the table of contents are done. */
-export async function restoreIntoStaging(target: DatabaseTarget, dumpPath: string, fileName: string, stagingDb: string, opts: StagingRestoreOptions = {}): Promise<void> {
+export async function restoreIntoStaging(
+  target: DatabaseTarget,
+  dumpPath: string,
+  fileName: string,
+  stagingDb: string,
+  opts: StagingRestoreOptions = {},
+): Promise<void> {
   await recreateDatabaseLike(target, stagingDb);
   const jobs = (await isCustomArchiveFile(dumpPath)) ? (opts.jobs ?? os.availableParallelism()) : 1;
   const items = new RestoreItemCounter();
@@ -43,7 +49,8 @@ export async function restoreIntoStaging(target: DatabaseTarget, dumpPath: strin
     url: withDatabase(target.adminUrl, stagingDb),
     what: `restore of ${fileName} into ${stagingDb}`,
     onStderr: (text) => items.read(text),
-    progress: () => transferProgress({ phase: 'restore', unit: 'items', done: items.done, total: opts.tocEntries, elapsedMs: Date.now() - started }),
+    progress: () =>
+      transferProgress({ phase: 'restore', unit: 'items', done: items.done, total: opts.tocEntries, elapsedMs: Date.now() - started }),
   });
 }
 
@@ -126,13 +133,18 @@ async function creationOptionsOf(client: pg.Client, liveName: string): Promise<s
 export type SwapState = 'ready' | 'done' | 'half-done';
 
 /** Where the swap stands, judged only from which of the three names exist. */
-export function swapStateOf(exists: { live: boolean; staging: boolean; keepAs: boolean }, names: { live: string; staging: string; keepAs: string }): SwapState {
+export function swapStateOf(
+  exists: { live: boolean; staging: boolean; keepAs: boolean },
+  names: { live: string; staging: string; keepAs: string },
+): SwapState {
   if (exists.keepAs && !exists.staging && exists.live) return 'done';
   // Only reachable if the two renames ever ran apart (they run in one transaction).
   if (exists.keepAs && exists.staging && !exists.live) return 'half-done';
   if (exists.staging && exists.live && !exists.keepAs) return 'ready';
   if (!exists.staging && !exists.keepAs) {
-    throw new BadInputError(`staging database '${names.staging}' does not exist, and neither does '${names.keepAs}': nothing to swap in (restore into staging first); nothing was changed`);
+    throw new BadInputError(
+      `staging database '${names.staging}' does not exist, and neither does '${names.keepAs}': nothing to swap in (restore into staging first); nothing was changed`,
+    );
   }
   if (exists.staging && exists.keepAs) {
     throw new BadInputError(`'${names.keepAs}' already exists: it would be overwritten by the live database; nothing was changed`);
@@ -142,7 +154,12 @@ export function swapStateOf(exists: { live: boolean; staging: boolean; keepAs: b
 
 /** Renames live → keepAs and staging → live in one transaction (ALTER DATABASE RENAME is
  * transactional), after terminating the sessions that would block it. */
-export async function swapDatabases(target: DatabaseTarget, stagingDb: string, keepAs: string, logger: Logger): Promise<{ alreadyDone: boolean }> {
+export async function swapDatabases(
+  target: DatabaseTarget,
+  stagingDb: string,
+  keepAs: string,
+  logger: Logger,
+): Promise<{ alreadyDone: boolean }> {
   const names = { live: target.liveName, staging: stagingDb, keepAs };
   return withClient(target.adminUrl, async (client) => {
     for (let attempt = 1; ; attempt++) {

@@ -32,7 +32,11 @@ export async function drillBackup(d: DeploymentConfig, input: DrillRun): Promise
   const { liveName } = await databaseTargetOf(d);
   const { manifest, contents } = await verifyBackupFile(d, input.deployment, input.file, liveName);
   const checks: CheckResult[] = [
-    { name: 'archive verified', ok: true, detail: `sha256 ${manifest.sha256.slice(0, 12)}…, ${contents.tocEntries} entries, ${contents.tables.length} tables` },
+    {
+      name: 'archive verified',
+      ok: true,
+      detail: `sha256 ${manifest.sha256.slice(0, 12)}…, ${contents.tocEntries} entries, ${contents.tables.length} tables`,
+    },
   ];
   const dir = drillDir(input.deployment, input.runId);
   await removeScratchCluster(dir);
@@ -55,7 +59,11 @@ export async function drillBackup(d: DeploymentConfig, input: DrillRun): Promise
       (err: Error) => err.message,
     );
     const restoreSeconds = (Date.now() - started) / 1000;
-    checks.push({ name: 'restored without errors', ok: restore === undefined, detail: restore ?? `pg_restore took ${restoreSeconds.toFixed(1)} s` });
+    checks.push({
+      name: 'restored without errors',
+      ok: restore === undefined,
+      detail: restore ?? `pg_restore took ${restoreSeconds.toFixed(1)} s`,
+    });
     if (restore !== undefined) return { file: input.file, ok: false, checks, tables: {}, restoreSeconds };
 
     beat({ drill: 'checking' });
@@ -87,7 +95,11 @@ export async function drillPolicyChecks(d: DeploymentConfig, tables: Record<stri
   if (minTables !== undefined) checks.push({ name: `at least ${minTables} tables`, ok: count >= minTables, detail: `${count} restored` });
   for (const table of requireRows) {
     const rows = tables[table.includes('.') ? table : `public.${table}`];
-    checks.push({ name: `rows in ${table}`, ok: (rows ?? 0) > 0, detail: rows === undefined ? 'no such table in the restored copy' : `${rows} rows` });
+    checks.push({
+      name: `rows in ${table}`,
+      ok: (rows ?? 0) > 0,
+      detail: rows === undefined ? 'no such table in the restored copy' : `${rows} rows`,
+    });
   }
   checks.push(...(await runChecks(d.drill.checks, { databaseUrl: url, databaseUrlVar: 'the scratch copy', heartbeat: beat })));
   return checks;

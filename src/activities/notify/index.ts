@@ -34,7 +34,10 @@ export function notifyActivities(deps: ActivityDeps) {
       }
       await res.body?.cancel();
       if (!res.ok) throw failure('WebhookFailed', `webhook at ${host} answered ${res.status}`);
-      deps.logger.info({ deployment: event.deployment, operation: event.operation, outcome: event.outcome, host, status: res.status }, 'webhook notified');
+      deps.logger.info(
+        { deployment: event.deployment, operation: event.operation, outcome: event.outcome, host, status: res.status },
+        'webhook notified',
+      );
       return { sent: true, detail: `${res.status} from ${host}` };
     },
   };

@@ -36,7 +36,14 @@ export interface FetchOutcome {
 
 const UNCHANGED = 'nothing was changed';
 
-export async function fetchRemoteCopy(t: OffsiteTarget, dir: string, deployment: string, remote: string, runId: string, logger: Logger): Promise<FetchOutcome> {
+export async function fetchRemoteCopy(
+  t: OffsiteTarget,
+  dir: string,
+  deployment: string,
+  remote: string,
+  runId: string,
+  logger: Logger,
+): Promise<FetchOutcome> {
   if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new BadInputError(`run id '${runId}' cannot be part of a file name`);
   await probeBucket(t);
   const { file, manifest } = await chooseCopy(t, deployment, remote);
@@ -67,7 +74,10 @@ export async function fetchRemoteCopy(t: OffsiteTarget, dir: string, deployment:
     if (local && local.sha256 === backup.sha256 && (await matchesManifest(final.dump, local))) {
       return { file, sizeBytes: local.sizeBytes, reused: true, seconds: 0, keyringFetched: await keyring() };
     }
-    throw new BadInputError(`${file} already exists in ${dir} and is not this off-site copy; day2 never overwrites a backup`, 'move it out of the backup directory first');
+    throw new BadInputError(
+      `${file} already exists in ${dir} and is not this off-site copy; day2 never overwrites a backup`,
+      'move it out of the backup directory first',
+    );
   }
 
   const started = Date.now();
@@ -76,10 +86,18 @@ export async function fetchRemoteCopy(t: OffsiteTarget, dir: string, deployment:
   await (await open(partial, 'w', PRIVATE_FILE_MODE)).close();
   try {
     const sent = await download(t, manifest, partial, invalid);
-    if (sent.raw.size !== manifest.object.sizeBytes) throw invalid(`it has ${sent.raw.size} bytes in the bucket but its manifest says ${manifest.object.sizeBytes} (truncated or altered)`);
-    if (sent.raw.sha256 !== manifest.object.sha256) throw invalid(`its SHA-256 in the bucket is ${sent.raw.sha256.slice(0, 12)}… but its manifest says ${manifest.object.sha256.slice(0, 12)}… (altered)`);
-    if (sent.plain.size !== backup.sizeBytes) throw invalid(`it decrypts to ${sent.plain.size} bytes but its manifest says ${backup.sizeBytes}`);
-    if (sent.plain.sha256 !== backup.sha256) throw invalid(`it decrypts to SHA-256 ${sent.plain.sha256.slice(0, 12)}… but its manifest says ${backup.sha256.slice(0, 12)}…`);
+    if (sent.raw.size !== manifest.object.sizeBytes)
+      throw invalid(
+        `it has ${sent.raw.size} bytes in the bucket but its manifest says ${manifest.object.sizeBytes} (truncated or altered)`,
+      );
+    if (sent.raw.sha256 !== manifest.object.sha256)
+      throw invalid(
+        `its SHA-256 in the bucket is ${sent.raw.sha256.slice(0, 12)}… but its manifest says ${manifest.object.sha256.slice(0, 12)}… (altered)`,
+      );
+    if (sent.plain.size !== backup.sizeBytes)
+      throw invalid(`it decrypts to ${sent.plain.size} bytes but its manifest says ${backup.sizeBytes}`);
+    if (sent.plain.sha256 !== backup.sha256)
+      throw invalid(`it decrypts to SHA-256 ${sent.plain.sha256.slice(0, 12)}… but its manifest says ${backup.sha256.slice(0, 12)}…`);
     // The manifest first, then the dump under its name: listings show a dump only with
     // its manifest, and a crash in between leaves a manifest of a missing dump (harmless).
     await writeManifest(final.manifest, backup);
@@ -96,14 +114,22 @@ export async function fetchRemoteCopy(t: OffsiteTarget, dir: string, deployment:
 async function chooseCopy(t: OffsiteTarget, deployment: string, remote: string): Promise<{ file: string; manifest: RemoteManifest }> {
   if (remote === LATEST_REMOTE) {
     const newest = (await listRemoteCopies(t, deployment)).find((c) => c.copy.verified && c.manifest);
-    if (!newest?.manifest) throw new BadInputError(`there is no verified off-site copy of ${deployment} in ${t.where}`, '`day2 backups --remote` lists what is there');
+    if (!newest?.manifest)
+      throw new BadInputError(
+        `there is no verified off-site copy of ${deployment} in ${t.where}`,
+        '`day2 backups --remote` lists what is there',
+      );
     return { file: newest.copy.file, manifest: newest.manifest };
   }
   const file = assertBareFileName(remote);
   const manifest = await readRemoteManifest(t, remoteKeys(t.prefix, file).manifest).catch((err: Error) => {
     throw new BackupInvalidError(`off-site copy ${file} cannot be used: ${err.message}; ${UNCHANGED}`);
   });
-  if (!manifest) throw new BadInputError(`no off-site copy ${file} in ${t.where} (or it has no manifest: incomplete)`, '`day2 backups --remote` lists them');
+  if (!manifest)
+    throw new BadInputError(
+      `no off-site copy ${file} in ${t.where} (or it has no manifest: incomplete)`,
+      '`day2 backups --remote` lists them',
+    );
   return { file, manifest };
 }
 
@@ -123,7 +149,12 @@ function hashing(into: { hash: ReturnType<typeof createHash>; size: number }, on
   });
 }
 
-async function download(t: OffsiteTarget, manifest: RemoteManifest, partial: string, invalid: (why: string) => Error): Promise<{ raw: Digest; plain: Digest }> {
+async function download(
+  t: OffsiteTarget,
+  manifest: RemoteManifest,
+  partial: string,
+  invalid: (why: string) => Error,
+): Promise<{ raw: Digest; plain: Digest }> {
   const key = manifest.object.key;
   let body: Readable;
   try {
@@ -177,7 +208,8 @@ async function fetchKeyringIfMissing(t: OffsiteTarget, dir: string): Promise<boo
   if (keyId && !t.key) throw new BackupInvalidError(`${key} is encrypted (key ${keyId}), and backup.offsite names no encryptionKeyVar`);
   const text = keyId ? await decryptBuffer(t, bytes) : bytes;
   const sha256 = createHash('sha256').update(text).digest('hex');
-  if (res.Metadata?.[META_SHA256] && res.Metadata[META_SHA256] !== sha256) throw new BackupInvalidError(`${key} does not match the SHA-256 it was sent with`);
+  if (res.Metadata?.[META_SHA256] && res.Metadata[META_SHA256] !== sha256)
+    throw new BackupInvalidError(`${key} does not match the SHA-256 it was sent with`);
   await writeFileAtomic(local, text, PRIVATE_FILE_MODE);
   return true;
 }
@@ -185,11 +217,15 @@ async function fetchKeyringIfMissing(t: OffsiteTarget, dir: string): Promise<boo
 async function decryptBuffer(t: OffsiteTarget, bytes: Buffer): Promise<Buffer> {
   const out: Buffer[] = [];
   const d = decryptStream(t.key!, 'the off-site keyring');
-  await pipeline(Readable.from([bytes]), d, new Writable({
-    write(chunk: Buffer, _e, done) {
-      out.push(chunk);
-      done();
-    },
-  }));
+  await pipeline(
+    Readable.from([bytes]),
+    d,
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        out.push(chunk);
+        done();
+      },
+    }),
+  );
   return Buffer.concat(out);
 }

@@ -37,12 +37,19 @@ export function parseEncryptionKey(text: string, source: string): EncryptionKey 
   if (/^[0-9a-fA-F]{64}$/.test(value)) key = Buffer.from(value, 'hex');
   else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) key = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (key?.length !== 32) {
-    throw new BadInputError(`${source} is not a 32-byte key`, 'write 64 hex digits or 44 characters of base64 (e.g. `openssl rand -hex 32`)');
+    throw new BadInputError(
+      `${source} is not a 32-byte key`,
+      'write 64 hex digits or 44 characters of base64 (e.g. `openssl rand -hex 32`)',
+    );
   }
   return { key, id: keyIdOf(key) };
 }
 
-export const keyIdOf = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, KEY_ID_BYTES * 2);
+export const keyIdOf = (key: Buffer) =>
+  createHash('sha256')
+    .update(key)
+    .digest('hex')
+    .slice(0, KEY_ID_BYTES * 2);
 
 /** Size of the ciphertext of `plainBytes` bytes. */
 export function encryptedSize(plainBytes: number, chunkBytes = CHUNK_BYTES): number {

@@ -37,7 +37,15 @@ export function offsiteActivities({ resolve, logger }: ActivityDeps, pause?: Pau
       const log = logger.child({ deployment: input.deployment });
       const up = await uploadBackupCopy(t, paths.dump, manifest, log, midPause);
       await uploadKeyring(t, keyringPath(d.backup.dir));
-      return { ok: true, key: up.key, sizeBytes: up.sizeBytes, reused: up.reused, encrypted: up.encrypted, deletedRemote: [], seconds: (Date.now() - started) / 1000 };
+      return {
+        ok: true,
+        key: up.key,
+        sizeBytes: up.sizeBytes,
+        reused: up.reused,
+        encrypted: up.encrypted,
+        deletedRemote: [],
+        seconds: (Date.now() - started) / 1000,
+      };
     },
 
     /** Remote retention (backup.offsite.keep / keepDays); never the newest verified copy. */

@@ -56,10 +56,12 @@ export async function listRemoteCopies(t: OffsiteTarget, deployment: string): Pr
     const owner = opened?.deployment ?? (file.startsWith(`${deployment}-`) ? deployment : undefined);
     if (manifest && !problem) {
       if (manifest.file !== file) problem = `its manifest describes ${manifest.file}`;
-      else if (!owner) problem = `its manifest is sealed with key ${manifest.object.keyId}, not the configured one, and its name is not ${deployment}'s`;
+      else if (!owner)
+        problem = `its manifest is sealed with key ${manifest.object.keyId}, not the configured one, and its name is not ${deployment}'s`;
       else if (owner !== deployment) problem = `it belongs to deployment '${owner}'`;
       else if (!object) problem = 'the object is missing';
-      else if (object.Size !== manifest.object.sizeBytes) problem = `the object has ${object.Size} bytes but its manifest says ${manifest.object.sizeBytes}`;
+      else if (object.Size !== manifest.object.sizeBytes)
+        problem = `the object has ${object.Size} bytes but its manifest says ${manifest.object.sizeBytes}`;
     }
     listed.push({
       manifestKey: key,

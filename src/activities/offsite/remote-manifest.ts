@@ -16,7 +16,10 @@ const objectSchema = z.object({
   sha256: sha256HexSchema,
   serverChecksum: z.string().optional(),
   encrypted: z.boolean(),
-  keyId: z.string().regex(/^[0-9a-f]{12}$/).optional(),
+  keyId: z
+    .string()
+    .regex(/^[0-9a-f]{12}$/)
+    .optional(),
   uploadedAt: z.string(),
 });
 
@@ -35,7 +38,14 @@ const sealContext = (file: string) => `day2-offsite-manifest:${file}`;
 
 /** The remote manifest of `backup` sent as `object`: sealed when the copy is encrypted. */
 export function remoteManifestOf(t: Pick<OffsiteTarget, 'key'>, backup: BackupManifest, object: RemoteObjectRecord): RemoteManifest {
-  const clear = { format: 'day2-offsite-2' as const, file: backup.file, createdAt: backup.createdAt, sizeBytes: backup.sizeBytes, sha256: backup.sha256, object };
+  const clear = {
+    format: 'day2-offsite-2' as const,
+    file: backup.file,
+    createdAt: backup.createdAt,
+    sizeBytes: backup.sizeBytes,
+    sha256: backup.sha256,
+    object,
+  };
   if (!t.key) return { ...clear, backup };
   return { ...clear, sealed: sealValue(t.key, Buffer.from(JSON.stringify(backup)), sealContext(backup.file)) };
 }
@@ -48,7 +58,8 @@ export function parseRemoteManifest(text: string, key: string): RemoteManifest {
     throw new BackupInvalidError(`${key} in the bucket is not valid JSON`);
   }
   const parsed = remoteManifestSchema.safeParse(json);
-  if (!parsed.success || (!parsed.data.backup && !parsed.data.sealed)) throw new BackupInvalidError(`${key} in the bucket is not a day2 off-site manifest`);
+  if (!parsed.success || (!parsed.data.backup && !parsed.data.sealed))
+    throw new BackupInvalidError(`${key} in the bucket is not a day2 off-site manifest`);
   return parsed.data as RemoteManifest;
 }
 
@@ -60,12 +71,15 @@ export function openBackupManifest(t: Pick<OffsiteTarget, 'key'>, m: RemoteManif
   if (m.backup) backup = m.backup;
   else {
     if (!t.key) throw new BackupInvalidError(`${what} is encrypted, and backup.offsite names no encryptionKeyVar`);
-    const parsed = backupManifestSchema.safeParse(safeJson(openSealedValue(t.key, m.sealed ?? '', sealContext(m.file), what).toString('utf8')));
+    const parsed = backupManifestSchema.safeParse(
+      safeJson(openSealedValue(t.key, m.sealed ?? '', sealContext(m.file), what).toString('utf8')),
+    );
     if (!parsed.success) throw new BackupInvalidError(`${what} does not hold a backup manifest`);
     backup = parsed.data as BackupManifest;
   }
   for (const field of ['file', 'createdAt', 'sizeBytes', 'sha256'] as const) {
-    if (backup[field] !== m[field]) throw new BackupInvalidError(`${what} says ${field} ${String(backup[field])} inside but ${String(m[field])} outside (altered)`);
+    if (backup[field] !== m[field])
+      throw new BackupInvalidError(`${what} says ${field} ${String(backup[field])} inside but ${String(m[field])} outside (altered)`);
   }
   return backup;
 }

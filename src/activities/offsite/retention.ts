@@ -9,7 +9,13 @@ import { s3Call, type OffsiteTarget } from './s3-client';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-export async function applyRemoteRetention(t: OffsiteTarget, deployment: string, protect: string[], logger: Logger, now = Date.now()): Promise<string[]> {
+export async function applyRemoteRetention(
+  t: OffsiteTarget,
+  deployment: string,
+  protect: string[],
+  logger: Logger,
+  now = Date.now(),
+): Promise<string[]> {
   const { keep, keepDays } = t.config;
   if (keep === undefined && keepDays === undefined) return [];
   // Only this deployment's copies: another deployment sharing the prefix is not ours to prune.

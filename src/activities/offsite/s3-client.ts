@@ -44,7 +44,9 @@ export async function offsiteTarget(d: DeploymentConfig, deployment: string): Pr
   };
   const accessKeyId = need(config.accessKeyIdVar);
   const secretAccessKey = need(config.secretAccessKeyVar);
-  const key = config.encryptionKeyVar ? parseEncryptionKey(need(config.encryptionKeyVar), `${config.encryptionKeyVar} in ${d.envFile}`) : undefined;
+  const key = config.encryptionKeyVar
+    ? parseEncryptionKey(need(config.encryptionKeyVar), `${config.encryptionKeyVar} in ${d.envFile}`)
+    : undefined;
   const s3 = new S3Client({
     region: config.region,
     endpoint: config.endpoint,

@@ -70,7 +70,14 @@ export async function uploadBackupCopy(
 
   const head = await headObject(t, keys.object);
   const remote = await readRemoteManifest(t, keys.manifest).catch(() => undefined);
-  if (remote && head && remote.sha256 === manifest.sha256 && remote.file === manifest.file && matchesRecord(head, remote.object) && remote.object.keyId === t.key?.id) {
+  if (
+    remote &&
+    head &&
+    remote.sha256 === manifest.sha256 &&
+    remote.file === manifest.file &&
+    matchesRecord(head, remote.object) &&
+    remote.object.keyId === t.key?.id
+  ) {
     return outcome(remote.object.sizeBytes, true);
   }
 
@@ -101,14 +108,20 @@ export async function uploadBackupCopy(
     flush(done) {
       // The dump changed since it was verified: send nothing that is not the backup.
       if (plainHash.digest('hex') !== manifest.sha256 || plainSize !== manifest.sizeBytes) {
-        return done(new BackupInvalidError(`backup ${manifest.file} no longer matches its manifest (changed on disk?): not copied off-site`));
+        return done(
+          new BackupInvalidError(`backup ${manifest.file} no longer matches its manifest (changed on disk?): not copied off-site`),
+        );
       }
       done();
     },
   });
   const source = createReadStream(dumpPath, { highWaterMark: 1024 * 1024 });
   const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const stages: NodeJS.ReadWriteStream[] = [checkPlain, ...(t.key ? [encryptStream(t.key, manifest.sha256)] : []), sent.transform(midPause)];
+  const stages: NodeJS.ReadWriteStream[] = [
+    checkPlain,
+    ...(t.key ? [encryptStream(t.key, manifest.sha256)] : []),
+    sent.transform(midPause),
+  ];
   // A failed read, a changed dump or a failed encryption fails the body, and so the upload.
   const feeding = pipeline([source, ...stages, body]).catch((err: Error) => {
     body.destroy(err);
@@ -151,7 +164,10 @@ export async function uploadBackupCopy(
   }
   await putManifest(t, keys.manifest, remoteManifestOf(t, manifest, record));
   const seconds = (Date.now() - started) / 1000;
-  logger.info({ key: keys.object, sizeBytes: record.sizeBytes, encrypted, seconds, mbPerSecond: +(record.sizeBytes / 1e6 / seconds).toFixed(1) }, 'off-site copy uploaded and verified');
+  logger.info(
+    { key: keys.object, sizeBytes: record.sizeBytes, encrypted, seconds, mbPerSecond: +(record.sizeBytes / 1e6 / seconds).toFixed(1) },
+    'off-site copy uploaded and verified',
+  );
   return outcome(record.sizeBytes, false);
 }
 
@@ -184,7 +200,9 @@ export async function uploadKeyring(t: OffsiteTarget, keyringFile: string): Prom
 /** One cheap listing: the bucket exists and takes our credentials (GET, so the server's
  * error has a code: NoSuchBucket, InvalidAccessKeyId, SignatureDoesNotMatch…). */
 export async function probeBucket(t: OffsiteTarget): Promise<void> {
-  await s3Call(t, `list bucket '${t.bucket}'`, () => t.s3.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: t.prefix, MaxKeys: 1 })));
+  await s3Call(t, `list bucket '${t.bucket}'`, () =>
+    t.s3.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: t.prefix, MaxKeys: 1 })),
+  );
 }
 
 export async function headObject(t: OffsiteTarget, key: string): Promise<HeadObjectCommandOutput | undefined> {
@@ -210,7 +228,15 @@ export async function readRemoteManifest(t: OffsiteTarget, key: string): Promise
 
 async function putManifest(t: OffsiteTarget, key: string, manifest: RemoteManifest): Promise<void> {
   await s3Call(t, `write ${key}`, () =>
-    t.s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: `${JSON.stringify(manifest, null, 2)}\n`, ContentType: 'application/json', ChecksumAlgorithm: 'SHA256' })),
+    t.s3.send(
+      new PutObjectCommand({
+        Bucket: t.bucket,
+        Key: key,
+        Body: `${JSON.stringify(manifest, null, 2)}\n`,
+        ContentType: 'application/json',
+        ChecksumAlgorithm: 'SHA256',
+      }),
+    ),
   );
 }
 
@@ -226,7 +252,9 @@ export async function abortUnfinishedUploads(t: OffsiteTarget, key: string, logg
     );
     for (const u of page.Uploads ?? []) {
       if (u.Key !== key || !u.UploadId) continue;
-      await s3Call(t, `abort an unfinished upload of ${key}`, () => t.s3.send(new AbortMultipartUploadCommand({ Bucket: t.bucket, Key: key, UploadId: u.UploadId })));
+      await s3Call(t, `abort an unfinished upload of ${key}`, () =>
+        t.s3.send(new AbortMultipartUploadCommand({ Bucket: t.bucket, Key: key, UploadId: u.UploadId })),
+      );
       aborted++;
     }
     if (!page.IsTruncated) break;
@@ -354,4 +382,3 @@ async function collect(input: Buffer, through: Transform): Promise<Buffer> {
   await done;
   return Buffer.concat(out);
 }
-

@@ -13,7 +13,11 @@ import { archiveCommandOf, clusterOwner, configFileOf } from './run';
 
 /** The stanza's pgbackrest.conf, rewritten only when it differs (the passphrase comes from
  * the env file and stays in this file, readable by the cluster's user alone). */
-export async function writePgbackrestConf(d: DeploymentConfig, c: PgbackrestConfig, facts: Pick<ClusterFacts, 'port' | 'socketPath'>): Promise<{ file: string; changed: boolean }> {
+export async function writePgbackrestConf(
+  d: DeploymentConfig,
+  c: PgbackrestConfig,
+  facts: Pick<ClusterFacts, 'port' | 'socketPath'>,
+): Promise<{ file: string; changed: boolean }> {
   const owner = clusterOwner(c.dataDir);
   const lockPath = path.join(c.repoPath, '.day2-lock');
   for (const dir of [c.repoPath, lockPath]) {
@@ -25,7 +29,11 @@ export async function writePgbackrestConf(d: DeploymentConfig, c: PgbackrestConf
   let cipher: string[] = [];
   if (c.cipherPassVar) {
     const pass = (await readEnvFile(d.envFile)).get(c.cipherPassVar);
-    if (!pass) throw new BadInputError(`${c.cipherPassVar} (backup.pgbackrest.cipherPassVar) is not set in ${d.envFile}`, 'put the repository passphrase there (e.g. openssl rand -base64 48)');
+    if (!pass)
+      throw new BadInputError(
+        `${c.cipherPassVar} (backup.pgbackrest.cipherPassVar) is not set in ${d.envFile}`,
+        'put the repository passphrase there (e.g. openssl rand -base64 48)',
+      );
     cipher = ['repo1-cipher-type=aes-256-cbc', `repo1-cipher-pass=${pass}`];
   }
   const text = [
@@ -91,7 +99,15 @@ export async function configureArchiving(d: DeploymentConfig, c: PgbackrestConfi
 export async function archivingHealth(d: DeploymentConfig): Promise<ArchivingHealth> {
   const { adminUrl } = await databaseTargetOf(d);
   const row = await withClient(adminUrl, async (client) => {
-    const { rows } = await client.query<{ failed_count: string; last_failed_time: Date | null; last_failed_wal: string | null; last_archived_wal: string | null; last_archived_time: Date | null; archive_mode: string; now: Date }>(
+    const { rows } = await client.query<{
+      failed_count: string;
+      last_failed_time: Date | null;
+      last_failed_wal: string | null;
+      last_archived_wal: string | null;
+      last_archived_time: Date | null;
+      archive_mode: string;
+      now: Date;
+    }>(
       `SELECT failed_count::text, last_failed_time, last_failed_wal, last_archived_wal, last_archived_time, current_setting('archive_mode') AS archive_mode, now() AS now FROM pg_stat_archiver`,
     );
     return rows[0]!;
@@ -114,7 +130,13 @@ export async function archivingHealth(d: DeploymentConfig): Promise<ArchivingHea
       detail: `WAL archiving is failing: the push of ${row.last_failed_wal} failed at ${row.last_failed_time!.toISOString()}${row.last_archived_time ? `, the last success was ${row.last_archived_time.toISOString()}` : ', and no segment was ever archived'} (see the server log for archive_command's error)`,
     };
   }
-  return { ok: true, ...base, detail: row.last_archived_time ? `last segment ${row.last_archived_wal} archived ${rpoSeconds} s ago` : 'archiving on; no segment archived yet' };
+  return {
+    ok: true,
+    ...base,
+    detail: row.last_archived_time
+      ? `last segment ${row.last_archived_wal} archived ${rpoSeconds} s ago`
+      : 'archiving on; no segment archived yet',
+  };
 }
 
 /** Ends the current WAL segment with a commit in it and waits until it is archived, so the
@@ -139,7 +161,10 @@ export async function archiveCurrentWal(d: DeploymentConfig, timeoutSeconds: num
       // Segment names of one timeline order as text.
       if (st.last && st.last.slice(8) >= wal.slice(8)) return { at: at.toISOString(), lsn, wal };
       if (Date.now() > deadline) {
-        throw new BadInputError(`WAL segment ${wal} was not archived within ${timeoutSeconds} s${st.failed ? ` (the last failed push: ${st.failed} at ${st.failed_at?.toISOString()})` : ''}`, 'check archive_command and the repository (day2 preflight); nothing was changed');
+        throw new BadInputError(
+          `WAL segment ${wal} was not archived within ${timeoutSeconds} s${st.failed ? ` (the last failed push: ${st.failed} at ${st.failed_at?.toISOString()})` : ''}`,
+          'check archive_command and the repository (day2 preflight); nothing was changed',
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -15,7 +15,8 @@ export async function createStanzaAndCheck(c: PgbackrestConfig, force: boolean):
   // Once the stanza holds a backup and nothing changed, every backup's own archive check
   // (it waits for its WAL to reach the repository) proves the same, without a WAL switch.
   const state = await repoState(c).catch(() => undefined);
-  if (!force && state && state.backups.length > 0) return `stanza ${c.stanza} holds ${state.backups.length} backups; the backup checks archiving itself`;
+  if (!force && state && state.backups.length > 0)
+    return `stanza ${c.stanza} holds ${state.backups.length} backups; the backup checks archiving itself`;
   await pgbackrest(c, 'stanza-create');
   await pgbackrest(c, 'check');
   return `stanza ${c.stanza} ready; check archived a WAL segment into ${c.repoPath}`;
@@ -32,7 +33,11 @@ async function waitWhileBackupRuns(c: PgbackrestConfig): Promise<PgbackrestBacku
 
 /** `expired`: what the backup's own expire (pgBackRest runs one after every backup, by
  * repo1-retention-full) removed, seen as labels gone between before and after. */
-export async function takeBackup(c: PgbackrestConfig, runId: string, type: PgbackrestBackupType): Promise<{ backup: PgbackrestBackup; reused: boolean; expired: string[] }> {
+export async function takeBackup(
+  c: PgbackrestConfig,
+  runId: string,
+  type: PgbackrestBackupType,
+): Promise<{ backup: PgbackrestBackup; reused: boolean; expired: string[] }> {
   const find = (backups: PgbackrestBackup[]) => backups.find((b) => b.annotations[RUN_ANNOTATION] === runId);
   const before = await waitWhileBackupRuns(c);
   const made = find(before);
@@ -41,7 +46,8 @@ export async function takeBackup(c: PgbackrestConfig, runId: string, type: Pgbac
   await pgbackrest(c, 'backup', [`--type=${type}`, `--annotation=${RUN_ANNOTATION}=${runId}`]);
   const after = await waitWhileBackupRuns(c);
   const backup = find(after);
-  if (!backup) throw new Error(`pgbackrest backup reported success, but no backup annotated ${RUN_ANNOTATION}=${runId} is in the repository`);
+  if (!backup)
+    throw new Error(`pgbackrest backup reported success, but no backup annotated ${RUN_ANNOTATION}=${runId} is in the repository`);
   const kept = new Set(after.map((b) => b.label));
   return { backup, reused: false, expired: before.map((b) => b.label).filter((l) => !kept.has(l)) };
 }

@@ -15,16 +15,23 @@ import { clusterOwner } from './run';
 
 export function pgbackrestOf(d: DeploymentConfig, deployment: string): PgbackrestConfig {
   const c = d.backup.method === 'pgbackrest' ? d.backup.pgbackrest : undefined;
-  if (!c) throw new BadInputError(`deployment ${deployment} does not use backup.method pgbackrest`, 'set backup.method: pgbackrest and backup.pgbackrest { stanza, repoPath, dataDir } in day2.yaml');
+  if (!c)
+    throw new BadInputError(
+      `deployment ${deployment} does not use backup.method pgbackrest`,
+      'set backup.method: pgbackrest and backup.pgbackrest { stanza, repoPath, dataDir } in day2.yaml',
+    );
   return c;
 }
 
 /** Reads the server's settings through the deployment's owner login and checks day2 may configure it. */
 export async function inspectCluster(d: DeploymentConfig, c: PgbackrestConfig): Promise<ClusterFacts> {
   const { adminUrl, label } = await databaseTargetOf(d);
-  const needs = 'backup.method pgbackrest needs a server on the worker\'s host that day2 may reconfigure: a superuser login (DATABASE_URL_MIGRATE or DATABASE_URL) and its data directory as backup.pgbackrest.dataDir; for a managed database use backup.method pg_dump and the provider\'s point-in-time recovery';
+  const needs =
+    "backup.method pgbackrest needs a server on the worker's host that day2 may reconfigure: a superuser login (DATABASE_URL_MIGRATE or DATABASE_URL) and its data directory as backup.pgbackrest.dataDir; for a managed database use backup.method pg_dump and the provider's point-in-time recovery";
   const facts = await withClient(adminUrl, async (client) => {
-    const su = await client.query<{ superuser: string }>('SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)::text AS superuser');
+    const su = await client.query<{ superuser: string }>(
+      'SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)::text AS superuser',
+    );
     if (su.rows[0]?.superuser !== 'true') return { superuser: 'false' } as Record<string, string>;
     const { rows } = await client.query<Record<string, string>>(
       `SELECT 'true' AS superuser,
@@ -36,14 +43,31 @@ export async function inspectCluster(d: DeploymentConfig, c: PgbackrestConfig): 
     );
     return rows[0]!;
   });
-  if (facts.superuser !== 'true') throw new BadInputError(`the login day2 uses for ${label} is not a superuser, so day2 may not set archive_mode and archive_command`, needs);
-  if (!existsSync(path.join(c.dataDir, 'PG_VERSION'))) throw new BadInputError(`${c.dataDir} (backup.pgbackrest.dataDir) is not a PostgreSQL data directory on the worker's host`, needs);
+  if (facts.superuser !== 'true')
+    throw new BadInputError(
+      `the login day2 uses for ${label} is not a superuser, so day2 may not set archive_mode and archive_command`,
+      needs,
+    );
+  if (!existsSync(path.join(c.dataDir, 'PG_VERSION')))
+    throw new BadInputError(`${c.dataDir} (backup.pgbackrest.dataDir) is not a PostgreSQL data directory on the worker's host`, needs);
   const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
   if (real(facts.data_directory!) !== real(c.dataDir)) {
-    throw new BadInputError(`${label} runs from data directory ${facts.data_directory}, not ${c.dataDir} (backup.pgbackrest.dataDir)`, needs);
+    throw new BadInputError(
+      `${label} runs from data directory ${facts.data_directory}, not ${c.dataDir} (backup.pgbackrest.dataDir)`,
+      needs,
+    );
   }
-  const socket = c.socketPath ?? facts.sockets!.split(',').map((s) => s.trim()).find(Boolean);
-  if (!socket) throw new BadInputError(`${label} listens on no Unix socket, which pgBackRest connects through`, 'set unix_socket_directories, or backup.pgbackrest.socketPath');
+  const socket =
+    c.socketPath ??
+    facts
+      .sockets!.split(',')
+      .map((s) => s.trim())
+      .find(Boolean);
+  if (!socket)
+    throw new BadInputError(
+      `${label} listens on no Unix socket, which pgBackRest connects through`,
+      'set unix_socket_directories, or backup.pgbackrest.socketPath',
+    );
   return {
     dataDir: c.dataDir,
     port: c.pgPort ?? Number(facts.port),
@@ -79,10 +103,17 @@ export async function startClusterAsBefore(dataDir: string, serverLog: string): 
 
 /** Starts a restored copy on a private port and socket, WAL archiving off: it must never
  * push to the repository (it is not the live cluster). */
-export async function startClusterPrivately(dataDir: string, port: number, socketDir: string, serverLog: string, extra: string[] = []): Promise<void> {
+export async function startClusterPrivately(
+  dataDir: string,
+  port: number,
+  socketDir: string,
+  serverLog: string,
+  extra: string[] = [],
+): Promise<void> {
   const opts = [`-p ${port}`, `-k ${socketDir}`, '-c listen_addresses=127.0.0.1', '-c archive_mode=off', ...extra].join(' ');
   const r = await pgCtl(dataDir, ['-l', serverLog, '-w', '-t', '600', '-o', opts, 'start'], false);
-  if (r.exitCode !== 0) throw new Error(`pg_ctl could not start the restored copy ${dataDir} (exit ${r.exitCode}): ${logTail(serverLog)} — see ${serverLog}`);
+  if (r.exitCode !== 0)
+    throw new Error(`pg_ctl could not start the restored copy ${dataDir} (exit ${r.exitCode}): ${logTail(serverLog)} — see ${serverLog}`);
 }
 
 /** The server's last complaints (FATAL/PANIC/ERROR lines, else its last lines). */

@@ -7,7 +7,16 @@ import { archivingHealth, configureArchiving, writePgbackrestConf, type Archivin
 import { createStanzaAndCheck, expireBackups, takeBackup } from './backup';
 import { inspectCluster, pgbackrestOf, serverLogOf, startClusterAsBefore, stopCluster } from './cluster';
 import { drillPitr } from './drill';
-import { discardNewDir, planPitr, restoreDirsOf, restoreIntoNewDir, startLiveAndWaitPromoted, stopLiveCluster, swapInNewDir, verifyRestoredDir } from './restore';
+import {
+  discardNewDir,
+  planPitr,
+  restoreDirsOf,
+  restoreIntoNewDir,
+  startLiveAndWaitPromoted,
+  stopLiveCluster,
+  swapInNewDir,
+  verifyRestoredDir,
+} from './restore';
 import { pgbackrestInstalled } from './run';
 
 interface On {
@@ -22,7 +31,11 @@ export function pgbackrestActivities({ resolve, logger }: ActivityDeps) {
   return {
     /** Refuses a server day2 may not configure (names what it needs); writes the stanza's config file. */
     async prepareArchiving({ deployment }: On): Promise<ClusterFacts & ArchivingChange & { configFile: string; configChanged: boolean }> {
-      if (!(await pgbackrestInstalled())) throw new BadInputError('pgbackrest is not installed on the worker\'s host', 'apt-get install -y pgbackrest (or npx tsx scripts/ensure-tools.ts as root)');
+      if (!(await pgbackrestInstalled()))
+        throw new BadInputError(
+          "pgbackrest is not installed on the worker's host",
+          'apt-get install -y pgbackrest (or npx tsx scripts/ensure-tools.ts as root)',
+        );
       const { d, c } = of(deployment);
       const facts = await inspectCluster(d, c);
       const { file, changed: configChanged } = await writePgbackrestConf(d, c, facts);

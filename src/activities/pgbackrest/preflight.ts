@@ -12,15 +12,25 @@ export async function pgbackrestPreflightChecks(d: DeploymentConfig): Promise<Ch
   const c = d.backup.pgbackrest;
   if (d.backup.method !== 'pgbackrest' || !c) return [];
   const installed = await pgbackrestInstalled();
-  const results: CheckResult[] = [{ name: 'pgbackrest installed', ok: installed, detail: installed ? 'pgbackrest on PATH' : 'apt-get install -y pgbackrest' }];
+  const results: CheckResult[] = [
+    { name: 'pgbackrest installed', ok: installed, detail: installed ? 'pgbackrest on PATH' : 'apt-get install -y pgbackrest' },
+  ];
   const server = await inspectCluster(d, c).then(
-    (f) => ({ name: 'server day2 may configure', ok: true, detail: `${f.dataDir}, archive_mode ${f.archiveMode}${f.pendingRestart.length ? `; waiting for a restart: ${f.pendingRestart.join(', ')}` : ''}` }),
+    (f) => ({
+      name: 'server day2 may configure',
+      ok: true,
+      detail: `${f.dataDir}, archive_mode ${f.archiveMode}${f.pendingRestart.length ? `; waiting for a restart: ${f.pendingRestart.join(', ')}` : ''}`,
+    }),
     (err: Error) => ({ name: 'server day2 may configure', ok: false, detail: err.message }),
   );
   results.push(server);
   if (!server.ok) return results;
   const health = await archivingHealth(d);
-  results.push({ name: 'WAL archiving healthy', ok: health.ok, detail: `${health.detail}${health.failedCount ? ` (${health.failedCount} failed pushes since the statistics were reset)` : ''}` });
+  results.push({
+    name: 'WAL archiving healthy',
+    ok: health.ok,
+    detail: `${health.detail}${health.failedCount ? ` (${health.failedCount} failed pushes since the statistics were reset)` : ''}`,
+  });
   if (health.rpoSeconds !== undefined) {
     const bound = c.archiveTimeout + 60;
     results.push({

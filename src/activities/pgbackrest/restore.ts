@@ -32,7 +32,11 @@ const verifiedMarker = (dir: string) => `${dir}.verified`;
 export async function planPitr(d: DeploymentConfig, c: PgbackrestConfig, target: RestoreTarget): Promise<PitrPlan> {
   await inspectCluster(d, c);
   const health = await archivingHealth(d);
-  if (!health.ok) throw new BadInputError(`cannot restore ${describeTarget(target)}: ${health.detail}`, 'fix archiving first (day2 preflight); nothing was changed');
+  if (!health.ok)
+    throw new BadInputError(
+      `cannot restore ${describeTarget(target)}: ${health.detail}`,
+      'fix archiving first (day2 preflight); nothing was changed',
+    );
   if (target.kind === 'time' && Date.parse(target.time) > Date.now()) {
     throw new BadInputError(`${target.time} is in the future: nothing to restore to yet`, 'nothing was changed');
   }
@@ -97,9 +101,15 @@ export async function waitUntilPausedAtTarget(url: string, dir: string, log: str
   for (;;) {
     if (!(await clusterRunning(dir))) {
       const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
-      throw new BadInputError(`the restored copy stopped before reaching its target: ${tail}`, 'the repository lacks the WAL to reach it; the live data directory was not touched');
+      throw new BadInputError(
+        `the restored copy stopped before reaching its target: ${tail}`,
+        'the repository lacks the WAL to reach it; the live data directory was not touched',
+      );
     }
-    const state = await withClient(url, async (client) => (await client.query<{ s: string }>('SELECT pg_get_wal_replay_pause_state() AS s')).rows[0]!.s).catch(() => 'starting');
+    const state = await withClient(
+      url,
+      async (client) => (await client.query<{ s: string }>('SELECT pg_get_wal_replay_pause_state() AS s')).rows[0]!.s,
+    ).catch(() => 'starting');
     if (state === 'paused') return;
     if (Date.now() > deadline) throw new Error(`the restored copy did not reach its target within 6 h`);
     beat({ pgbackrest: 'replaying WAL to the target' });
@@ -111,7 +121,8 @@ export async function waitUntilPausedAtTarget(url: string, dir: string, log: str
  * server log stays unless `withLog` (it says why a copy did not start). */
 export async function discardNewDir(newDir: string, withLog = false): Promise<void> {
   if (existsSync(newDir)) await stopCluster(newDir);
-  for (const p of [newDir, restoredMarker(newDir), verifiedMarker(newDir), ...(withLog ? [`${newDir}.log`] : [])]) rmSync(p, { recursive: true, force: true });
+  for (const p of [newDir, restoredMarker(newDir), verifiedMarker(newDir), ...(withLog ? [`${newDir}.log`] : [])])
+    rmSync(p, { recursive: true, force: true });
 }
 
 /** The live cluster stopped (a no-op once it is). */
@@ -125,10 +136,13 @@ export async function swapInNewDir(c: PgbackrestConfig, newDir: string, keepAs: 
   const live = c.dataDir;
   if (!existsSync(newDir) && existsSync(keepAs) && existsSync(live)) return { keptAs: keepAs, already: true };
   if (!existsSync(verifiedMarker(newDir)) || !existsSync(newDir)) {
-    throw new Error(`refusing to swap in ${newDir}: it is not a verified restore (no ${verifiedMarker(newDir)}); the live data directory is untouched`);
+    throw new Error(
+      `refusing to swap in ${newDir}: it is not a verified restore (no ${verifiedMarker(newDir)}); the live data directory is untouched`,
+    );
   }
   if (existsSync(live)) {
-    if (existsSync(keepAs)) throw new Error(`both ${live} and ${keepAs} exist: refusing to swap; look at both and remove the one that is not wanted`);
+    if (existsSync(keepAs))
+      throw new Error(`both ${live} and ${keepAs} exist: refusing to swap; look at both and remove the one that is not wanted`);
     if (await clusterRunning(live)) throw new Error(`${live} still runs: stop it before the swap`);
     renameSync(live, keepAs);
   }
@@ -137,7 +151,8 @@ export async function swapInNewDir(c: PgbackrestConfig, newDir: string, keepAs: 
   const opts = path.join(keepAs, 'postmaster.opts');
   if (existsSync(opts)) copyFileSync(opts, path.join(newDir, 'postmaster.opts'));
   const owner = clusterOwner(keepAs);
-  if (owner.uid !== undefined && existsSync(path.join(newDir, 'postmaster.opts'))) chownSync(path.join(newDir, 'postmaster.opts'), owner.uid, owner.gid!);
+  if (owner.uid !== undefined && existsSync(path.join(newDir, 'postmaster.opts')))
+    chownSync(path.join(newDir, 'postmaster.opts'), owner.uid, owner.gid!);
   pointRestoreCommandAtLive(newDir, live);
   renameSync(newDir, live);
   for (const p of [restoredMarker(newDir), verifiedMarker(newDir)]) rmSync(p, { force: true });
@@ -161,7 +176,10 @@ export async function startLiveAndWaitPromoted(d: DeploymentConfig, c: Pgbackres
   const { adminUrl } = await databaseTargetOf(d);
   const deadline = Date.now() + 6 * 3600_000;
   for (;;) {
-    const inRecovery = await withClient(adminUrl, async (cl) => (await cl.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r).catch(() => true);
+    const inRecovery = await withClient(
+      adminUrl,
+      async (cl) => (await cl.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r,
+    ).catch(() => true);
     if (!inRecovery) return { promotedAfterMs: Date.now() - started };
     if (!(await clusterRunning(c.dataDir))) throw new Error(`the restored cluster stopped while recovering: see ${serverLogOf(c)}`);
     if (Date.now() > deadline) throw new Error('the restored cluster did not finish recovery within 6 h');

@@ -22,12 +22,16 @@ export function clusterOwner(dir: string): OsUser {
   } catch {
     throw new BadInputError(
       `the data directory ${dir} is not on the worker's host`,
-      'backup.method pgbackrest needs the cluster\'s data directory on the machine the worker runs on (a managed database: use backup.method pg_dump)',
+      "backup.method pgbackrest needs the cluster's data directory on the machine the worker runs on (a managed database: use backup.method pg_dump)",
     );
   }
   const me = process.getuid?.();
   if (me === 0) return st.uid === 0 ? {} : { uid: st.uid, gid: st.gid };
-  if (me !== st.uid) throw new BadInputError(`the data directory ${dir} belongs to uid ${st.uid}, and the worker runs as uid ${me}`, 'run the worker as the cluster\'s OS user (or as root)');
+  if (me !== st.uid)
+    throw new BadInputError(
+      `the data directory ${dir} belongs to uid ${st.uid}, and the worker runs as uid ${me}`,
+      "run the worker as the cluster's OS user (or as root)",
+    );
   return {};
 }
 
@@ -44,7 +48,12 @@ export interface RunResult {
 
 /** `pgbackrest --config=… --stanza=… <command> <args>` as the cluster's owner; throws with
  * pgBackRest's own error line unless `reject: false`. */
-export async function pgbackrest(c: PgbackrestConfig, command: string, args: string[] = [], opts: { reject?: boolean } = {}): Promise<RunResult> {
+export async function pgbackrest(
+  c: PgbackrestConfig,
+  command: string,
+  args: string[] = [],
+  opts: { reject?: boolean } = {},
+): Promise<RunResult> {
   const r = await execa('pgbackrest', [`--config=${configFileOf(c)}`, `--stanza=${c.stanza}`, ...args, command], {
     ...clusterOwner(c.dataDir),
     cwd: '/',
@@ -61,7 +70,10 @@ export async function pgbackrest(c: PgbackrestConfig, command: string, args: str
 
 /** pgBackRest's `ERROR: [nnn]: …` lines, else the last lines it printed. */
 export function errorLines(r: { stdout: string; stderr: string }): string {
-  const all = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const all = `${r.stderr}\n${r.stdout}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errors = all.filter((l) => /ERROR|HINT/.test(l));
   return (errors.length ? errors : all.slice(-3)).join(' | ').slice(0, 1500) || 'no output';
 }

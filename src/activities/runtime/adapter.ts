@@ -9,7 +9,6 @@ import { failureMessage, failureSummary, type KeptOutput, type OutputKeeper } fr
 import { beat } from '../shared/heartbeat';
 import { redactCredentials } from '../../domain/mask-credentials';
 
-
 export interface RuntimeAdapter {
   /** 'worker' before migrations; 'all' before a restore (a bundled database stays up). */
   stop(scope: 'all' | 'worker'): Promise<void>;
@@ -82,11 +81,21 @@ export function commandLabel(command: Command): string {
 }
 
 /** Runs `command` and throws CommandFailedError unless it exits 0. */
-export async function runOrThrow(run: CommandRunner, command: Command, opts: RunOptions, label = commandLabel(command)): Promise<RunResult> {
+export async function runOrThrow(
+  run: CommandRunner,
+  command: Command,
+  opts: RunOptions,
+  label = commandLabel(command),
+): Promise<RunResult> {
   const result = await run(command, opts);
   if (result.exitCode !== 0) {
     const kept = await run.keepOutput?.({ what: label, command: redactCredentials(commandLabel(command)), ...result });
-    throw new CommandFailedError(label, result.exitCode, outputTail(result, kept?.mask), kept && { file: kept.file, problem: kept.problem });
+    throw new CommandFailedError(
+      label,
+      result.exitCode,
+      outputTail(result, kept?.mask),
+      kept && { file: kept.file, problem: kept.problem },
+    );
   }
   return result;
 }

@@ -88,7 +88,10 @@ export function composeAdapter(cfg: ComposeRuntime, run: CommandRunner, logger: 
     async isPresent(version) {
       const listed = await run(compose('config', '--images'), withVersion(version));
       if (listed.exitCode !== 0) return false;
-      const images = listed.stdout.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+      const images = listed.stdout
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
       if (images.length === 0) return false;
       const inspected = await run(['docker', 'image', 'inspect', ...images], plain);
       return inspected.exitCode === 0;
@@ -125,7 +128,8 @@ export function composeAdapter(cfg: ComposeRuntime, run: CommandRunner, logger: 
       const services = [...appServices, ...(cfg.databaseService ? [cfg.databaseService] : [])];
       for (const service of services) {
         const result = await run(compose('logs', '--no-color', '--timestamps', '--tail', String(lines), service), plain);
-        logs[service] = result.exitCode === 0 ? result.stdout : `(docker compose logs failed, exit ${result.exitCode}: ${outputTail(result)})`;
+        logs[service] =
+          result.exitCode === 0 ? result.stdout : `(docker compose logs failed, exit ${result.exitCode}: ${outputTail(result)})`;
       }
       return logs;
     },

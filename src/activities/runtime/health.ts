@@ -32,7 +32,11 @@ interface ProbeRequest {
 }
 
 /** Header values from the probe's config: literals as they are, `fromEnv` from the env file. */
-export function probeRequest(d: DeploymentConfig, key: 'readyCheck' | 'versionCheck', probe: HealthProbe | undefined): Promise<ProbeRequest> {
+export function probeRequest(
+  d: DeploymentConfig,
+  key: 'readyCheck' | 'versionCheck',
+  probe: HealthProbe | undefined,
+): Promise<ProbeRequest> {
   return resolveRequestHeaders(d.envFile, `health.${key}.headers`, probe?.headers ?? {}, (m) => new HealthConfigError(m));
 }
 
@@ -72,7 +76,11 @@ export function healthActivities(deps: ActivityDeps) {
         try {
           // Never let the last request overrun the budget by more than one poll.
           const timeoutMs = Math.max(POLL_MS, Math.min(REQUEST_TIMEOUT_MS, deadline - Date.now()));
-          const match = matchHttpAnswer(await readAnswer(await fetchWithTimeout(url, { timeoutMs, headers: request.headers })), expect, 160);
+          const match = matchHttpAnswer(
+            await readAnswer(await fetchWithTimeout(url, { timeoutMs, headers: request.headers })),
+            expect,
+            160,
+          );
           if (match.ok) {
             const readyAfterMs = Date.now() - started;
             deps.logger.info({ deployment, readyAfterMs }, 'service ready');
@@ -85,7 +93,10 @@ export function healthActivities(deps: ActivityDeps) {
         if (Date.now() + POLL_MS >= deadline) break;
         await sleep(POLL_MS);
       }
-      throw failure('NotReady', request.scrub(`${deployment} not ready after ${budgetS} s: ${last} (last answer of ${describeRequest(url)}).${left}`));
+      throw failure(
+        'NotReady',
+        request.scrub(`${deployment} not ready after ${budgetS} s: ${last} (last answer of ${describeRequest(url)}).${left}`),
+      );
     },
 
     /** The version the running service reports (`health.versionField` of `health.version`,

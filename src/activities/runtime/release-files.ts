@@ -17,7 +17,10 @@ export function releaseFileActivities({ resolve, logger }: ActivityDeps) {
   return {
     /** Sets the env file's version variable and the version file's first line. A file
      * that already says `version` is not rewritten. */
-    async writeReleaseVersion(input: { deployment: string; version: string }): Promise<{ envFileChanged: boolean; versionFileChanged: boolean }> {
+    async writeReleaseVersion(input: {
+      deployment: string;
+      version: string;
+    }): Promise<{ envFileChanged: boolean; versionFileChanged: boolean }> {
       const d = resolve(input.deployment);
       const version = assertVersion(input.version);
       const { changed: envFileChanged } = await editEnvFile(d.envFile, { set: { [d.versionVar]: version } });

@@ -4,12 +4,7 @@
 import { ConfigError } from '../../config';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import type { ApiKeySecretPair } from '../../domain/rotation';
-import {
-  beginApiKeyRotation,
-  removePreviousApiKeySecret,
-  restorePreviousApiKeySecret,
-  type ApiKeySecretVars,
-} from './api-key-rotation';
+import { beginApiKeyRotation, removePreviousApiKeySecret, restorePreviousApiKeySecret, type ApiKeySecretVars } from './api-key-rotation';
 import type { ActivityDeps } from '../shared/deps';
 import { rotateSigningKeyIn } from './signing-key-rotation';
 import { keyringPath } from './signing-keyring';
@@ -24,7 +19,11 @@ interface RotationInput {
 export function secretsActivities(deps: ActivityDeps) {
   const resolve = (name: string) => {
     const d = deps.resolve(name);
-    const vars: ApiKeySecretVars = { file: d.envFile, currentVar: d.secrets.apiKeySecretVar, previousVar: d.secrets.apiKeySecretPreviousVar };
+    const vars: ApiKeySecretVars = {
+      file: d.envFile,
+      currentVar: d.secrets.apiKeySecretVar,
+      previousVar: d.secrets.apiKeySecretPreviousVar,
+    };
     return { d, vars, logger: deps.logger.child({ deployment: name }) };
   };
 
@@ -35,14 +34,20 @@ export function secretsActivities(deps: ActivityDeps) {
       const { d, vars, logger } = resolve(deployment);
       assertCanRehash(d);
       const result = await beginApiKeyRotation(vars);
-      logger.info({ rotationId, previousFp: result.previousFp, currentFp: result.currentFp, resumed: result.resumed }, 'API key secret rotation begun: dual-secret mode written');
+      logger.info(
+        { rotationId, previousFp: result.previousFp, currentFp: result.currentFp, resumed: result.resumed },
+        'API key secret rotation begun: dual-secret mode written',
+      );
       return result;
     },
 
     async restorePreviousApiKeySecret({ deployment, ...pair }: { deployment: string } & ApiKeySecretPair) {
       const { vars, logger } = resolve(deployment);
       const result = await restorePreviousApiKeySecret(vars, pair);
-      logger.info({ currentFp: pair.previousFp, previousFp: pair.currentFp, changed: result.changed }, 'API key secret rotation rolled back in the env file');
+      logger.info(
+        { currentFp: pair.previousFp, previousFp: pair.currentFp, changed: result.changed },
+        'API key secret rotation rolled back in the env file',
+      );
       return result;
     },
 
@@ -56,10 +61,18 @@ export function secretsActivities(deps: ActivityDeps) {
     async rotateSigningKey({ deployment, rotationId }: RotationInput) {
       const { d, logger } = resolve(deployment);
       const result = await rotateSigningKeyIn(
-        { envFile: d.envFile, varName: d.secrets.signingKeyVar, format: d.secrets.signingKeyFormat, keyringFile: keyringPath(d.backup.dir) },
+        {
+          envFile: d.envFile,
+          varName: d.secrets.signingKeyVar,
+          format: d.secrets.signingKeyFormat,
+          keyringFile: keyringPath(d.backup.dir),
+        },
         rotationId,
       );
-      logger.info({ rotationId, oldKeyId: result.oldKeyId, newKeyId: result.newKeyId }, 'vault signing key rotated; old public key kept in the keyring');
+      logger.info(
+        { rotationId, oldKeyId: result.oldKeyId, newKeyId: result.newKeyId },
+        'vault signing key rotated; old public key kept in the keyring',
+      );
       return result;
     },
   };

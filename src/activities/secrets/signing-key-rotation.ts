@@ -33,5 +33,10 @@ export async function rotateSigningKeyIn(t: SigningKeyTarget, rotationId: string
   }
   const next = generateSigningKey();
   await editEnvFile(t.envFile, { set: { [t.varName]: encodePrivateKey(next, t.format) } });
-  return { oldKeyId: current.keyId, newKeyId: publicKeyInfo(next).keyId, keyring: t.keyringFile, retiredAt: retired.to ?? now.toISOString() };
+  return {
+    oldKeyId: current.keyId,
+    newKeyId: publicKeyInfo(next).keyId,
+    keyring: t.keyringFile,
+    retiredAt: retired.to ?? now.toISOString(),
+  };
 }

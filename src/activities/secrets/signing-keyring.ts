@@ -41,7 +41,9 @@ export async function readKeyring(file: string): Promise<Keyring> {
   try {
     return keyringSchema.parse(JSON.parse(text));
   } catch (err) {
-    throw new Error(`keyring ${file} is not valid (${(err as Error).message.split('\n')[0]}); fix or move it before rotating`, { cause: err });
+    throw new Error(`keyring ${file} is not valid (${(err as Error).message.split('\n')[0]}); fix or move it before rotating`, {
+      cause: err,
+    });
   }
 }
 

@@ -87,7 +87,11 @@ export async function digestFile(file: string): Promise<FileDigest> {
   return { sha256: hash.digest('hex'), sizeBytes };
 }
 
-export async function matchesManifest(dumpPath: string, manifest: BackupManifest, opts: { trustRecentDigest?: boolean } = {}): Promise<boolean> {
+export async function matchesManifest(
+  dumpPath: string,
+  manifest: BackupManifest,
+  opts: { trustRecentDigest?: boolean } = {},
+): Promise<boolean> {
   const st = await stat(dumpPath, { bigint: true }).catch(() => undefined);
   if (!st || Number(st.size) !== manifest.sizeBytes) return false;
   const recent = opts.trustRecentDigest ? recentDigests.get(fileIdentity(dumpPath, st)) : undefined;

@@ -8,7 +8,14 @@ import { redactEnvFile } from './redact';
 export function secretVarNames(d: DeploymentConfig): string[] {
   const s = d.secrets;
   // A webhook URL often embeds its token: it is a secret too.
-  return [d.databaseUrlVar, d.migrationUrlVar, s.apiKeySecretVar, s.apiKeySecretPreviousVar, s.signingKeyVar, ...(d.notify.webhookUrlVar ? [d.notify.webhookUrlVar] : [])];
+  return [
+    d.databaseUrlVar,
+    d.migrationUrlVar,
+    s.apiKeySecretVar,
+    s.apiKeySecretPreviousVar,
+    s.signingKeyVar,
+    ...(d.notify.webhookUrlVar ? [d.notify.webhookUrlVar] : []),
+  ];
 }
 
 /** The env file's secret values (keep them in memory only); none when it cannot be read. */

@@ -28,7 +28,10 @@ export async function keepFailedOutput(d: DeploymentConfig, failed: FailedOutput
   const mask = (text: string) => scrubSecrets(text, secrets);
   const dir = failureLogDir(d);
   const run = activityRun();
-  const file = path.join(dir, `${now.toISOString().replace(/:/g, '')}-${slug(failed.what, 40)}-${run?.name ?? `${process.pid}-${randomBytes(3).toString('hex')}`}.log`);
+  const file = path.join(
+    dir,
+    `${now.toISOString().replace(/:/g, '')}-${slug(failed.what, 40)}-${run?.name ?? `${process.pid}-${randomBytes(3).toString('hex')}`}.log`,
+  );
   try {
     await ensureBackupDir(dir);
     await writeFileAtomic(file, mask(logText(failed, now, run?.about)), PRIVATE_FILE_MODE);
@@ -67,5 +70,12 @@ function activityRun(): { name: string; about: string } | undefined {
 }
 
 function slug(text: string, max: number): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, max).replace(/-$/, '') || 'command';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, max)
+      .replace(/-$/, '') || 'command'
+  );
 }

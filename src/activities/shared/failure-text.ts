@@ -61,9 +61,7 @@ export function keyLineIndex(lines: readonly string[]): number {
  * Masking comes before shortening, so a secret is never cut into a part that escapes it.
  */
 export function summarizeOutput(text: string, mask: (text: string) => string = redactCredentials, maxChars = MAX_CHARS): string {
-  const lines = text
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '');
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (!lines.length) return '';
   const key = keyLineIndex(lines);
   const start = Math.max(lines.length - TAIL_LINES, 0);

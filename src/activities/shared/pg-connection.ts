@@ -108,7 +108,16 @@ export function sqlState(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EPIPE',
+]);
 /** SQLSTATEs of a server that answered but will not let us in. */
 const LOGIN_REFUSED = new Map([
   ['28P01', 'wrong password'],
@@ -148,7 +157,9 @@ export function classifyConnectError(err: unknown, label: string, where: string)
   }
   if ((code && (UNREACHABLE_CODES.has(code) || NOT_NOW.has(code))) || /timeout|terminated unexpectedly/i.test(message)) {
     const why = code && UNREACHABLE_CODES.has(code) ? code : message;
-    return new DatabaseUnreachableError(`cannot reach the database ${label} (${why}) — is it running, and is ${where} right? nothing was changed`);
+    return new DatabaseUnreachableError(
+      `cannot reach the database ${label} (${why}) — is it running, and is ${where} right? nothing was changed`,
+    );
   }
   return err instanceof Error ? err : new Error(message);
 }

@@ -51,6 +51,9 @@ export async function pgProgramFailure(
   const exitCode = result.exitCode ?? result.signal ?? '?';
   const output = { stdout: typeof result.stdout === 'string' ? result.stdout : '', stderr: String(result.stderr ?? '') };
   const kept = await keep?.({ what: `${tool} (${what})`, exitCode, ...output });
-  const detail = failureSummary({ stdout: '', stderr: output.stderr }, kept?.mask) || (result.shortMessage && (kept?.mask ?? redactCredentials)(result.shortMessage)) || 'no message';
+  const detail =
+    failureSummary({ stdout: '', stderr: output.stderr }, kept?.mask) ||
+    (result.shortMessage && (kept?.mask ?? redactCredentials)(result.shortMessage)) ||
+    'no message';
   return new Error(failureMessage(`${tool} failed (${what}, exit ${exitCode})`, detail, kept));
 }

@@ -39,12 +39,17 @@ async function confirmed(question: string): Promise<boolean> {
 export function registerCleanupCommand(program: Command, context: () => CliContext): void {
   program
     .command('cleanup')
-    .description('list the copies of replaced data restores kept (<db>_pre_restore_<stamp> databases, pre-restore safety dumps) with age and size, and drop the ones you confirm')
+    .description(
+      'list the copies of replaced data restores kept (<db>_pre_restore_<stamp> databases, pre-restore safety dumps) with age and size, and drop the ones you confirm',
+    )
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
     .option('--older-than <age>', 'only copies kept longer ago than this (90m, 36h, 14d, 2w)', parseOlderThan)
     .option('-y, --yes', 'drop without asking')
     .option('--dry-run', 'list what would be dropped, drop nothing')
-    .addHelpText('after', '\nExample:\n  day2 cleanup                       # lists them, asks before dropping\n  day2 cleanup --older-than 14d --yes   # from cron')
+    .addHelpText(
+      'after',
+      '\nExample:\n  day2 cleanup                       # lists them, asks before dropping\n  day2 cleanup --older-than 14d --yes   # from cron',
+    )
     .action(async (opts: CleanupOptions) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
@@ -77,14 +82,18 @@ export function registerCleanupCommand(program: Command, context: () => CliConte
       }
       if (!opts.yes) {
         const question = `Drop ${chosen.length} kept ${chosen.length === 1 ? 'copy' : 'copies'} of ${deployment}'s replaced data (${total})? They are the undo of past restores; this cannot be undone.`;
-        if (!process.stdin.isTTY) throw new BadInputError(`not a terminal, so not asking: ${question}`, 'pass --yes to drop them (nothing was dropped)');
+        if (!process.stdin.isTTY)
+          throw new BadInputError(`not a terminal, so not asking: ${question}`, 'pass --yes to drop them (nothing was dropped)');
         if (!(await confirmed(question))) {
           ctx.say('nothing was dropped');
           ctx.json({ deployment, copies: kept.copies, chosen: chosen.map((c) => c.name), dropped: [] });
           return;
         }
       }
-      process.exitCode = await runOperation(ctx, { operation: 'cleanup', workflowType: 'cleanup', deployment, input: { deployment, names: chosen.map((c) => c.name) } }, {});
+      process.exitCode = await runOperation(
+        ctx,
+        { operation: 'cleanup', workflowType: 'cleanup', deployment, input: { deployment, names: chosen.map((c) => c.name) } },
+        {},
+      );
     });
 }
-

@@ -28,7 +28,10 @@ export function registerConfigCommands(program: Command): void {
   config
     .command('schema')
     .description("print day2.yaml's JSON Schema (for editor completion; docs/config.md is the same, for people)")
-    .addHelpText('after', '\nExample:\n  day2 config schema > day2.schema.json   # then, atop day2.yaml: # yaml-language-server: $schema=day2.schema.json')
+    .addHelpText(
+      'after',
+      '\nExample:\n  day2 config schema > day2.schema.json   # then, atop day2.yaml: # yaml-language-server: $schema=day2.schema.json',
+    )
     .action(() => {
       process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     });
@@ -55,4 +58,3 @@ export function registerConfigCommands(program: Command): void {
       }
     });
 }
-

@@ -42,7 +42,8 @@ const count = (v: string) => {
 };
 const age = (v: string) => {
   const s = /^\d+$/.test(v) ? Number(v) : parseAge(v);
-  if (s === undefined) throw new InvalidArgumentError(`'${v}' is not a duration: give seconds, or minutes, hours or days: 600, 10m, 2h, 1d`);
+  if (s === undefined)
+    throw new InvalidArgumentError(`'${v}' is not a duration: give seconds, or minutes, hours or days: 600, 10m, 2h, 1d`);
   return s;
 };
 const ifBusy = (v: string) => {
@@ -52,7 +53,10 @@ const ifBusy = (v: string) => {
 
 function selectorOf(opts: FleetOptions): FleetSelector {
   return {
-    deployments: opts.deployments?.split(',').map((d) => d.trim()).filter(Boolean),
+    deployments: opts.deployments
+      ?.split(',')
+      .map((d) => d.trim())
+      .filter(Boolean),
     match: opts.match,
     labels: opts.selector ? parseLabelSelector(opts.selector) : undefined,
     all: opts.all,
@@ -60,7 +64,11 @@ function selectorOf(opts: FleetOptions): FleetSelector {
 }
 
 /** `day2-fleet-upgrade-20261202T101500123`: one id per fleet run, sortable by time. */
-const fleetId = (operation: string, at: Date) => `day2-fleet-${operation}-${at.toISOString().replace(/[-:.Z]/g, '').slice(0, 18)}`;
+const fleetId = (operation: string, at: Date) =>
+  `day2-fleet-${operation}-${at
+    .toISOString()
+    .replace(/[-:.Z]/g, '')
+    .slice(0, 18)}`;
 
 async function startFleet(ctx: CliContext, operation: FleetOperation, opts: FleetOptions, version?: string): Promise<number> {
   const members = selectFleet(
@@ -73,7 +81,10 @@ async function startFleet(ctx: CliContext, operation: FleetOperation, opts: Flee
     throw new BadInputError(`--canary ${opts.canary} leaves nothing to promote to: ${members.length} deployment(s) selected`);
   }
   // Every host of the selection needs its worker before anything starts (exit 3 otherwise).
-  await assertHostsServed(ctx, members.map((m) => m.name));
+  await assertHostsServed(
+    ctx,
+    members.map((m) => m.name),
+  );
   const id = fleetId(operation, new Date());
   const input: FleetInput = {
     fleetId: id,
@@ -122,7 +133,13 @@ function printTable(ctx: CliContext, s: FleetStatus): void {
   ]);
   const head = ['DEPLOYMENT', 'HOST', 'WAVE', 'STATE', 'VERSION', 'TIME'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const line of [head, ...rows]) ctx.say(line.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const line of [head, ...rows])
+    ctx.say(
+      line
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
   for (const r of s.rows.filter((x) => x.detail && x.state !== 'succeeded')) ctx.say(`  ${r.deployment}: ${r.detail}`);
   if (s.halted) ctx.say(`halted: ${s.halted}`);
 }
@@ -137,7 +154,12 @@ function fleetCommand(parent: Command, name: string, description: string): Comma
     .option('--all', 'every configured deployment')
     .option('--canary <n>', 'run on the first n first, then wait at the promote-fleet gate', count, 0)
     .option('--soak <duration>', "with --canary: run the canaries' verify checks this long before the gate (10m, 1h)", age)
-    .option('--promote-timeout <duration>', 'how long the promote-fleet gate waits before rejecting, in seconds or 10m, 2h, 1d', age, 24 * 3600)
+    .option(
+      '--promote-timeout <duration>',
+      'how long the promote-fleet gate waits before rejecting, in seconds or 10m, 2h, 1d',
+      age,
+      24 * 3600,
+    )
     .option('--max-concurrency <n|p%>', 'deployments per wave', '1')
     .option('--max-errors <n|p%>', 'failures the fleet tolerates before it halts (0: the first halts it)', '0')
     .option('--if-busy <wait|skip>', 'a deployment another operation holds: wait for it or skip it', ifBusy, 'wait')
@@ -148,7 +170,10 @@ function fleetCommand(parent: Command, name: string, description: string): Comma
 export function registerFleetCommands(program: Command, context: () => CliContext): void {
   const fleetCmd = program.command('fleet').description('run an operation over many deployments: canaries, waves, an error budget');
   fleetCommand(fleetCmd, 'upgrade <version>', 'upgrade the selected deployments; a failed one is rolled back by its own workflow')
-    .addHelpText('after', "\nExample:\n  day2 fleet upgrade 1.4.0 --match 'ledger-*' --canary 1 --soak 10m --max-concurrency 3 --max-errors 0")
+    .addHelpText(
+      'after',
+      "\nExample:\n  day2 fleet upgrade 1.4.0 --match 'ledger-*' --canary 1 --soak 10m --max-concurrency 3 --max-errors 0",
+    )
     .action(async (version: string, opts: FleetOptions) => {
       process.exitCode = await startFleet(context(), 'upgrade', opts, assertVersion(version));
     });
@@ -157,15 +182,15 @@ export function registerFleetCommands(program: Command, context: () => CliContex
     .action(async (opts: FleetOptions) => {
       process.exitCode = await startFleet(context(), 'backup', opts);
     });
-  fleetCommand(fleetCmd, 'preflight', 'run preflight on the selected deployments')
-    .action(async (opts: FleetOptions) => {
-      process.exitCode = await startFleet(context(), 'preflight', opts);
-    });
+  fleetCommand(fleetCmd, 'preflight', 'run preflight on the selected deployments').action(async (opts: FleetOptions) => {
+    process.exitCode = await startFleet(context(), 'preflight', opts);
+  });
   const rotate = fleetCmd.command('rotate').description('rotate a secret across deployments');
-  fleetCommand(rotate, 'api-key-secret', "rotate the selected deployments' API-key secrets (dual-secret, each with its own gates)")
-    .action(async (opts: FleetOptions) => {
+  fleetCommand(rotate, 'api-key-secret', "rotate the selected deployments' API-key secrets (dual-secret, each with its own gates)").action(
+    async (opts: FleetOptions) => {
       process.exitCode = await startFleet(context(), 'rotate-api-key-secret', opts);
-    });
+    },
+  );
   fleetCmd
     .command('status [fleet-id]')
     .description('the table of a fleet (default: the newest): deployment, host, wave, state, version, time')

@@ -18,7 +18,10 @@ export function registerGateCommands(program: Command, context: () => CliContext
       .option('-g, --gate <name>', 'the gate (default: the one it waits at); refused if it waits elsewhere')
       .option('-r, --reason <text>', 'why (kept in the audit trail)')
       .option('--by <name>', 'who decides (default: $DAY2_USER, else your OS user name)')
-      .addHelpText('after', `\nExample:\n  day2 ${verb} day2-ledger --gate confirm-restore --reason "checked with the team"\n  day2 ${verb} ledger --reason "incident 42"`)
+      .addHelpText(
+        'after',
+        `\nExample:\n  day2 ${verb} day2-ledger --gate confirm-restore --reason "checked with the team"\n  day2 ${verb} ledger --reason "incident 42"`,
+      )
       .action(async (target: string, opts: DecideOptions) => {
         const ctx = context();
         const result = await decideGate(ctx, target, approve, opts);

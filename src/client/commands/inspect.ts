@@ -82,7 +82,9 @@ async function listRow(client: Client, wf: WorkflowExecutionInfo, now: Date) {
   // Only a COMPLETED run can say more than its status (a rolled-back upgrade): the table
   // shows no error text, so no other row's result is fetched.
   const verdict =
-    wf.status.name === 'COMPLETED' ? await verdictOfRun(client.workflow.getHandle(wf.workflowId, wf.runId), wf.type, deploymentOfRun(wf), wf.status.name) : { status: wf.status.name };
+    wf.status.name === 'COMPLETED'
+      ? await verdictOfRun(client.workflow.getHandle(wf.workflowId, wf.runId), wf.type, deploymentOfRun(wf), wf.status.name)
+      : { status: wf.status.name };
   return {
     workflowId: wf.workflowId,
     runId: wf.runId,
@@ -134,7 +136,9 @@ async function cancelOperation(ctx: CliContext, target: string, waitSeconds: num
     ctx.warn(`✗ ${desc.workflowId} is still unwinding after ${waitSeconds} s; follow with: day2 status ${desc.workflowId} --follow`);
     return EXIT.failed;
   }
-  ctx.say(`${status === 'CANCELLED' ? '✓' : '•'} ${desc.workflowId} ${status}: ${progress?.outcome ?? '(no worker answered the progress query)'}`);
+  ctx.say(
+    `${status === 'CANCELLED' ? '✓' : '•'} ${desc.workflowId} ${status}: ${progress?.outcome ?? '(no worker answered the progress query)'}`,
+  );
   ctx.say(`  Web UI: ${webUi}`);
   return EXIT.ok;
 }
@@ -142,7 +146,9 @@ async function cancelOperation(ctx: CliContext, target: string, waitSeconds: num
 export function registerInspectCommands(program: Command, context: () => CliContext): void {
   program
     .command('status [target]')
-    .description("show an operation's steps with their times, the gate it waits at and how to decide it, and its outcome (target: a deployment or a workflow id; none: every deployment)")
+    .description(
+      "show an operation's steps with their times, the gate it waits at and how to decide it, and its outcome (target: a deployment or a workflow id; none: every deployment)",
+    )
     .option('-f, --follow', 'keep following until it finishes (through gates)')
     .addHelpText('after', '\nExample:\n  day2 status ledger\n  day2 status day2-ledger --follow\n  day2 status --json | jq .progress.gate')
     .action(async (target: string | undefined, opts: { follow?: boolean }) => {
@@ -177,7 +183,9 @@ export function registerInspectCommands(program: Command, context: () => CliCont
 
   program
     .command('cancel <target>')
-    .description('cancel a running operation: it unwinds what it must (drops a staging database, restarts services it stopped) and ends CANCELLED with an outcome that says what changed')
+    .description(
+      'cancel a running operation: it unwinds what it must (drops a staging database, restarts services it stopped) and ends CANCELLED with an outcome that says what changed',
+    )
     .option('--wait <seconds>', 'how long to wait for it to unwind', parseLimit, 120)
     .option('--no-wait', 'return once the cancellation is requested')
     .addHelpText('after', '\nExample:\n  day2 cancel ledger\n  day2 cancel day2-ledger --no-wait')

@@ -10,9 +10,11 @@ import { runReadOnly } from '../run-read-only';
 export function registerPreflightCommand(program: Command, context: () => CliContext): void {
   program
     .command('preflight')
-    .description('check the deployment is fit for an operation: env file against .env.example, version file, database, pg_dump, backup space, configured checks')
+    .description(
+      'check the deployment is fit for an operation: env file against .env.example, version file, database, pg_dump, backup space, configured checks',
+    )
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
-    .addHelpText('after', '\nExample:\n  day2 preflight --deployment ledger\n  day2 --json preflight | jq \'.checks[] | select(.ok | not)\'')
+    .addHelpText('after', "\nExample:\n  day2 preflight --deployment ledger\n  day2 --json preflight | jq '.checks[] | select(.ok | not)'")
     .action(async (opts: { deployment?: string }) => {
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
@@ -28,7 +30,11 @@ export function registerPreflightCommand(program: Command, context: () => CliCon
       });
       for (const c of result.checks) ctx.say(renderCheck(c));
       const failed = result.checks.filter((c) => !c.ok).length;
-      ctx.say(failed ? `preflight of ${deployment} failed: ${failed} of ${result.checks.length} checks` : `preflight of ${deployment} passed: ${result.checks.length} checks`);
+      ctx.say(
+        failed
+          ? `preflight of ${deployment} failed: ${failed} of ${result.checks.length} checks`
+          : `preflight of ${deployment} passed: ${result.checks.length} checks`,
+      );
       ctx.json(result);
       process.exitCode = result.ok ? 0 : EXIT.failed;
     });

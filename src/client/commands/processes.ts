@@ -10,11 +10,15 @@ import type { CliContext } from '../context';
 export function registerProcessCommands(program: Command, context: () => CliContext): void {
   program
     .command('dev')
-    .description('run a local Temporal dev server (SQLite under .day2/, Web UI) with day2\'s search attributes')
+    .description("run a local Temporal dev server (SQLite under .day2/, Web UI) with day2's search attributes")
     .option('--port <n>', 'gRPC port', (v) => Number(v), 7233)
     .option('--ui-port <n>', 'Web UI port', (v) => Number(v), 8233)
     .option('--db <file>', 'SQLite file', '.day2/temporal.sqlite')
-    .option('--persistence <store>', 'sqlite (the dev server, with the Web UI) or postgres (the Temporal server on a private PostgreSQL, no Web UI)', 'sqlite')
+    .option(
+      '--persistence <store>',
+      'sqlite (the dev server, with the Web UI) or postgres (the Temporal server on a private PostgreSQL, no Web UI)',
+      'sqlite',
+    )
     .option('--data-dir <dir>', 'with --persistence postgres: where its PostgreSQL and config live', '.day2/temporal-postgres')
     .addHelpText('after', '\nExample:\n  day2 dev            # then open http://127.0.0.1:8233\n  day2 dev --persistence postgres')
     .action(async (opts: { port: number; uiPort: number; db: string; persistence: string; dataDir: string }) => {
@@ -47,11 +51,17 @@ export function registerProcessCommands(program: Command, context: () => CliCont
   program
     .command('worker')
     .description('run a day2 worker: executes the workflows and their activities; drains on SIGTERM')
-    .option('--host <name>', "serve the activities of this host's deployments (day2.yaml `host:`) on its own task queue; the workflows run on the control worker")
+    .option(
+      '--host <name>',
+      "serve the activities of this host's deployments (day2.yaml `host:`) on its own task queue; the workflows run on the control worker",
+    )
     .option('--with-workflows', 'with --host: also run the workflows (the control queue) in this process')
     .option('--with-approver', 'also run the automated approver (`day2 approver`) in this process')
-    .option('--approver-interval <seconds>', 'seconds between the approver\'s looks', (v) => Number(v), 5)
-    .addHelpText('after', '\nExample:\n  day2 worker --config /etc/day2/day2.yaml\n  day2 worker --with-approver\n  day2 worker --host eu-1    # on host eu-1: its deployments\' activities')
+    .option('--approver-interval <seconds>', "seconds between the approver's looks", (v) => Number(v), 5)
+    .addHelpText(
+      'after',
+      "\nExample:\n  day2 worker --config /etc/day2/day2.yaml\n  day2 worker --with-approver\n  day2 worker --host eu-1    # on host eu-1: its deployments' activities",
+    )
     .action(async (cmd: { withApprover?: boolean; approverInterval: number; host?: string; withWorkflows?: boolean }) => {
       const opts = program.opts<{ config?: string }>();
       void context;
@@ -65,7 +75,10 @@ export function registerProcessCommands(program: Command, context: () => CliCont
       ]);
       // Beside the worker, the approver logs its decisions as JSON lines like the worker does.
       const approver = cmd.withApprover
-        ? await startApprover(config, { intervalSeconds: cmd.approverInterval, onEvent: logApproverEvent(createLogger('day2-approver', processSettings().logLevel)) })
+        ? await startApprover(config, {
+            intervalSeconds: cmd.approverInterval,
+            onEvent: logApproverEvent(createLogger('day2-approver', processSettings().logLevel)),
+          })
         : undefined;
       try {
         await runWorker(config, file, { host: cmd.host, workflows: cmd.withWorkflows });

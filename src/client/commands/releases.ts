@@ -38,15 +38,23 @@ interface RollbackOptions extends RunOptions {
 export function registerReleaseCommands(program: Command, context: () => CliContext): void {
   program
     .command('upgrade <version>')
-    .description('upgrade to a release: pull it, back up, stop the worker, migrate, write the version, restart, verify; roll back if it fails')
+    .description(
+      'upgrade to a release: pull it, back up, stop the worker, migrate, write the version, restart, verify; roll back if it fails',
+    )
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
     .option('--skip-backup', 'no pre-upgrade backup (discouraged: a failed upgrade then cannot be rolled back automatically)')
     .option('-y, --yes', 'if the upgrade fails, roll back without asking (as upgrade.autoRollback: true does)')
     .option('--force', 'allow a downgrade (usually `day2 rollback` is what you want)')
     .option('--gate-timeout <seconds>', 'roll back a failed upgrade if nobody decides within this time', parseCount)
-    .option('--ask-on-failed-preflight', 'if the preflight before the upgrade fails, wait at the proceed-despite-preflight gate instead of refusing')
+    .option(
+      '--ask-on-failed-preflight',
+      'if the preflight before the upgrade fails, wait at the proceed-despite-preflight gate instead of refusing',
+    )
     .option('--detach', 'return once started')
-    .addHelpText('after', '\nExamples:\n  day2 upgrade 1.2.0\n  day2 approve day2-ledger --gate rollback-failed-upgrade --reason "readiness never came back"')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  day2 upgrade 1.2.0\n  day2 approve day2-ledger --gate rollback-failed-upgrade --reason "readiness never came back"',
+    )
     .action(async (version: string, opts: UpgradeOptions) => {
       assertVersion(version);
       const ctx = context();
@@ -61,14 +69,19 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
         gateTimeoutSeconds: opts.gateTimeout,
         askOnFailedPreflight: opts.askOnFailedPreflight,
       };
-      process.exitCode = await runOperation(ctx, { operation: 'upgrade', workflowType: 'upgrade', deployment, input, targetVersion: version }, opts, judgeUpgrade(deployment));
+      process.exitCode = await runOperation(
+        ctx,
+        { operation: 'upgrade', workflowType: 'upgrade', deployment, input, targetVersion: version },
+        opts,
+        judgeUpgrade(deployment),
+      );
     });
 
   program
     .command('rollback')
     .description('restore a backup and the release it was taken under; says what will be lost and asks first')
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
-    .option('--version <version>', 'release to run (default: from the backup\'s manifest, then .pre-upgrade-version)')
+    .option('--version <version>', "release to run (default: from the backup's manifest, then .pre-upgrade-version)")
     .option('--backup <file>', 'backup to restore (default: the newest that verifies)')
     .option('--remote <name|latest>', 'roll back to an off-site copy: downloaded into the backup directory and verified first')
     .option('-y, --yes', 'skip the confirmation gate')
@@ -82,8 +95,19 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
       if (opts.remote !== undefined && opts.remote !== 'latest') assertBareFileName(opts.remote);
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
-      const input: RollbackInput = { deployment, version: opts.version, backup: opts.backup, remote: opts.remote, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
-      process.exitCode = await runOperation(ctx, { operation: 'rollback', workflowType: 'rollback', deployment, input, targetVersion: opts.version }, opts);
+      const input: RollbackInput = {
+        deployment,
+        version: opts.version,
+        backup: opts.backup,
+        remote: opts.remote,
+        yes: opts.yes,
+        gateTimeoutSeconds: opts.gateTimeout,
+      };
+      process.exitCode = await runOperation(
+        ctx,
+        { operation: 'rollback', workflowType: 'rollback', deployment, input, targetVersion: opts.version },
+        opts,
+      );
     });
 }
 

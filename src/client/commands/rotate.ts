@@ -4,10 +4,7 @@
 import type { Command } from 'commander';
 import { GATES } from '../../domain/gate-names';
 import { defaultDeployment } from '../../config';
-import {
-  type RotateApiKeySecretInput,
-  type RotateSigningKeyInput,
-} from '../../domain/rotation';
+import { type RotateApiKeySecretInput, type RotateSigningKeyInput } from '../../domain/rotation';
 import type { CliContext } from '../context';
 import { runOperation, type RunOptions } from '../run-operation';
 import { parseCount } from './operations';
@@ -25,7 +22,11 @@ export function registerRotateCommands(program: Command, context: () => CliConte
         'remove the previous secret and restart',
     )
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
-    .option('--gate-timeout <seconds>', 'decide each gate within this time (default: the gate\'s timeoutSeconds in day2.yaml, else a week)', parseCount)
+    .option(
+      '--gate-timeout <seconds>',
+      "decide each gate within this time (default: the gate's timeoutSeconds in day2.yaml, else a week)",
+      parseCount,
+    )
     .option('--detach', 'return once started')
     .addHelpText(
       'after',
@@ -45,12 +46,18 @@ export function registerRotateCommands(program: Command, context: () => CliConte
           [GATES.commitRotation]: timeoutOf(GATES.commitRotation),
         },
       };
-      process.exitCode = await runOperation(ctx, { operation: 'rotate-api-key-secret', workflowType: 'rotateApiKeySecret', deployment, input }, opts);
+      process.exitCode = await runOperation(
+        ctx,
+        { operation: 'rotate-api-key-secret', workflowType: 'rotateApiKeySecret', deployment, input },
+        opts,
+      );
     });
 
   rotate
     .command('vault-signing-key')
-    .description('generate a new Ed25519 signing key, keep the old public key in <backup.dir>/keyring.json, restart, verify the chain across both keys')
+    .description(
+      'generate a new Ed25519 signing key, keep the old public key in <backup.dir>/keyring.json, restart, verify the chain across both keys',
+    )
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
     .option('--detach', 'return once started')
     .addHelpText('after', '\nExample:\n  day2 rotate vault-signing-key --deployment ledger')
@@ -58,6 +65,10 @@ export function registerRotateCommands(program: Command, context: () => CliConte
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
       const input: RotateSigningKeyInput = { deployment };
-      process.exitCode = await runOperation(ctx, { operation: 'rotate-signing-key', workflowType: 'rotateSigningKey', deployment, input }, opts);
+      process.exitCode = await runOperation(
+        ctx,
+        { operation: 'rotate-signing-key', workflowType: 'rotateSigningKey', deployment, input },
+        opts,
+      );
     });
 }

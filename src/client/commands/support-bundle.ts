@@ -9,7 +9,9 @@ import { runReadOnly } from '../run-read-only';
 export function registerSupportBundleCommand(program: Command, context: () => CliContext): void {
   program
     .command('support-bundle')
-    .description('collect a support bundle: redacted env file, service state and logs, database schema and row counts, preflight checks, health answers, system info')
+    .description(
+      'collect a support bundle: redacted env file, service state and logs, database schema and row counts, preflight checks, health answers, system info',
+    )
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
     .addHelpText('after', '\nExample:\n  day2 support-bundle --deployment ledger\n  tar -tzf "$(day2 --json support-bundle | jq -r .path)"')
     .action(async (opts: { deployment?: string }) => {

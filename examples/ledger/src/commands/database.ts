@@ -46,7 +46,11 @@ export async function migrations(envFile: string): Promise<number> {
   }));
   emitJson({ release: version, applied, pending });
   // Last, so a check that shows the final line of output shows this one.
-  say(pending.length > 0 ? `${pendingMessage(version)} (missing ${pending.join(', ')})` : `schema at ${version}: ${applied.length} migration(s) applied, none pending`);
+  say(
+    pending.length > 0
+      ? `${pendingMessage(version)} (missing ${pending.join(', ')})`
+      : `schema at ${version}: ${applied.length} migration(s) applied, none pending`,
+  );
   return pending.length > 0 ? 1 : 0;
 }
 

@@ -70,18 +70,18 @@ async function startService(run: RunDir, envFile: string, service: ServiceName):
   if (status.running) return say(`${service} already running (pid ${status.pid})`);
   const port = service === 'api' ? loadSettings(envFile).port : undefined;
   const logFile = run.logFile(service);
-  const spawned = spawnDetached(
-    process.execPath,
-    ['--import', TSX_LOADER, ENTRY[service], '--env-file', canonicalPath(envFile)],
-    { cwd: REPO_ROOT, logFile },
-  );
+  const spawned = spawnDetached(process.execPath, ['--import', TSX_LOADER, ENTRY[service], '--env-file', canonicalPath(envFile)], {
+    cwd: REPO_ROOT,
+    logFile,
+  });
   const pid = spawned.child.pid;
   if (pid === undefined) throw new LedgerError(`${service} could not be spawned`);
   writePidfile(run.pidfile(service), pid);
 
-  const isUp = port !== undefined
-    ? async () => (await healthPid(port, 500)) === pid
-    : async () => logTail(logFile, spawned.logOffset, 50).some((line) => isWorkerStartedLine(line, pid));
+  const isUp =
+    port !== undefined
+      ? async () => (await healthPid(port, 500)) === pid
+      : async () => logTail(logFile, spawned.logOffset, 50).some((line) => isWorkerStartedLine(line, pid));
   const outcome = await waitUntilUp(spawned, isUp);
   if (outcome === 'up') return say(`${service} started (pid ${pid}, log ${logFile})`);
   if (outcome === 'timeout') await terminate(pid, marks(service, envFile), STOP_TIMEOUT_MS);
@@ -115,7 +115,9 @@ function isWorkerStartedLine(line: string, pid: number): boolean {
 
 function failureReason(outcome: StartOutcome, tail: string[], port: number | undefined): string {
   if (outcome === 'timeout') {
-    return port !== undefined ? `/health on port ${port} did not answer within ${START_TIMEOUT_MS / 1000} s` : `no start-up line within ${START_TIMEOUT_MS / 1000} s`;
+    return port !== undefined
+      ? `/health on port ${port} did not answer within ${START_TIMEOUT_MS / 1000} s`
+      : `no start-up line within ${START_TIMEOUT_MS / 1000} s`;
   }
   const refusal = [...tail].reverse().find((line) => line.startsWith('ledger: refusing to start: '));
   return refusal?.slice('ledger: '.length) ?? 'exited during start-up (see the log lines above)';
