@@ -60,7 +60,8 @@ writeFileSync(
 
 const env = { ...process.env, DAY2_LOG_LEVEL: 'warn', DAY2_FROM_DIST: '1' };
 const workers: ResultPromise[] = [];
-async function startWorker(args: string[]): Promise<ResultPromise> {
+// Wrapped: an async function returning the (thenable) process would wait for it to exit.
+async function startWorker(args: string[]): Promise<{ child: ResultPromise }> {
   const log = path.join(dir, `worker-${workers.length}.log`);
   const child = execa(process.execPath, [BIN, '--config', configFile, 'worker', ...args], { env, reject: false, buffer: false });
   child.stdout?.pipe((await import('node:fs')).createWriteStream(log));
@@ -69,7 +70,7 @@ async function startWorker(args: string[]): Promise<ResultPromise> {
     child.stdout?.on('data', (b: Buffer) => b.toString().includes('worker running') && (clearTimeout(t), resolve()));
   });
   workers.push(child);
-  return child;
+  return { child };
 }
 const peakRss = (pid: number | undefined) => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -112,7 +113,7 @@ try {
   }
   orchestration.sort((a, b) => a - b);
   const memory = [control, ...hostWorkers].map(
-    (w, i) => `${i === 0 ? 'control' : `host ${HOSTS[i - 1]}`} ${(peakRss(w.pid) / 2 ** 20).toFixed(0)} MiB`,
+    (w, i) => `${i === 0 ? 'control' : `host ${HOSTS[i - 1]}`} ${(peakRss(w.child.pid) / 2 ** 20).toFixed(0)} MiB`,
   );
 
   // The raw tool: the same dumps, 2 at a time.
