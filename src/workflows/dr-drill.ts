@@ -6,6 +6,7 @@ import { failure } from '../domain/failures';
 import type { DrillInput, DrillResult } from '../domain/types';
 import { long, quick } from './activity-proxies';
 import { reportOutcome } from './notify';
+import { cancellationLeaves, endCleanlyOnCancel } from './cancellation';
 import { beginOperation } from './operation';
 import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
@@ -19,7 +20,8 @@ export async function drill(input: DrillInput): Promise<DrillResult> {
   return reportOutcome(
     'drill',
     deployment,
-    () => drillSteps(input, progress),
+    // A drill never touches the deployment; its scratch cluster goes with the activity.
+    () => endCleanlyOnCancel(progress, cancellationLeaves('the deployment is untouched'), () => drillSteps(input, progress)),
     (r) => ({ ok: r.ok, detail: progress.snapshot.outcome ?? '' }),
   );
 }

@@ -126,7 +126,11 @@ async function upgradeSteps(
     return afterFailure({ ...ctx, reason });
   }
   if (cancel.requested) {
-    leaves.now = `there is no pre-upgrade backup (--skip-backup) to undo it with, so the upgrade ran to its end: ${deployment} runs ${to}`;
+    // With a backup, a cancellation is acted on between steps (rolled back above); one that
+    // arrived during the last step finds the upgrade done.
+    leaves.now = taken
+      ? `the cancellation came during '${current}', the last step, so the upgrade ran to its end: ${deployment} runs ${to}; to undo it: day2 rollback --backup ${taken.file} --version ${from}`
+      : `there is no pre-upgrade backup (--skip-backup) to undo it with, so the upgrade ran to its end: ${deployment} runs ${to}`;
     throw cancel.requested;
   }
   progress.finish(`upgraded ${deployment} from ${from} to ${to}`);
