@@ -167,7 +167,7 @@ const OPERATIONS: Record<string, Operation> = {
         followedBy(e, i, []);
         assert.match(
           e.progress.outcome ?? '',
-          /^cancelled during 'Verify version': the cancellation came during 'Verify version', the last step, so the upgrade ran to its end: wf runs 1\.1\.0; to undo it: day2 rollback --backup wf-\d{4}-\d\d-\d\d-\d{6}\.dump --version 1\.0\.0$/,
+          /^cancelled: the cancellation came during 'Verify version', the last step, so the upgrade ran to its end: wf runs 1\.1\.0; to undo it: day2 rollback --backup wf-\d{4}-\d\d-\d\d-\d{6}\.dump --version 1\.0\.0$/,
         );
         return;
       }
