@@ -194,6 +194,7 @@ export function registerFleetCommands(program: Command, context: () => CliContex
   fleetCmd
     .command('status [fleet-id]')
     .description('the table of a fleet (default: the newest): deployment, host, wave, state, version, time')
+    .addHelpText('after', '\nExample:\n  day2 fleet status\n  day2 fleet status day2-fleet-upgrade-20261202T062119806')
     .action(async (id: string | undefined) => {
       const ctx = context();
       const client = await ctx.client();
