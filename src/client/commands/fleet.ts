@@ -182,15 +182,17 @@ export function registerFleetCommands(program: Command, context: () => CliContex
     .action(async (opts: FleetOptions) => {
       process.exitCode = await startFleet(context(), 'backup', opts);
     });
-  fleetCommand(fleetCmd, 'preflight', 'run preflight on the selected deployments').action(async (opts: FleetOptions) => {
-    process.exitCode = await startFleet(context(), 'preflight', opts);
-  });
+  fleetCommand(fleetCmd, 'preflight', 'run preflight on the selected deployments')
+    .addHelpText('after', '\nExample:\n  day2 fleet preflight --selector tier=gold --max-concurrency 25%')
+    .action(async (opts: FleetOptions) => {
+      process.exitCode = await startFleet(context(), 'preflight', opts);
+    });
   const rotate = fleetCmd.command('rotate').description('rotate a secret across deployments');
-  fleetCommand(rotate, 'api-key-secret', "rotate the selected deployments' API-key secrets (dual-secret, each with its own gates)").action(
-    async (opts: FleetOptions) => {
+  fleetCommand(rotate, 'api-key-secret', "rotate the selected deployments' API-key secrets (dual-secret, each with its own gates)")
+    .addHelpText('after', "\nExample:\n  day2 fleet rotate api-key-secret --match 'ledger-*' --canary 1 --max-concurrency 2")
+    .action(async (opts: FleetOptions) => {
       process.exitCode = await startFleet(context(), 'rotate-api-key-secret', opts);
-    },
-  );
+    });
   fleetCmd
     .command('status [fleet-id]')
     .description('the table of a fleet (default: the newest): deployment, host, wave, state, version, time')
