@@ -10,7 +10,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { firstBlockingDirectory, freeLoopbackPort } from './lib/scratch-cluster';
+import { firstBlockingDirectory, freeLoopbackPort, postgresOsUser, type OsUser } from './lib/scratch-cluster';
 import { pgTool } from './lib/pg-tools';
 
 export interface TemporalPostgresCluster {
@@ -25,11 +25,6 @@ export interface TemporalPostgresCluster {
 
 const SUPERUSER = 'postgres';
 const POINTER = 'postgres-location';
-
-interface OsUser {
-  uid?: number;
-  gid?: number;
-}
 
 /** Starts the cluster kept in `dir` (created on the first start). `fast` turns fsync off:
  * for tests, where the data need not survive a power cut. */
@@ -102,18 +97,6 @@ function clusterHome(dir: string, asUser: OsUser): string {
   chownSync(home, uid, gid);
   writeFileSync(pointer, `${home}\n`, { mode: 0o600 });
   return home;
-}
-
-async function postgresOsUser(): Promise<OsUser> {
-  if (process.getuid?.() !== 0) return {};
-  const id = async (flag: string) => Number((await execa('id', [flag, SUPERUSER])).stdout.trim());
-  try {
-    return { uid: await id('-u'), gid: await id('-g') };
-  } catch {
-    throw new Error(
-      `running as root, and there is no OS user '${SUPERUSER}' to run PostgreSQL as (initdb refuses root): create that user, or run as another one`,
-    );
-  }
 }
 
 /** Removes a stopped cluster's files: `dir` and, when they were relocated, that directory. */

@@ -43,7 +43,7 @@ export function freeLoopbackPort(): Promise<number> {
 /** Creates and starts a cluster in `dir` (which must not exist yet). */
 export async function startScratchCluster(dir: string): Promise<ScratchCluster> {
   const port = await freeLoopbackPort();
-  const asUser = await runAs();
+  const asUser = await postgresOsUser();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const home = clusterHome(dir, asUser);
   const cluster: ScratchCluster = {
@@ -117,25 +117,30 @@ export async function removeScratchCluster(dir: string): Promise<void> {
   const home = existsSync(pointer) ? readFileSync(pointer, 'utf8').trim() : dir;
   const dataDir = path.join(home, 'data');
   if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
-    await execa(pgTool('pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { ...(await runAs()), reject: false, stdin: 'ignore' });
+    await execa(pgTool('pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], {
+      ...(await postgresOsUser()),
+      reject: false,
+      stdin: 'ignore',
+    });
   }
   if (home !== dir) rmSync(home, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 }
 
-interface OsUser {
+export interface OsUser {
   uid?: number;
   gid?: number;
 }
 
-async function runAs(): Promise<OsUser> {
+/** As root, the OS user PostgreSQL's programs must run as (initdb refuses root); else none. */
+export async function postgresOsUser(): Promise<OsUser> {
   if (process.getuid?.() !== 0) return {};
   const id = async (flag: string) => Number((await execa('id', [flag, SUPERUSER])).stdout.trim());
   try {
     return { uid: await id('-u'), gid: await id('-g') };
   } catch {
     throw new Error(
-      `running as root, and there is no OS user '${SUPERUSER}' to run a scratch PostgreSQL cluster as (initdb refuses root): run day2's worker as another user, or create that user`,
+      `running as root, and there is no OS user '${SUPERUSER}' to run PostgreSQL as (initdb refuses root): create that user, or run day2 as another user`,
     );
   }
 }
