@@ -63,7 +63,12 @@ const workers: ResultPromise[] = [];
 // Wrapped: an async function returning the (thenable) process would wait for it to exit.
 async function startWorker(args: string[]): Promise<{ child: ResultPromise }> {
   const log = path.join(dir, `worker-${workers.length}.log`);
-  const child = execa(process.execPath, [BIN, '--config', configFile, 'worker', ...args], { env, reject: false, buffer: false });
+  // info: the worker says 'worker running' once it polls.
+  const child = execa(process.execPath, [BIN, '--config', configFile, 'worker', ...args], {
+    env: { ...env, DAY2_LOG_LEVEL: 'info' },
+    reject: false,
+    buffer: false,
+  });
   child.stdout?.pipe((await import('node:fs')).createWriteStream(log));
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`worker ${args.join(' ')} did not start; see ${log}`)), 120_000);
