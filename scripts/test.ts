@@ -13,7 +13,6 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { registerSearchAttributes } from '../src/dev-server';
 import { startPostgres } from '../test/harness/postgres';
 import { startTemporal } from '../test/harness/temporal';
-import { startTemporalOnPostgres } from '../test/harness/temporal-postgres';
 import { ensureChromium, ensurePostgresTools, ensureTemporalCli, ensureVersitygw } from './ensure-tools';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,11 +26,11 @@ async function stopFixtures(): Promise<void> {
   for (const stop of stops.splice(0).reverse()) await stop().catch((err) => console.error('test: cleanup failed:', err));
 }
 
-const runners = new Set<ResultPromise>();
+let runner: ResultPromise | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     // The runner exits on its own and the normal path cleans up; before it starts, do it here.
-    if (runners.size) for (const r of runners) r.kill(signal);
+    if (runner) runner.kill(signal);
     else void stopFixtures().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }
@@ -44,11 +43,6 @@ const ONLY_WHEN_NAMED = path.join(root, 'test', 'crash');
 const AFTER_ALL = path.join('test', 'after-all') + path.sep;
 /** `--fast` (`npm run test:fast`): the layers that need neither PostgreSQL nor a service. */
 const FAST_LAYERS = ['unit', 'workflows'].map((layer) => path.join(root, 'test', layer));
-
-/** Run against a Temporal server with PostgreSQL persistence, as production runs (issue:
- * beyond one host), beside the rest on the dev server: the crash smoke. (The fleet test
- * starts its own such server, since it restarts it.) Skipped when the caller gave a server. */
-const ON_POSTGRES_TEMPORAL = [path.join('test', 'e2e', 'crash-matrix-smoke.test.ts')];
 
 /** test/**\/*.test.ts, sorted (Node 20's --test does not expand globs), but for test/crash/. */
 function findTestFiles(dir: string): string[] {
@@ -155,28 +149,16 @@ async function main(): Promise<number> {
   const fixtures = fast ? [sharedTemporal(cliPath), workflowBundle()] : [sharedPostgres(), sharedTemporal(cliPath), workflowBundle()];
   const started = await Promise.allSettled(fixtures);
   for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
-  const isAfterAll = (file: string) => rel(file).startsWith(AFTER_ALL);
-  const onPostgres = (file: string) => !callerTemporal && ON_POSTGRES_TEMPORAL.includes(rel(file));
-  const main = files.filter((f) => !isAfterAll(f) && !onPostgres(f));
-  const pgFiles = files.filter(onPostgres);
-  const [mainCode, pgCode] = await Promise.all([main.length ? runFiles(main) : 0, pgFiles.length ? runOnPostgresTemporal(pgFiles) : 0]);
-  for (const code of [mainCode, pgCode]) if (code > 128) return code; // interrupted: stop here
-  const afterAll = files.filter(isAfterAll);
-  const afterCode = afterAll.length ? await runFiles(afterAll) : 0;
-  return mainCode || pgCode || afterCode;
+  const isAfterAll = (file: string) => path.relative(root, path.resolve(root, file)).startsWith(AFTER_ALL);
+  const phases = [files.filter((f) => !isAfterAll(f)), files.filter(isAfterAll)].filter((p) => p.length);
+  let exitCode = 0;
+  for (const phase of phases) {
+    const code = await runFiles(phase);
+    if (code > 128) return code; // interrupted: stop here
+    exitCode ||= code;
+  }
+  return exitCode;
 }
-
-const callerTemporal = Boolean(process.env.DAY2_TEST_TEMPORAL_ADDRESS);
-
-async function runOnPostgresTemporal(files: string[]): Promise<number> {
-  const start = Date.now();
-  const server = await startTemporalOnPostgres();
-  stops.push(() => server.stop());
-  console.log(`test: Temporal on PostgreSQL at ${server.address} for ${files.map(rel).join(', ')} (${secondsSince(start)})`);
-  return runFiles(files, { DAY2_TEST_TEMPORAL_ADDRESS: server.address, DAY2_TEST_TEMPORAL_NAMESPACE: server.namespace });
-}
-
-const rel = (file: string) => path.relative(root, path.resolve(root, file));
 
 /** Test files run three at a time by default: much of a file's time is spent waiting (for
  * readiness, timers, a killed worker's heartbeat timeout), and every e2e file has its own
@@ -185,20 +167,14 @@ const rel = (file: string) => path.relative(root, path.resolve(root, file));
  * DAY2_TEST_CONCURRENCY=1 serialises. */
 const CONCURRENCY = Math.max(1, Number(process.env.DAY2_TEST_CONCURRENCY) || 3);
 
-async function runFiles(files: string[], env: Record<string, string> = {}): Promise<number> {
-  const runner = execa(
-    process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, '--test-reporter=spec', ...files],
-    {
-      cwd: root,
-      stdio: 'inherit',
-      reject: false,
-      env: { ...process.env, ...env },
-    },
-  );
-  runners.add(runner);
+async function runFiles(files: string[]): Promise<number> {
+  runner = execa(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, '--test-reporter=spec', ...files], {
+    cwd: root,
+    stdio: 'inherit',
+    reject: false,
+    env: process.env,
+  });
   const result = await runner;
-  runners.delete(runner);
   // Killed by a signal: report it the way a shell would (130 for SIGINT).
   return result.exitCode ?? 128 + (os.constants.signals[result.signal as NodeJS.Signals] ?? 0);
 }
