@@ -281,8 +281,7 @@ const OPERATIONS: Record<string, Operation> = {
 };
 
 /** Cases that show a gap in today's workflows: run and reported as TODO, not failing CI. */
-const KNOWN_GAPS: Record<string, string> = {
-};
+const KNOWN_GAPS: Record<string, string> = {};
 
 for (const [name, op] of Object.entries(OPERATIONS)) {
   // Side by side: each run has its own workflow id and stand-ins.
