@@ -265,3 +265,18 @@ export function deepest(err: unknown): string {
   while (e && (e as { cause?: Error }).cause) e = (e as { cause?: Error }).cause;
   return e?.message ?? '';
 }
+
+/** The activity calls of the child workflows and steps several operations share: a backup
+ * (the upgrade's pre-upgrade one), a restore (rollback's, upgrade's), a restart with checks. */
+export const BACKUP_CALLS: readonly string[] = ['detectRunningVersion', 'createBackup', 'applyRetention', 'offsiteConfigured'];
+export const RESTORE_CALLS: readonly string[] = [
+  'verifyBackup',
+  'stageRestore',
+  'stopServices',
+  'swapInRestoredDatabase',
+  'startServices',
+  'waitForReady',
+  'runDeploymentChecks',
+  'countKeptCopies',
+];
+export const RESTART_CALLS: readonly string[] = ['stopServices', 'startServices', 'waitForReady', 'runDeploymentChecks'];

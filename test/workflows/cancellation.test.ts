@@ -10,7 +10,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Progress } from '../../src/domain/types';
-import { decide, progressOf, StandIns, startWorkflowWorker, type WorkflowWorker } from '../harness/stand-ins';
+import {
+  decide,
+  progressOf,
+  StandIns,
+  startWorkflowWorker,
+  type WorkflowWorker,
+  BACKUP_CALLS,
+  RESTART_CALLS,
+  RESTORE_CALLS,
+} from '../harness/stand-ins';
 
 let wf: WorkflowWorker;
 before(async () => {
@@ -66,7 +75,7 @@ interface Operation {
   workflowType: string;
   input: unknown;
   /** The reference run's calls, in order (checked: the plan the rest is built on). */
-  reference: string[];
+  reference: readonly string[];
   /** What a cancellation while call `i` runs must leave. */
   expect: (i: number, e: Ended) => void;
 }
@@ -76,18 +85,7 @@ function followedBy(e: Ended, i: number, next: string[]): void {
   assert.deepEqual(e.calls.slice(i + 1), next, `after ${e.held.name}: ${e.calls.join(' ')}`);
 }
 
-const RESTORE_CALLS = [
-  'verifyBackup',
-  'stageRestore',
-  'stopServices',
-  'swapInRestoredDatabase',
-  'startServices',
-  'waitForReady',
-  'runDeploymentChecks',
-  'countKeptCopies',
-];
-const BACKUP_CALLS = ['detectRunningVersion', 'createBackup', 'applyRetention', 'offsiteConfigured'];
-const RESTART = ['stopServices', 'startServices', 'waitForReady', 'runDeploymentChecks'];
+const RESTART = RESTART_CALLS;
 
 const OPERATIONS: Record<string, Operation> = {
   backup: {

@@ -18,6 +18,9 @@ import {
   waitingAt,
   type ActivityName,
   type WorkflowWorker,
+  BACKUP_CALLS,
+  RESTART_CALLS,
+  RESTORE_CALLS,
 } from '../harness/stand-ins';
 
 let wf: WorkflowWorker;
@@ -27,17 +30,8 @@ before(async () => {
 after(() => wf?.stop());
 
 const BEFORE_CHANGE = ['detectRunningVersion', 'readUpgradePolicy', 'runDeploymentChecks', 'pullRelease'];
-const BACKUP = ['detectRunningVersion', 'createBackup', 'applyRetention', 'offsiteConfigured'];
-const RESTORE = [
-  'verifyBackup',
-  'stageRestore',
-  'stopServices',
-  'swapInRestoredDatabase',
-  'startServices',
-  'waitForReady',
-  'runDeploymentChecks',
-  'countKeptCopies',
-];
+const BACKUP = BACKUP_CALLS;
+const RESTORE = RESTORE_CALLS;
 const ROLLBACK = ['verifyBackup', 'detectRunningVersion', 'pullRelease', 'writeReleaseVersion', ...RESTORE, 'readServiceVersion'];
 const UPGRADE = [
   'stopServices',
@@ -242,10 +236,10 @@ describe('an upgrade failing before it changes anything: no stop, no rollback', 
 });
 
 describe('API key secret rotation: the rollback', { concurrency: true }, () => {
-  const RESTART = ['stopServices', 'startServices', 'waitForReady', 'runDeploymentChecks'];
+  const RESTART = RESTART_CALLS;
   const ROLLED_BACK = ['restorePreviousApiKeySecret', ...RESTART, 'rehashApiKeys', 'removePreviousApiKeySecret', ...RESTART];
 
-  const failing: Array<[string, ActivityName, (s: StandIns) => void, RegExp, string[]]> = [
+  const failing: Array<[string, ActivityName, (s: StandIns) => void, RegExp, readonly string[]]> = [
     [
       'the service does not get ready in dual-secret mode',
       'waitForReady',

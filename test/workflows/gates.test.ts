@@ -25,6 +25,7 @@ import {
   startWorkflowWorker,
   waitingAt,
   type WorkflowWorker,
+  RESTORE_CALLS,
 } from '../harness/stand-ins';
 
 let wf: WorkflowWorker;
@@ -92,14 +93,7 @@ const CASES: GateCase[] = [
         'detectRunningVersion',
         'pullRelease',
         'writeReleaseVersion',
-        'verifyBackup',
-        'stageRestore',
-        'stopServices',
-        'swapInRestoredDatabase',
-        'startServices',
-        'waitForReady',
-        'runDeploymentChecks',
-        'countKeptCopies',
+        ...RESTORE_CALLS,
         'readServiceVersion',
       ]);
     },
