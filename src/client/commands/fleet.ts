@@ -15,6 +15,7 @@ import {
 import { parseAge } from '../../domain/kept-copy-names';
 import { FLEET } from '../../domain/search-attributes';
 import { assertVersion } from '../../domain/version';
+import { fleetWorkflowId } from '../../domain/workflow-ids';
 import type { fleet } from '../../workflows/fleet';
 import type { CliContext } from '../context';
 import { follow, printOutcome } from '../follow';
@@ -63,13 +64,6 @@ function selectorOf(opts: FleetOptions): FleetSelector {
   };
 }
 
-/** `day2-fleet-upgrade-20261202T101500123`: one id per fleet run, sortable by time. */
-const fleetId = (operation: string, at: Date) =>
-  `day2-fleet-${operation}-${at
-    .toISOString()
-    .replace(/[-:.Z]/g, '')
-    .slice(0, 18)}`;
-
 async function startFleet(ctx: CliContext, operation: FleetOperation, opts: FleetOptions, version?: string): Promise<number> {
   const members = selectFleet(
     Object.entries(ctx.config.deployments).map(([name, d]) => ({ name, host: d.host, labels: d.labels })),
@@ -85,7 +79,7 @@ async function startFleet(ctx: CliContext, operation: FleetOperation, opts: Flee
     ctx,
     members.map((m) => m.name),
   );
-  const id = fleetId(operation, new Date());
+  const id = fleetWorkflowId(operation, new Date());
   const input: FleetInput = {
     fleetId: id,
     operation,
