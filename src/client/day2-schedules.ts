@@ -175,6 +175,7 @@ function scheduleOptions<O extends ScheduledOperation>(
   memo: ScheduleMemo<O>,
   spec: ScheduleSpec,
   input: InputOf<ScheduledWorkflow<O>>,
+  workflowMemo: Record<string, unknown> = {},
 ): ScheduleOptions {
   return {
     scheduleId: scheduleId(memo.deployment, memo.name),
@@ -192,7 +193,7 @@ function scheduleOptions<O extends ScheduledOperation>(
       typedSearchAttributes: [{ key: DEPLOYMENT, value: memo.deployment }],
       // The spec as given rides with the action: an update replaces it (a schedule's own
       // memo cannot be updated), and Temporal returns cron specs only as calendars.
-      memo: { [SPEC_KEY]: memo.spec },
+      memo: { [SPEC_KEY]: memo.spec, ...workflowMemo },
     },
     memo: {
       day2: `${memo.operation} of ${memo.deployment}`,
@@ -208,8 +209,10 @@ export async function putSchedule<O extends ScheduledOperation>(
   memo: ScheduleMemo<O>,
   spec: ScheduleSpec,
   input: InputOf<ScheduledWorkflow<O>>,
+  /** The runs' own memo beside the spec: the deployment's host (hostMemo). */
+  workflowMemo?: Record<string, unknown>,
 ): Promise<{ verb: 'created' | 'updated'; scheduleId: string }> {
-  const options = scheduleOptions(taskQueue, memo, spec, input);
+  const options = scheduleOptions(taskQueue, memo, spec, input, workflowMemo);
   try {
     await client.schedule.create(options);
     return { verb: 'created', scheduleId: options.scheduleId };

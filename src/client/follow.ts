@@ -12,7 +12,7 @@ import { asTransferProgress, type TransferProgress } from '../domain/transfer-pr
 import type { Progress } from '../domain/types';
 import type { CliContext } from './context';
 import { LiveLine } from './live-line';
-import { duration, renderGate, renderProgress, renderStep } from './render-progress';
+import { duration, renderGate, renderHostWait, renderProgress, renderStep } from './render-progress';
 
 export interface FollowOptions {
   /** Keep following through gates instead of returning when one is reached. */
@@ -34,6 +34,7 @@ export async function follow(ctx: CliContext, handle: WorkflowHandle, opts: Foll
   const seen = new Map<string, string>();
   const live = new LiveLine(ctx.humanStream);
   let lastGate: string | undefined;
+  let lastHostWait: string | undefined;
   const print = (line: string) => {
     live.clear();
     ctx.say(line);
@@ -64,6 +65,8 @@ export async function follow(ctx: CliContext, handle: WorkflowHandle, opts: Foll
           if (!opts.throughGates) return { exitCode: EXIT.waiting, status: 'WAITING', progress };
         }
         if (!progress.gate) lastGate = undefined;
+        if (progress.hostWait && progress.hostWait.since !== lastHostWait) print(renderHostWait(progress.hostWait, '    '));
+        lastHostWait = progress.hostWait?.since;
         const running = progress.steps.find((s) => s.status === 'running' || s.status === 'waiting');
         if (running && live.enabled) {
           const transfer = await transferOf(handle, desc.raw.pendingActivities);

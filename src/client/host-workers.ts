@@ -5,15 +5,19 @@
 // the running operation then shows its activity waiting (day2 status).
 import proto from '@temporalio/proto';
 import { deploymentOf } from '../config';
-import { HOST_MEMO, hostTaskQueue, noWorkerForHost } from '../domain/hosts';
+import { HOST_MEMO, HOST_WAIT_MEMO, hostTaskQueue, noWorkerForHost } from '../domain/hosts';
 import type { CliContext } from './context';
 import { RefusedError } from './start-operation';
 
-/** The memo a deployment's workflows start with: where its activities run (none for `local`). */
-export function hostMemo(ctx: CliContext, deployment: string): Record<string, string> | undefined {
+/** The memo a deployment's workflows start with: where its activities run, and how long
+ * one may wait there unpicked before the workflow says so (none for `local`). */
+export function hostMemo(ctx: CliContext, deployment: string): Record<string, string | number> | undefined {
   const host = deploymentOf(ctx.config, deployment).host;
-  return hostTaskQueue(ctx.config.temporal.taskQueue, host) ? { [HOST_MEMO]: host } : undefined;
+  return hostTaskQueue(ctx.config.temporal.taskQueue, host) ? { [HOST_MEMO]: host, ...hostWaitMemo(ctx) } : undefined;
 }
+
+/** The fleet's memo: its children inherit the wait (each names its own host). */
+export const hostWaitMemo = (ctx: CliContext) => ({ [HOST_WAIT_MEMO]: ctx.config.temporal.hostWorkerWaitSeconds });
 
 /** How many workers polled `host`'s activity queue recently (always ≥ 1 for `local`: the
  * control worker serves it, and a missing control worker is another error). */

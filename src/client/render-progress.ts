@@ -1,5 +1,6 @@
 // Renders a workflow's progress for people (a checklist with elapsed times, the gate it
 // waits at with the commands that decide it) — pure, so tests can snapshot it.
+import { hostWaitText, type HostWait } from '../domain/hosts';
 import type { CheckResult, GateState, Progress, Step } from '../domain/types';
 
 const MARK: Record<Step['status'], string> = {
@@ -52,12 +53,20 @@ export function renderGate(gate: GateState, indent = '  '): string[] {
   ];
 }
 
-export function renderProgress(p: Progress, now = new Date()): string {
-  const lines = [`${p.operation} on ${p.deployment} (${p.workflowId})`];
-  for (const step of p.steps) lines.push(`  ${renderStep(step, now, { brief: step.status === 'waiting' && !!p.gate })}`);
+/** `  ⚠ no day2 worker on host east has picked up this step since …` */
+export const renderHostWait = (wait: HostWait, indent = '  ') => `${indent}⚠ ${hostWaitText(wait)}`;
+
+/** The steps, the gate, a host nobody serves, the outcome: under the heading line. */
+function progressLines(p: Progress, now: Date): string[] {
+  const lines = p.steps.map((step) => `  ${renderStep(step, now, { brief: step.status === 'waiting' && !!p.gate })}`);
+  if (p.hostWait) lines.push(renderHostWait(p.hostWait));
   if (p.gate) lines.push(...renderGate(p.gate));
   if (p.outcome) lines.push(`  outcome: ${p.outcome}`);
-  return lines.join('\n');
+  return lines;
+}
+
+export function renderProgress(p: Progress, now = new Date()): string {
+  return [`${p.operation} on ${p.deployment} (${p.workflowId})`, ...progressLines(p, now)].join('\n');
 }
 
 /** What `day2 status` prints above the steps. */
@@ -79,9 +88,7 @@ export function renderStatus(w: WorkflowSummary, progress: Progress | undefined,
   const what = progress ? `${progress.operation} on ${progress.deployment}` : w.type;
   const lines = [`${what} — ${w.status} ${took} (workflow ${w.workflowId}, run ${w.runId})`];
   if (progress) {
-    for (const step of progress.steps) lines.push(`  ${renderStep(step, now, { brief: step.status === 'waiting' && !!progress.gate })}`);
-    if (progress.gate) lines.push(...renderGate(progress.gate));
-    if (progress.outcome) lines.push(`  outcome: ${progress.outcome}`);
+    lines.push(...progressLines(progress, now));
   } else if (w.status === 'RUNNING') {
     lines.push('  (no worker answered the progress query: is `day2 worker` running?)');
   }

@@ -1,5 +1,6 @@
 // The shape of day2.yaml. Pure zod: safe to import anywhere (no I/O).
 import { z } from 'zod';
+import { DEFAULT_HOST_WAIT_SECONDS } from './hosts';
 import { offsiteSchema } from './offsite';
 import { pgbackrestSchema } from './pgbackrest';
 
@@ -318,6 +319,14 @@ export const temporalConnectionSchema = z.strictObject({
   namespace: z.string().default('default').describe('Temporal namespace ($TEMPORAL_NAMESPACE overrides).'),
   taskQueue: z.string().default('day2').describe('Task queue of the day2 worker ($DAY2_TASK_QUEUE overrides).'),
   uiUrl: z.string().default('http://127.0.0.1:8233').describe('Base URL of the Web UI, for links.'),
+  hostWorkerWaitSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_HOST_WAIT_SECONDS)
+    .describe(
+      "How long a step of a deployment on another host may wait for that host's worker to pick it up before `progress` and the Web UI say that none did (the step goes on waiting).",
+    ),
   tls: z
     .strictObject({
       serverName: z.string().optional().describe('TLS server name, when it differs from the address.'),
@@ -347,6 +356,7 @@ export const day2ConfigSchema = z.strictObject({
       namespace: 'default',
       taskQueue: 'day2',
       uiUrl: 'http://127.0.0.1:8233',
+      hostWorkerWaitSeconds: DEFAULT_HOST_WAIT_SECONDS,
     })
     .describe('The Temporal server the CLI and the worker connect to.'),
   fleet: z

@@ -16,3 +16,23 @@ export function hostTaskQueue(controlQueue: string, host: string | undefined): s
 /** `day2 worker --host NAME`'s message when no worker polls a host's queue. */
 export const noWorkerForHost = (host: string, queue: string) =>
   `no day2 worker serves host ${host} (task queue ${queue}): nothing was started. Start one there: day2 worker --host ${host}`;
+
+/** Memo key: how long (seconds) an activity may wait on a host's queue before the workflow
+ * says that no worker there picked it up (`temporal.hostWorkerWaitSeconds`). */
+export const HOST_WAIT_MEMO = 'day2HostWaitSeconds';
+
+/** Default of `temporal.hostWorkerWaitSeconds`: a live worker takes a task in milliseconds. */
+export const DEFAULT_HOST_WAIT_SECONDS = 60;
+
+/** A step waiting for a host worker that has not picked it up: in `progress` and the Web UI. */
+export interface HostWait {
+  host: string;
+  queue: string;
+  /** When the step was first scheduled there (workflow time, ISO). */
+  since: string;
+}
+
+/** One line for `progress`, `status` and the Web UI. */
+export const hostWaitText = (w: HostWait) =>
+  `no day2 worker on host ${w.host} has picked up this step since ${w.since.slice(11, 19)} UTC (task queue ${w.queue}): ` +
+  `is one running there? Start it: day2 worker --host ${w.host}`;

@@ -1,4 +1,5 @@
 // Types shared by workflows, activities and the client. Pure data: safe in workflows.
+import type { HostWait } from './hosts';
 import type { OffsiteOutcome } from './offsite';
 
 import type { Operation } from './operations';
@@ -30,6 +31,8 @@ export interface Progress {
   deployment: string;
   steps: Step[];
   gate?: GateState;
+  /** Set while a step waits on a host queue no worker picks it up from. */
+  hostWait?: HostWait;
   /** Set when the workflow has finished. */
   outcome?: string;
 }

@@ -1,9 +1,11 @@
 // Step tracking: what the `progress` query returns, what the Web UI shows as the
 // workflow's current details, and the search attributes that let people filter.
 import { isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { hostWaitText } from '../domain/hosts';
 import { progressQuery } from '../domain/messages';
 import { WAITING_GATE } from '../domain/search-attributes';
 import type { CheckResult, GateState, Operation, Progress, Step, StepStatus } from '../domain/types';
+import { onHostWait } from './host-wait';
 
 const ICON: Record<StepStatus, string> = {
   pending: '☐',
@@ -28,6 +30,12 @@ export class ProgressTracker {
     };
     setHandler(progressQuery, () => this.state);
     this.publish();
+    onHostWait((wait) => {
+      if (wait === this.state.hostWait) return;
+      if (wait) this.state.hostWait = wait;
+      else delete this.state.hostWait;
+      this.publish();
+    });
   }
 
   get snapshot(): Progress {
@@ -96,12 +104,13 @@ export class ProgressTracker {
    * The UI renders Markdown, where a lone newline is only a space: lines end in a hard
    * break ("  \n"). A waiting step's detail is the gate's question, shown once, below. */
   private publish(): void {
-    const { operation, deployment, steps, gate, outcome } = this.state;
+    const { operation, deployment, steps, gate, outcome, hostWait } = this.state;
     const checklist = steps.map((s) => {
       const detail = s.detail && !(gate && s.status === 'waiting') ? ` — ${s.detail}` : '';
       return `${ICON[s.status]} ${s.name}${detail}`;
     });
     const blocks = [`**day2 ${operation}** on \`${deployment}\``, checklist.join('  \n')];
+    if (hostWait) blocks.push(`**Waiting for a worker**: ${hostWaitText(hostWait)}`);
     if (gate) {
       const reject = gate.approveCommand.replace(/^day2 approve /, 'day2 reject ');
       blocks.push(

@@ -4,15 +4,26 @@
 // restart, the rotation's new secret written but unreported; see smoke in
 // test/harness/crash-operations.ts; the backup also once inside its off-site upload). The
 // whole matrix is test/crash/crash-matrix.test.ts.
+//
+// It runs on a Temporal server with PostgreSQL persistence of its own, as production runs
+// (issue: beyond one host), not on the suite's shared dev server.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { renderMatrix } from '../harness/crash-matrix';
 import { CRASH_OPERATIONS, startCrashFixture, type CrashFixture } from '../harness/crash-operations';
+import { startTemporalOnPostgres } from '../harness/temporal-postgres';
+import type { TemporalPostgres } from '../../src/temporal-postgres';
 
 let fx: CrashFixture;
+let server: TemporalPostgres;
 const t0 = Date.now();
 
 before(async () => {
+  server = await startTemporalOnPostgres();
+  // startE2E (in the fixture) connects to this server instead of the shared one.
+  process.env.DAY2_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.DAY2_TEST_TEMPORAL_NAMESPACE = server.namespace;
+  console.log(`crash matrix smoke: Temporal on PostgreSQL at ${server.address} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   // Not a prefix of the full matrix's deployment (cm): its database checks list cm*.
   fx = await startCrashFixture('smoke');
 });
@@ -20,6 +31,7 @@ before(async () => {
 after(async () => {
   if (fx?.matrix.results.length) console.log(renderMatrix(fx.matrix.results));
   await fx?.teardown();
+  await server?.stop();
   console.log(`crash matrix smoke: ${((Date.now() - t0) / 1000).toFixed(1)} s in all`);
 });
 

@@ -4,7 +4,8 @@
 // automated approver, the CLI as an operator runs it. Covers: no worker for a host, a fleet
 // upgrade with a canary promoted by the approver in waves of 3, a release that breaks one
 // deployment of wave 2 with --max-errors 0, and a host worker SIGKILLed plus the Temporal
-// server restarted mid-wave.
+// server restarted mid-wave; a single operation whose host worker vanished says so in
+// `progress` and the Web UI until a worker there picks its step up.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -39,7 +40,13 @@ before(async () => {
     hosts: HOSTS,
     count: 10,
     pg,
-    temporal: { address: server.address, namespace: server.namespace, taskQueue: `day2-test-fleet-${process.pid}` },
+    // Short, so the test of a vanished host worker sees the workflow say so within seconds.
+    temporal: {
+      address: server.address,
+      namespace: server.namespace,
+      taskQueue: `day2-test-fleet-${process.pid}`,
+      hostWorkerWaitSeconds: 3,
+    },
     topLevel: { fleet: { promote: { policy: 'auto' } } },
     patch: (name, d) => {
       if (name !== SITE_CHECK_FAILS) return;
@@ -171,6 +178,50 @@ test('SIGKILL of a host worker and a restart of the Temporal server mid-wave: th
     assert.equal(added.length, 1, `${m.name}: exactly one new backup, got ${added.join(', ')}`);
   }
 });
+
+test('a host worker that vanishes mid-operation: progress and the Web UI say so until one picks the step up again', async () => {
+  const pauses = path.join(fleet.root, 'pauses-vanish');
+  writeFileSync(pauses, 'createBackup@start 60\n');
+  await hostWorkers.get('east')!.stop();
+  const paused = await fleet.startHostWorker('east', { DAY2_TEST_PAUSE: `@${pauses}` });
+  const r = await fleet.cli(['backup', '--deployment', 'fl-1', '--detach']);
+  assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+  const handle = client.workflow.getHandle('day2-fl-1');
+  await waitForLog(paused.logFile, /test pause/);
+  await paused.kill();
+  // The heartbeat timeout (10 s) gives the step back to the queue; nobody takes it within
+  // hostWorkerWaitSeconds (3 s): the workflow says so.
+  const waiting = await waitFor(async () => (await handle.query(progressQuery)).hostWait, 60_000);
+  assert.equal(waiting.host, 'east');
+  const progress = await fleet.cli(['status', 'day2-fl-1']);
+  assert.match(
+    progress.stdout,
+    /⚠ no day2 worker on host east has picked up this step since \d\d:\d\d:\d\d UTC \(task queue \S+@east\): is one running there\? Start it: day2 worker --host east/,
+  );
+  assert.match(await currentDetails(handle), /\*\*Waiting for a worker\*\*: no day2 worker on host east has picked up this step/);
+  writeFileSync(pauses, '');
+  hostWorkers.set('east', await fleet.startHostWorker('east'));
+  const result = (await handle.result()) as { backup?: { file?: string } } | undefined;
+  assert.ok(result, 'the backup finished');
+  assert.equal((await handle.query(progressQuery)).hostWait, undefined, 'no longer waiting');
+  assert.doesNotMatch(await currentDetails(handle), /Waiting for a worker/);
+});
+
+/** What the Web UI shows as the workflow's current details (its metadata query). */
+async function currentDetails(handle: ReturnType<Client['workflow']['getHandle']>): Promise<string> {
+  const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+  return meta.currentDetails ?? '';
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`not seen within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 function backupsOf(dir: string): string[] {
   try {

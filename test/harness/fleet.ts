@@ -38,7 +38,8 @@ export async function setUpFleet(opts: {
   hosts: string[];
   count: number;
   pg: PostgresCluster;
-  temporal: { address: string; namespace: string; taskQueue: string };
+  /** hostWorkerWaitSeconds: written to day2.yaml only (the members' own files don't need it). */
+  temporal: { address: string; namespace: string; taskQueue: string; hostWorkerWaitSeconds?: number };
   /** Changes a member's day2.yaml block (e.g. a check of its own). */
   patch?: (name: string, d: Record<string, unknown>) => void;
   topLevel?: Record<string, unknown>;

@@ -19,7 +19,7 @@ import { fleetWorkflowId } from '../../domain/workflow-ids';
 import type { fleet } from '../../workflows/fleet';
 import type { CliContext } from '../context';
 import { follow, printOutcome } from '../follow';
-import { assertHostsServed } from '../host-workers';
+import { assertHostsServed, hostWaitMemo } from '../host-workers';
 import { duration } from '../render-progress';
 
 interface FleetOptions {
@@ -99,6 +99,7 @@ async function startFleet(ctx: CliContext, operation: FleetOperation, opts: Flee
     taskQueue: ctx.config.temporal.taskQueue,
     args: [input],
     typedSearchAttributes: [{ key: FLEET, value: id }],
+    memo: hostWaitMemo(ctx),
     staticSummary: `day2 fleet ${operation}${version ? ` → ${version}` : ''} on ${members.length} deployments`,
   });
   ctx.say(`started fleet ${operation} on ${members.length} deployment(s): ${id}`);

@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { defaultDeployment } from '../../config';
 import type { ScheduledOperation } from '../../domain/operations';
 import type { CliContext } from '../context';
+import { hostMemo } from '../host-workers';
 import {
   day2Schedules,
   findSchedule,
@@ -87,7 +88,14 @@ async function createSchedule<O extends ScheduledOperation>(
   const name = opts.name ?? `${operation}-${slug}`;
   const memo: ScheduleMemo<O> = { deployment, name, operation, spec: text };
   const client = await ctx.client();
-  const { verb, scheduleId } = await putSchedule(client, ctx.config.temporal.taskQueue, memo, spec, input(deployment, name));
+  const { verb, scheduleId } = await putSchedule(
+    client,
+    ctx.config.temporal.taskQueue,
+    memo,
+    spec,
+    input(deployment, name),
+    hostMemo(ctx, deployment),
+  );
   const next = (await client.schedule.getHandle(scheduleId).describe()).info.nextActionTimes[0];
   ctx.say(
     `${verb} schedule ${name}: ${operation === 'backup' ? 'a backup' : 'a DR drill'} of ${deployment} ${text}${next ? `, next ${isoSeconds(next)}` : ''}`,
