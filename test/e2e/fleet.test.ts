@@ -207,6 +207,24 @@ test('a host worker that vanishes mid-operation: progress and the Web UI say so 
   assert.doesNotMatch(await currentDetails(handle), /Waiting for a worker/);
 });
 
+test("a scheduled backup of a deployment on host east runs on east's worker (the schedule carries the host)", async () => {
+  const m = fleet.members.find((x) => x.name === 'fl-3')!;
+  assert.equal(m.host, 'east');
+  const before = backupsOf(m.deployment.backupDir);
+  const created = await fleet.cli(['schedule', 'backup', '--deployment', 'fl-3', '--every', '1d', '--name', 'nightly']);
+  assert.equal(created.exitCode, 0, created.stdout + created.stderr);
+  const triggered = await fleet.cli(['schedule', 'trigger', 'nightly', '--deployment', 'fl-3']);
+  assert.equal(triggered.exitCode, 0, triggered.stdout + triggered.stderr);
+  const id = /started (\S+)/.exec(triggered.stdout)?.[1];
+  assert.ok(id, triggered.stdout);
+  // The control worker's directory has none of fl-3's files: only east's worker can back it up.
+  const result = (await client.workflow.getHandle(id).result()) as { outcome?: string };
+  assert.equal(result.outcome, 'backed-up', JSON.stringify(result));
+  assert.equal(backupsOf(m.deployment.backupDir).filter((f) => !before.includes(f)).length, 1, 'one new backup on east');
+  const removed = await fleet.cli(['schedule', 'remove', 'nightly', '--deployment', 'fl-3']);
+  assert.equal(removed.exitCode, 0, removed.stdout + removed.stderr);
+});
+
 /** What the Web UI shows as the workflow's current details (its metadata query). */
 async function currentDetails(handle: ReturnType<Client['workflow']['getHandle']>): Promise<string> {
   const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
