@@ -1,5 +1,10 @@
-// Crash cell of point-in-time recovery (run only when named: npm run test:pgbackrest-crash).
-// The worker is SIGKILLed right after pgbackrest restore wrote the new data directory, and
+// Crash cells of pgBackRest (run only when named: npm run test:pgbackrest-crash).
+//
+// Backup: the worker is SIGKILLed while pgbackrest backup runs (its process outlives the
+// worker and finishes), and once after the backup is made but before it is reported. The
+// next worker's retry must find that run's backup by its annotation: one backup per run.
+//
+// Restore: the worker is SIGKILLed right after pgbackrest restore wrote the new data directory, and
 // the directory is then damaged as a kill in the middle of the restore would leave it (its
 // completion marker gone, pg_control missing). The next worker must redo the restore from
 // scratch, check it, swap it in once, and end with exactly the rows before the target — a
@@ -8,6 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
 import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import { startPgbackrestE2E, type PgbackrestE2E } from '../harness/pgbackrest';
 
@@ -15,7 +21,7 @@ const NAME = 'pgbrcrash';
 let e2e: PgbackrestE2E;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('pgBackRest PITR restore survives a SIGKILLed worker', { timeout: 600_000 }, () => {
+describe('pgBackRest backup and PITR restore survive a SIGKILLed worker', { timeout: 600_000 }, () => {
   let control: string;
   before(async () => {
     e2e = await startPgbackrestE2E(NAME);
@@ -28,6 +34,37 @@ describe('pgBackRest PITR restore survives a SIGKILLed worker', { timeout: 600_0
     assert.equal(b.exitCode, 0, b.stdout + b.stderr);
   });
   after(async () => e2e?.teardown());
+
+  /** Starts `day2 backup`, kills the worker when `killWhen` says so, starts a new worker and
+   * follows the backup to its end: returns the backups the repository gained. */
+  async function backupAcrossKill(pause: string, killWhen: () => Promise<boolean>): Promise<string[]> {
+    const before = new Set((await e2e.repo()).backups.map((b) => b.label));
+    writeFileSync(control, pause);
+    const started = await e2e.cli('backup', '--type', 'incr', '--detach');
+    assert.equal(started.exitCode, 0, started.stdout + started.stderr);
+    for (let i = 0; !(await killWhen()); i++) {
+      assert.ok(i < 3000, 'the kill point was reached');
+      await sleep(20);
+    }
+    await e2e.worker!.kill();
+    writeFileSync(control, '');
+    await e2e.startWorker({ DAY2_TEST_PAUSE: `@${control}` });
+    const followed = await e2e.cli('--json', 'status', e2e.workflowId, '--follow');
+    assert.equal(followed.exitCode, 0, followed.stdout + followed.stderr);
+    return (await e2e.repo()).backups.map((b) => b.label).filter((l) => !before.has(l));
+  }
+
+  it('kill while pgbackrest backup runs: the retry waits for it and takes no second backup', async () => {
+    const running = async () => (await execa('pgrep', ['-f', `pgbackrest.*--stanza=${NAME}.* backup`], { reject: false })).exitCode === 0;
+    const added = await backupAcrossKill('', running);
+    assert.equal(added.length, 1, `one backup for the run, got ${added.join(', ')}`);
+  });
+
+  it('kill after the backup is made, before it is reported: the retry finds it by its annotation', async () => {
+    const paused = async () => readFileSync(e2e.worker!.logFile, 'utf8').includes('"test pause"');
+    const added = await backupAcrossKill('takePgbackrestBackup@end 300\n', paused);
+    assert.equal(added.length, 1, `one backup for the run, got ${added.join(', ')}`);
+  });
 
   it('kill after restorePitrIntoNewDir, directory left half-made: redone, swapped once, rows exactly as at the target', async () => {
     await e2e.sql("INSERT INTO pitr_marks (tag) SELECT 'before' FROM generate_series(1, 3)");
