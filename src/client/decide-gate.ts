@@ -3,8 +3,9 @@
 // exit 3, that says what it waits for and the command that would decide it).
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { BadInputError } from '../domain/errors';
-import { assertKnownGate } from '../domain/gate-names';
+import { assertKnownGate, isDestructiveGate } from '../domain/gate-names';
 import type { CheckResult, Progress } from '../domain/types';
+import { canAsk, confirmed } from './confirm';
 import type { CliContext } from './context';
 import { queryProgress } from './follow';
 import { whoDecides } from './operator-identity';
@@ -16,6 +17,8 @@ import { RefusedError } from './start-operation';
 export interface DecideOptions {
   gate?: string;
   reason?: string;
+  /** Approve a destructive gate without the y/N question. */
+  yes?: boolean;
   by?: string;
   evidence?: CheckResult[];
 }
@@ -33,6 +36,13 @@ function whatItWaitsFor(progress: Progress, approve: boolean): string {
 
 export async function decideGate(ctx: CliContext, target: string, approve: boolean, opts: DecideOptions) {
   if (opts.gate) assertKnownGate(opts.gate); // no such gate anywhere: bad input (2), not a refusal (3)
+  // Who decided and why is the audit trail: a decision without a why is not taken.
+  if (!opts.reason?.trim()) {
+    throw new BadInputError(
+      `a reason is required to ${approve ? 'approve' : 'reject'} a gate`,
+      `pass --reason "<why>" (kept in the workflow's history with who decided); nothing was sent`,
+    );
+  }
   const workflowId = resolveWorkflowId(ctx, target);
   const client = await ctx.client();
   const handle = client.workflow.getHandle(workflowId);
@@ -50,11 +60,18 @@ export async function decideGate(ctx: CliContext, target: string, approve: boole
   if (!gate || gate !== progress.gate?.name) {
     throw new RefusedError(`${workflowId} is not waiting at ${gate ? `gate '${gate}'` : 'a gate'}; ${whatItWaitsFor(progress, approve)}`);
   }
+  if (approve && isDestructiveGate(gate) && !opts.yes && canAsk()) {
+    // Named, with what it does: `day2 approve ledger` alone must not overwrite data unseen.
+    process.stderr.write(`${workflowId} waits at gate '${gate}': ${progress.gate.question}\n`);
+    if (!(await confirmed(`Approve gate '${gate}' of ${workflowId}? This cannot be undone.`))) {
+      throw new RefusedError(`not approved (you answered no): nothing was sent; ${workflowId} still waits at gate '${gate}'`);
+    }
+  }
   const sent = await sendDecision(handle, {
     gate,
     approve,
     by: whoDecides(opts.by),
-    reason: opts.reason ?? (approve ? 'approved from the CLI' : 'rejected from the CLI'),
+    reason: opts.reason.trim(),
     evidence: opts.evidence,
   });
   // Decided between our look and the update (by the approver, or another person).

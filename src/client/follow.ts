@@ -39,6 +39,17 @@ export async function follow(ctx: CliContext, handle: WorkflowHandle, opts: Foll
     live.clear();
     ctx.say(line);
   };
+  // Ctrl-C stops following, not the operation: say so, and how to come back or stop it.
+  const onInterrupt = () => {
+    live.clear();
+    process.stderr.write(
+      `\nday2: stopped following; the operation goes on on the worker.\n` +
+        `  follow it again: day2 status ${handle.workflowId} --follow\n` +
+        `  cancel it:       day2 cancel ${handle.workflowId}\n`,
+    );
+    process.exit(EXIT.interrupted);
+  };
+  process.once('SIGINT', onInterrupt);
   // Settles the moment the workflow closes, so following never waits out a poll interval.
   let closed = false;
   const closing = handle.result().then(
@@ -80,6 +91,7 @@ export async function follow(ctx: CliContext, handle: WorkflowHandle, opts: Foll
       if (!closed) await Promise.race([closing, new Promise((r) => setTimeout(r, opts.pollMs ?? 400))]);
     }
   } finally {
+    process.removeListener('SIGINT', onInterrupt);
     live.clear();
   }
 }

@@ -17,6 +17,8 @@ export const EXIT = {
   rejected: 5,
   /** The Temporal server could not be reached: nothing was started or asked. */
   temporalUnreachable: 6,
+  /** Ctrl-C while following (128 + SIGINT): the operation goes on on the worker. */
+  interrupted: 130,
 } as const;
 
 /** No Temporal server answers at the configured address (CLI exit code 6). */

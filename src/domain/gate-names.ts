@@ -28,6 +28,22 @@ export type GateName = (typeof GATES)[keyof typeof GATES];
 
 export const GATE_NAMES: readonly GateName[] = Object.values(GATES);
 
+/** Gates whose approval cannot be taken back: it overwrites a live database (everything
+ * written since the backup is lost) or discards a secret keys still depend on. `day2
+ * approve` of one asks y/N on a terminal first (`--yes` skips it). Not here: a restart
+ * for archiving (connections drop for seconds, no data is lost), promoting a fleet and
+ * upgrading despite a failed preflight (each upgrade backs up first and rolls back a bad
+ * release). Rejecting never asks: it changes nothing. */
+export const DESTRUCTIVE_GATES: ReadonlySet<GateName> = new Set<GateName>([
+  GATES.confirmRestore,
+  GATES.confirmRollback,
+  GATES.rollbackFailedUpgrade,
+  GATES.verifyDualSecret, // re-hashes every API key under the new secret: irreversible
+  GATES.commitRotation, // removes the previous secret: keys hashed under it stop working
+]);
+
+export const isDestructiveGate = (name: string): boolean => (DESTRUCTIVE_GATES as ReadonlySet<string>).has(name);
+
 export function assertKnownGate(name: string): GateName {
   if (!(GATE_NAMES as readonly string[]).includes(name)) {
     throw new BadInputError(`there is no gate '${name}'`, `day2's gates are: ${GATE_NAMES.join(', ')}`);

@@ -4,6 +4,9 @@
 // Outputs are compared whole, with times, ids and ports normalised.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { CLI_ENTRY, spawnCli } from '../harness/cli';
 import { startE2E, type E2E } from '../harness/e2e';
 
 const NAME = 'clip';
@@ -83,7 +86,9 @@ ${WEB_UI}`,
     assert.equal(followed.exitCode, 0, followed.stderr);
     assert.equal(
       settled(followed.stdout),
-      `  [x] Verify backup (<t>) — <backup>: <n> TOC entries, taken <time>
+      `following restore day2-clip (run <run>)
+${WEB_UI}
+  [x] Verify backup (<t>) — <backup>: <n> TOC entries, taken <time>
   [x] Confirm restore (<t>) — approved by test-operator: snapshot test
   [x] Restore into staging database (<t>) — clip_restore_<stamp>
   [x] Stop services (<t>)
@@ -97,8 +102,8 @@ ${WEB_UI}`,
 
     const listed = await e2e.cli('list', '--deployment', NAME);
     const [header, newest] = listed.stdout.split('\n');
-    assert.match(header!, /^STARTED +STATUS +OPERATION +DEPLOYMENT +WORKFLOW ID +STATE$/);
-    assert.match(newest!, /^\S+Z +COMPLETED +restore +clip +day2-clip +took \d/);
+    assert.match(header!, /^STARTED +STATUS +OPERATION +DEPLOYMENT +WORKFLOW ID +RUN +STATE$/);
+    assert.match(newest!, /^\S+Z +COMPLETED +restore +clip +day2-clip +[0-9a-f]{12} +took \d/);
   });
 
   test('approving a gate the workflow does not wait at is refused (exit 3), naming the gate it waits at', async () => {
@@ -132,6 +137,55 @@ ${WEB_UI}`,
     assert.equal(row!.gate, undefined, 'the Day2Gate search attribute was cleared');
   });
 
+  test('a destructive gate approved from a terminal asks y/N (a pty from script(1)); no sends nothing; without --reason nothing is sent', async () => {
+    const started = await e2e.cli('restore', backupFile);
+    assert.equal(started.exitCode, 4, started.stderr);
+    const noReason = await e2e.cli('approve', NAME);
+    assert.equal(noReason.exitCode, 2);
+    assert.match(noReason.stderr, /a reason is required to approve a gate — pass --reason "<why>"/);
+
+    const no = await onTerminal(['approve', NAME, '--reason', 'pty test'], 'n\n');
+    assert.match(no.stdout, /day2-clip waits at gate 'confirm-restore': Replace all data of clip/);
+    assert.match(no.stdout, /Approve gate 'confirm-restore' of day2-clip\? This cannot be undone\. \[y\/N\]/);
+    assert.match(no.stdout, /not approved \(you answered no\): nothing was sent; day2-clip still waits at gate 'confirm-restore'/);
+    assert.equal(no.exitCode, 3);
+    const still = await e2e.cli('--json', 'status', NAME);
+    assert.equal((JSON.parse(still.stdout) as { progress: { gate?: { name: string } } }).progress.gate?.name, 'confirm-restore');
+
+    // Ctrl-C while following: the operation goes on, and the CLI says how to come back.
+    const following = spawnCli(e2e.deployment.configFile, ['status', NAME, '--follow']);
+    await following.waitFor(/waiting at gate 'confirm-restore'/);
+    following.child.kill('SIGINT');
+    const interrupted = await following.child;
+    assert.equal(interrupted.exitCode, 130);
+    assert.match(
+      following.output(),
+      /stopped following; the operation goes on on the worker\.\n {2}follow it again: day2 status day2-clip --follow\n {2}cancel it: +day2 cancel day2-clip/,
+    );
+    assert.equal((await e2e.temporal.client.workflow.getHandle(e2e.workflowId).describe()).status.name, 'RUNNING');
+
+    const yes = await onTerminal(['approve', NAME, '--reason', 'pty test'], 'y\n');
+    assert.equal(yes.exitCode, 0, yes.stdout);
+    assert.match(yes.stdout, /approved gate 'confirm-restore' of day2-clip/);
+    const done = await e2e.cli('status', NAME, '--follow');
+    assert.equal(done.exitCode, 0, done.stderr);
+  });
+
+  test('a past run is addressable: the RUN column of day2 list names it for status --run', async () => {
+    const listed = await e2e.cli('--json', 'list', '--deployment', NAME, '--limit', '50');
+    const rows = JSON.parse(listed.stdout) as Array<{ runId: string; operation: string; status: string }>;
+    const oldest = rows.at(-1)!;
+    const human = await e2e.cli('list', '--deployment', NAME, '--limit', '50');
+    const short = oldest.runId.slice(-12);
+    assert.match(human.stdout, new RegExp(`\\s${short}\\s`));
+    const past = await e2e.cli('status', NAME, '--run', short);
+    assert.equal(past.exitCode, 0, past.stderr);
+    assert.match(past.stdout, new RegExp(`run ${oldest.runId}\\)`));
+    const none = await e2e.cli('status', NAME, '--run', 'ffffffffffff0');
+    assert.equal(none.exitCode, 2);
+    assert.match(none.stderr, /day2-clip has no run 'ffffffffffff0'/);
+  });
+
   test('quiet prints nothing on success; --json prints one parseable document', async () => {
     const quiet = await e2e.cli('-q', 'backup');
     assert.equal(quiet.exitCode, 0, quiet.stderr);
@@ -156,6 +210,27 @@ ${WEB_UI}`,
     }
   });
 });
+
+/** The CLI on a pseudo-terminal (script(1)), `input` typed into it: stdout and stderr merged, as a person sees them. */
+async function onTerminal(args: string[], input: string): Promise<{ exitCode: number; stdout: string }> {
+  const argv = [
+    process.execPath,
+    '--import',
+    fileURLToPath(import.meta.resolve('tsx')),
+    CLI_ENTRY,
+    '--config',
+    e2e.deployment.configFile,
+    ...args,
+  ];
+  const command = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = await execa('script', ['-qec', command, '/dev/null'], {
+    input,
+    reject: false,
+    env: { DAY2_USER: 'test-operator' },
+    timeout: 120_000,
+  });
+  return { exitCode: r.exitCode ?? 1, stdout: r.stdout.replace(/\r/g, '') };
+}
 
 /** Running (`[>]`) lines depend on when the CLI happened to look: the settled lines do not. */
 function settled(text: string): string {

@@ -1,13 +1,13 @@
 // `day2 cleanup`: the copies of replaced data restores have kept (databases renamed aside,
 // safety dumps), with their age and size; drops the ones the operator confirms — those
 // older than --older-than, or all — after a y/N on a terminal, or with --yes.
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
 import { BadInputError } from '../../domain/errors';
 import { formatBytes } from '../../domain/human-bytes';
 import { humanAge, parseAge } from '../../domain/kept-copy-names';
 import type { KeptCopy } from '../../domain/types';
+import { canAsk, confirmed } from '../confirm';
 import type { CliContext } from '../context';
 import { runReadOnly } from '../run-read-only';
 import { runOperation } from '../run-operation';
@@ -26,15 +26,6 @@ function parseOlderThan(value: string): number {
 }
 
 const ageOf = (c: KeptCopy, now: number) => (c.keptAt ? (now - Date.parse(c.keptAt)) / 1000 : undefined);
-
-async function confirmed(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
-}
 
 export function registerCleanupCommand(program: Command, context: () => CliContext): void {
   program
@@ -82,7 +73,7 @@ export function registerCleanupCommand(program: Command, context: () => CliConte
       }
       if (!opts.yes) {
         const question = `Drop ${chosen.length} kept ${chosen.length === 1 ? 'copy' : 'copies'} of ${deployment}'s replaced data (${total})? They are the undo of past restores; this cannot be undone.`;
-        if (!process.stdin.isTTY)
+        if (!canAsk())
           throw new BadInputError(`not a terminal, so not asking: ${question}`, 'pass --yes to drop them (nothing was dropped)');
         if (!(await confirmed(question))) {
           ctx.say('nothing was dropped');

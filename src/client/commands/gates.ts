@@ -13,11 +13,16 @@ export function registerGateCommands(program: Command, context: () => CliContext
       .command(`${verb} <target>`)
       .description(
         `${verb} the gate an operation waits at (target: a workflow id or a deployment); recorded in its history with who ` +
-          `and why. Refused (exit 3) when it does not wait at that gate, naming what it waits for`,
+          `and why (--reason is required). Refused (exit 3) when it does not wait at that gate, naming what it waits for` +
+          (approve ? '. A destructive gate (confirm-restore, confirm-rollback, …) asks y/N on a terminal first' : ''),
       )
       .option('-g, --gate <name>', 'the gate (default: the one it waits at); refused if it waits elsewhere')
-      .option('-r, --reason <text>', 'why (kept in the audit trail)')
+      .option('-r, --reason <text>', 'why (required; kept in the audit trail)')
       .option('--by <name>', 'who decides (default: $DAY2_USER, else your OS user name)')
+      .option(
+        '-y, --yes',
+        approve ? 'approve a destructive gate without the y/N question a terminal gets' : 'accepted for symmetry; rejecting never asks',
+      )
       .addHelpText(
         'after',
         `\nExample:\n  day2 ${verb} day2-ledger --gate confirm-restore --reason "checked with the team"\n  day2 ${verb} ledger --reason "incident 42"`,

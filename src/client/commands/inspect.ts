@@ -14,9 +14,9 @@ import { duration, renderStatus, type WorkflowSummary } from '../render-progress
 import { resolveWorkflowId } from '../resolve-target';
 import { RefusedError } from '../start-operation';
 
-async function describeOrExplain(ctx: CliContext, workflowId: string, target?: string) {
+async function describeOrExplain(ctx: CliContext, workflowId: string, target?: string, run?: string) {
   const client = await ctx.client();
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = client.workflow.getHandle(workflowId, run ? await runIdOf(client, workflowId, run) : undefined);
   try {
     return { handle, desc: await handle.describe() };
   } catch (err) {
@@ -24,6 +24,26 @@ async function describeOrExplain(ctx: CliContext, workflowId: string, target?: s
     if (target && ctx.config.deployments[target]) throw new BadInputError(`no operation has run on deployment '${target}' yet`);
     throw new BadInputError(`no workflow '${workflowId}'`, '`day2 list` shows the operations');
   }
+}
+
+/** `day2 list`'s RUN column: the run id's last 12 characters (its random part; a run id's
+ * first ones are a timestamp, shared by runs started close together). */
+export const shortRunId = (runId: string) => runId.slice(-12);
+
+/** The run of `workflowId` that `run` names: a whole run id, or the end `day2 list` shows
+ * (or a start) of exactly one of its runs. */
+async function runIdOf(client: Client, workflowId: string, run: string): Promise<string> {
+  const runs: string[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId.replace(/'/g, '')}'` })) runs.push(wf.runId);
+  const matching = runs.filter((r) => r === run || r.endsWith(run) || r.startsWith(run));
+  if (matching.length === 1) return matching[0]!;
+  if (!matching.length) {
+    throw new BadInputError(
+      `${workflowId} has no run '${run}'`,
+      `\`day2 list\` shows each operation's RUN; ${workflowId} has ${runs.length} run(s)`,
+    );
+  }
+  throw new BadInputError(`'${run}' names ${matching.length} runs of ${workflowId}`, 'give more of the run id');
 }
 
 /** What a workflow's end says beyond Temporal's status: why a closed workflow failed, or
@@ -40,9 +60,9 @@ async function verdictOfRun(handle: { result(): Promise<unknown> }, type: string
 const deploymentOfRun = (wf: Pick<WorkflowExecutionInfo, 'typedSearchAttributes' | 'workflowId'>) =>
   wf.typedSearchAttributes.get(DEPLOYMENT) ?? wf.workflowId.replace(/^day2-/, '');
 
-async function showStatus(ctx: CliContext, target: string | undefined): Promise<void> {
+async function showStatus(ctx: CliContext, target: string | undefined, run?: string): Promise<void> {
   const workflowId = resolveWorkflowId(ctx, target);
-  const { handle, desc } = await describeOrExplain(ctx, workflowId, target);
+  const { handle, desc } = await describeOrExplain(ctx, workflowId, target, run);
   const progress = await queryProgress(handle);
   const verdict = await verdictOfRun(handle, desc.type, deploymentOfRun(desc), desc.status.name);
   const summary: WorkflowSummary = {
@@ -105,9 +125,10 @@ function printTable(ctx: CliContext, rows: Array<Awaited<ReturnType<typeof listR
     r.operation,
     r.deployment,
     r.workflowId,
+    shortRunId(r.runId),
     r.gate ? `waiting at gate '${r.gate}' (${r.took})` : r.closeTime ? `took ${r.took}` : `running ${r.took}`,
   ]);
-  const header = ['STARTED', 'STATUS', 'OPERATION', 'DEPLOYMENT', 'WORKFLOW ID', 'STATE'];
+  const header = ['STARTED', 'STATUS', 'OPERATION', 'DEPLOYMENT', 'WORKFLOW ID', 'RUN', 'STATE'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   for (const line of [header, ...cells]) ctx.say(line.map((c, i) => (i === line.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
 }
@@ -150,12 +171,19 @@ export function registerInspectCommands(program: Command, context: () => CliCont
       "show an operation's steps with their times, the gate it waits at and how to decide it, and its outcome (target: a deployment or a workflow id; none: every deployment)",
     )
     .option('-f, --follow', 'keep following until it finishes (through gates)')
-    .addHelpText('after', '\nExample:\n  day2 status ledger\n  day2 status day2-ledger --follow\n  day2 status --json | jq .progress.gate')
-    .action(async (target: string | undefined, opts: { follow?: boolean }) => {
+    .option('--run <run-id>', 'a past run (the RUN column of day2 list, or a whole run id) instead of the latest')
+    .addHelpText(
+      'after',
+      '\nExample:\n  day2 status ledger\n  day2 status day2-ledger --follow\n  day2 status ledger --run 3f2a9c1d04e7\n  day2 status --json | jq .progress.gate',
+    )
+    .action(async (target: string | undefined, opts: { follow?: boolean; run?: string }) => {
       const ctx = context();
-      if (!target && Object.keys(ctx.config.deployments).length > 1 && !opts.follow) return showAllDeployments(ctx);
-      if (!opts.follow) return showStatus(ctx, target);
-      const { handle } = await describeOrExplain(ctx, resolveWorkflowId(ctx, target), target);
+      if (!target && Object.keys(ctx.config.deployments).length > 1 && !opts.follow && !opts.run) return showAllDeployments(ctx);
+      if (!opts.follow) return showStatus(ctx, target, opts.run);
+      const { handle, desc } = await describeOrExplain(ctx, resolveWorkflowId(ctx, target), target, opts.run);
+      const what = operationOf(desc.type) ?? desc.type;
+      ctx.say(`following ${what} ${desc.workflowId} (run ${desc.runId})`);
+      ctx.say(`  Web UI: ${ctx.uiLink(desc.workflowId, desc.runId)}`);
       const outcome = await follow(ctx, handle, { throughGates: true });
       await printOutcome(ctx, handle, outcome);
       process.exitCode = outcome.exitCode;
