@@ -13,6 +13,12 @@ export function hostTaskQueue(controlQueue: string, host: string | undefined): s
   return host && host !== LOCAL_HOST ? `${controlQueue}@${host}` : undefined;
 }
 
+/** The host a task queue is of (`day2@east` → `east`); undefined for the control queue itself. */
+export function hostOfTaskQueue(controlQueue: string, queue: string): string | undefined {
+  const prefix = `${controlQueue}@`;
+  return queue.startsWith(prefix) ? queue.slice(prefix.length) : undefined;
+}
+
 /** `day2 worker --host NAME`'s message when no worker polls a host's queue. */
 export const noWorkerForHost = (host: string, queue: string) =>
   `no day2 worker serves host ${host} (task queue ${queue}): nothing was started. Start one there: day2 worker --host ${host}`;

@@ -10,7 +10,7 @@
 // and the Web UI, via host-wait.ts) and schedules it again, waiting longer each time, until
 // a worker takes it. Activities are idempotent, so scheduling one anew is safe.
 import { ActivityFailure, scheduleActivity, TimeoutFailure, workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
-import { DEFAULT_HOST_WAIT_SECONDS, HOST_MEMO, HOST_WAIT_MEMO, hostTaskQueue } from '../domain/hosts';
+import { DEFAULT_HOST_WAIT_SECONDS, HOST_MEMO, HOST_WAIT_MEMO, hostOfTaskQueue, hostTaskQueue } from '../domain/hosts';
 import { hostWaitBegan } from './host-wait';
 
 /** The longest wait between two schedulings: keeps a day-long outage to a few hundred events. */
@@ -30,12 +30,6 @@ function waitSeconds(): number {
   return typeof seconds === 'number' && seconds > 0 ? seconds : DEFAULT_HOST_WAIT_SECONDS;
 }
 
-/** `day2@east` → `east`, for a queue of the control queue's hosts. */
-function hostOfQueue(queue: string): string | undefined {
-  const prefix = `${workflowInfo().taskQueue}@`;
-  return queue.startsWith(prefix) ? queue.slice(prefix.length) : undefined;
-}
-
 function notPickedUp(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
 }
@@ -43,12 +37,11 @@ function notPickedUp(err: unknown): boolean {
 /** Set while this interceptor schedules an activity anew, so that call is not watched twice. */
 let rescheduling = false;
 
-type ScheduleInput = Parameters<typeof scheduleActivity>;
-
-async function watched<T>(first: Promise<T>, again: (waitMs: number) => Promise<T>, host: string, queue: string): Promise<T> {
+/** `first`, scheduled with a schedule-to-start timeout of `wait` seconds, and then `again`
+ * with twice the wait each time nobody picked it up. */
+async function watched<T>(first: Promise<T>, wait: number, again: (waitMs: number) => Promise<T>, host: string, queue: string): Promise<T> {
   const since = new Date().toISOString();
   let end: (() => void) | undefined;
-  let wait = waitSeconds();
   let attempt = first;
   try {
     for (;;) {
@@ -73,20 +66,20 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
         if (rescheduling) return next(input);
         // An explicit queue (the fleet's soak checks on a canary's host) is kept.
         const taskQueue = input.options.taskQueue ?? hostTaskQueue(workflowInfo().taskQueue, currentHost());
-        const host = taskQueue && hostOfQueue(taskQueue);
+        const host = taskQueue && hostOfTaskQueue(workflowInfo().taskQueue, taskQueue);
         if (!taskQueue || !host) return next(input);
         const options = { ...input.options, taskQueue };
         const again = (waitMs: number) => {
-          const args: ScheduleInput = [input.activityType, input.args, { ...options, scheduleToStartTimeout: waitMs }];
           rescheduling = true;
           try {
-            return scheduleActivity(...args);
+            return scheduleActivity(input.activityType, input.args, { ...options, scheduleToStartTimeout: waitMs });
           } finally {
             rescheduling = false;
           }
         };
-        const first = next({ ...input, options: { ...options, scheduleToStartTimeout: waitSeconds() * 1000 } });
-        return watched(first, again, host, taskQueue);
+        const wait = waitSeconds();
+        const first = next({ ...input, options: { ...options, scheduleToStartTimeout: wait * 1000 } });
+        return watched(first, wait, again, host, taskQueue);
       },
       startChildWorkflowExecution(input, next) {
         const inherited: Record<string, unknown> = {};
