@@ -4,9 +4,8 @@
 // Outputs are compared whole, with times, ids and ports normalised.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { CLI_ENTRY, spawnCli } from '../harness/cli';
+import { cliArgv, spawnCli } from '../harness/cli';
 import { startE2E, type E2E } from '../harness/e2e';
 
 const NAME = 'clip';
@@ -213,15 +212,7 @@ ${WEB_UI}`,
 
 /** The CLI on a pseudo-terminal (script(1)), `input` typed into it: stdout and stderr merged, as a person sees them. */
 async function onTerminal(args: string[], input: string): Promise<{ exitCode: number; stdout: string }> {
-  const argv = [
-    process.execPath,
-    '--import',
-    fileURLToPath(import.meta.resolve('tsx')),
-    CLI_ENTRY,
-    '--config',
-    e2e.deployment.configFile,
-    ...args,
-  ];
+  const argv = cliArgv(e2e.deployment.configFile, args);
   const command = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const r = await execa('script', ['-qec', command, '/dev/null'], {
     input,

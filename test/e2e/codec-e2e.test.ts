@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@temporalio/client';
 import { execa, type ResultPromise } from 'execa';
@@ -13,7 +12,7 @@ import YAML from 'yaml';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/codec/aes-gcm-codec';
 import { dataConverterOf } from '../../src/codec/data-converter';
 import { loadConfig } from '../../src/config';
-import { CLI_ENTRY } from '../harness/cli';
+import { cliArgv } from '../harness/cli';
 import { startE2E, type E2E } from '../harness/e2e';
 import { freePort } from '../harness/free-port';
 import { recordTestCodecKeyring } from '../harness/secret-scan';
@@ -114,20 +113,8 @@ describe('payload codec on', () => {
     const completed = history.events!.find((e) => e.workflowExecutionCompletedEventAttributes)!;
     const result = completed.workflowExecutionCompletedEventAttributes!.result!.payloads![0]!;
     const port = await freePort();
-    const server: ResultPromise = execa(
-      process.execPath,
-      [
-        '--import',
-        fileURLToPath(import.meta.resolve('tsx')),
-        CLI_ENTRY,
-        '--config',
-        e2e.deployment.configFile,
-        'codec-server',
-        '--port',
-        String(port),
-      ],
-      { reject: false, buffer: false, stdout: 'pipe' },
-    );
+    const [node, ...argv] = cliArgv(e2e.deployment.configFile, ['codec-server', '--port', String(port)]);
+    const server: ResultPromise = execa(node, argv, { reject: false, buffer: false, stdout: 'pipe' });
     try {
       await new Promise<void>((resolve, reject) => {
         server.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('codec server at') && resolve());

@@ -8,6 +8,17 @@ import { execa, type ResultPromise } from 'execa';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_ENTRY = path.join(repoRoot, 'src', 'client', 'main.ts');
 
+/** The argv that runs the CLI from source, as runCli does: for a test that must start it its own way. */
+export const cliArgv = (configFile: string, args: string[]): [string, ...string[]] => [
+  process.execPath,
+  '--import',
+  fileURLToPath(import.meta.resolve('tsx')),
+  CLI_ENTRY,
+  '--config',
+  configFile,
+  ...args,
+];
+
 export interface CliResult {
   exitCode: number;
   stdout: string;
@@ -15,15 +26,12 @@ export interface CliResult {
 }
 
 export async function runCli(configFile: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const r = await execa(
-    process.execPath,
-    ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', configFile, ...args],
-    {
-      reject: false,
-      env: { DAY2_USER: 'test-operator', ...env },
-      timeout: 300_000,
-    },
-  );
+  const [node, ...argv] = cliArgv(configFile, args);
+  const r = await execa(node, argv, {
+    reject: false,
+    env: { DAY2_USER: 'test-operator', ...env },
+    timeout: 300_000,
+  });
   logCliRun(args, r.exitCode ?? 1, r.stdout, r.stderr);
   return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -40,16 +48,13 @@ export interface SpawnedCli {
  * `day2 approver`, a command that waits): the test can act at the right moment, or kill it. */
 export function spawnCli(configFile: string, args: string[]): SpawnedCli {
   let output = '';
-  const child = execa(
-    process.execPath,
-    ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI_ENTRY, '--config', configFile, ...args],
-    {
-      reject: false,
-      buffer: false,
-      all: true,
-      env: { DAY2_USER: 'test-operator' },
-    },
-  );
+  const [node, ...argv] = cliArgv(configFile, args);
+  const child = execa(node, argv, {
+    reject: false,
+    buffer: false,
+    all: true,
+    env: { DAY2_USER: 'test-operator' },
+  });
   child.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const waitFor = async (re: RegExp) => {
     for (let i = 0; i < 600 && !re.test(output); i++) await new Promise((r) => setTimeout(r, 50));
