@@ -9,7 +9,7 @@ import { resolveWorkflowId } from '../resolve-target';
 export function registerGateCommands(program: Command, context: () => CliContext): void {
   for (const approve of [true, false]) {
     const verb = approve ? 'approve' : 'reject';
-    program
+    const command = program
       .command(`${verb} <target>`)
       .description(
         `${verb} the gate an operation waits at (target: a workflow id or a deployment); recorded in its history with who ` +
@@ -19,19 +19,17 @@ export function registerGateCommands(program: Command, context: () => CliContext
       .option('-g, --gate <name>', 'the gate (default: the one it waits at); refused if it waits elsewhere')
       .option('-r, --reason <text>', 'why (required; kept in the audit trail)')
       .option('--by <name>', 'who decides (default: $DAY2_USER, else your OS user name)')
-      .option(
-        '-y, --yes',
-        approve ? 'approve a destructive gate without the y/N question a terminal gets' : 'accepted for symmetry; rejecting never asks',
-      )
       .addHelpText(
         'after',
         `\nExample:\n  day2 ${verb} day2-ledger --gate confirm-restore --reason "checked with the team"\n  day2 ${verb} ledger --reason "incident 42"`,
-      )
-      .action(async (target: string, opts: DecideOptions) => {
-        const ctx = context();
-        const result = await decideGate(ctx, target, approve, opts);
-        ctx.say(`${result.outcome} gate '${result.gate}' of ${resolveWorkflowId(ctx, target)}`);
-        ctx.json(result);
-      });
+      );
+    // Rejecting changes nothing, so it never asks.
+    if (approve) command.option('-y, --yes', 'approve a destructive gate without the y/N question a terminal gets');
+    command.action(async (target: string, opts: DecideOptions) => {
+      const ctx = context();
+      const result = await decideGate(ctx, target, approve, opts);
+      ctx.say(`${result.outcome} gate '${result.gate}' of ${resolveWorkflowId(ctx, target)}`);
+      ctx.json(result);
+    });
   }
 }
