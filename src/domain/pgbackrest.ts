@@ -81,6 +81,8 @@ export interface ClusterFacts {
   archiveCommand: string;
   archiveTimeout: number;
   walLevel: string;
+  /** pg_control's system identifier: a stanza is bound to it. */
+  systemId: string;
   /** Settings whose change waits for a restart (ALTER SYSTEM done, restart not yet). */
   pendingRestart: string[];
 }
@@ -134,6 +136,24 @@ export interface PgbackrestBackupInput {
   /** Skip the restart gate (archiving needs one restart the first time). */
   yes?: boolean;
   gateTimeoutSeconds?: number;
+  /** An upgrade's pre-upgrade backup: archiving that still waits for its restart is refused
+   * (exit 2, nothing stopped) instead of waiting at a gate inside the upgrade. */
+  refuseRestart?: boolean;
+}
+
+/** Where an upgrade of a pgBackRest deployment can be undone to: a named restore point
+ * written after the worker stopped and before the first migration, so a rollback loses only
+ * what the still-running API wrote during the failed upgrade. Kept in
+ * `<backup.dir>/.pre-upgrade-point.json` for `day2 rollback` without arguments. */
+export interface PreUpgradePoint {
+  workflowId: string;
+  /** The release that ran before the upgrade. */
+  version: string;
+  lsn: string;
+  /** The restore point's time (server clock, ISO). */
+  at: string;
+  /** The pre-upgrade backup it is reached from. */
+  backupLabel: string;
 }
 
 export interface PgbackrestBackupResult {

@@ -15,6 +15,10 @@ export interface UpgradeInput {
   gateTimeoutSeconds?: number;
   /** A failing pre-upgrade preflight waits at a gate instead of refusing the upgrade. */
   askOnFailedPreflight?: boolean;
+  /** backup.method pgbackrest (set by the CLI from the config): the pre-upgrade backup is a
+   * pgBackRest backup plus a recovery point just before the migrations, and a rollback is a
+   * point-in-time recovery to it. Absent: pg_dump. */
+  pgbackrest?: { type: 'full' | 'diff' | 'incr' };
 }
 
 export interface UpgradeResult {
@@ -50,6 +54,9 @@ export interface RollbackInput {
   gateTimeoutSeconds?: number;
   /** Why, when an upgrade started this rollback. */
   reason?: string;
+  /** backup.method pgbackrest: recover the cluster to this point instead of restoring a dump
+   * (an upgrade passes its pre-upgrade point; the CLI, `.pre-upgrade-point.json` or --to-lsn). */
+  pitr?: { lsn?: string; version?: string; at?: string };
 }
 
 export interface RollbackResult {

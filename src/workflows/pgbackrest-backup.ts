@@ -46,6 +46,11 @@ async function steps(input: PgbackrestBackupInput, progress: ProgressTracker, ga
   if (prepared.needsRestart.length === 0) {
     progress.skip('Restart PostgreSQL for archiving', 'no restart needed');
   } else {
+    if (input.refuseRestart)
+      throw badInput(
+        `WAL archiving on ${deployment} waits for a restart of PostgreSQL (${prepared.needsRestart.join(', ')}), which an upgrade does not do by itself: ` +
+          'run `day2 backup` once (it asks for the restart at the restart-for-archiving gate), then start the upgrade again. Nothing was stopped.',
+      );
     if (!input.yes) {
       const decision = await gates.wait('Restart PostgreSQL for archiving', {
         name: GATES.restartForArchiving,

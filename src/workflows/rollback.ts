@@ -23,6 +23,7 @@ import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
 import { verifyServiceVersion } from './release-checks';
 import { keptCopiesNote, restore } from './restore';
+import { rollbackToPoint } from './rollback-to-point';
 
 export const ROLLBACK_STEPS = [
   'Locate backup',
@@ -50,6 +51,7 @@ async function rollbackSteps(
   gates: Gates,
   leaves: WhatCancellationLeaves,
 ): Promise<RollbackResult> {
+  if (input.pitr) return rollbackToPoint(input, progress, gates, leaves);
   const { deployment } = input;
   const cancel = watchCancellation();
   const { manifest, from, target } = await chooseBackupAndTarget(input, progress);

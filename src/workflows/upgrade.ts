@@ -6,11 +6,9 @@ import { executeChild, isCancellation, patched, workflowInfo } from '@temporalio
 import { GATES } from '../domain/gate-names';
 import { failure } from '../domain/failures';
 import { type RollbackResult, type UpgradeInput, type UpgradePolicy, type UpgradeResult } from '../domain/release-types';
-import type { BackupResult } from '../domain/types';
 import { compareVersions, isVersion } from '../domain/version';
 import { childWorkflowId } from '../domain/workflow-ids';
 import { long, quick } from './activity-proxies';
-import { backup } from './backup';
 import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, watchCancellation, type WhatCancellationLeaves } from './cancellation';
 import { deepestMessage, humanDuration, refuse } from './failures';
 import { beginOperation } from './operation';
@@ -19,6 +17,7 @@ import type { ProgressTracker } from './progress';
 import { failedChecksText, preflightChecks, runPreflight, verifyServiceVersion } from './release-checks';
 import { rollback } from './rollback';
 import { PATCHES } from '../domain/patches';
+import { MARK_POINT_STEP, markPreUpgradePoint, PRE_UPGRADE_BACKUP_STEP, takePreUpgradeBackup, type UndoPoint } from './upgrade-undo';
 
 export const UPGRADE_STEPS = [
   'Check versions',
@@ -26,6 +25,7 @@ export const UPGRADE_STEPS = [
   'Pull release',
   'Pre-upgrade backup',
   'Stop worker',
+  'Mark recovery point',
   'Run migrations',
   'Write release version',
   'Comment out deprecated variables',
@@ -43,7 +43,9 @@ const DEFAULT_ROLLBACK_GATE_TIMEOUT_S = 30 * 60;
 const DEFAULT_PREFLIGHT_GATE_TIMEOUT_S = 30 * 60;
 
 export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
-  const { progress, gates } = beginOperation('upgrade', input.deployment, [...UPGRADE_STEPS], input.version);
+  // The recovery point is pgBackRest's alone: a pg_dump upgrade does not list it.
+  const steps = UPGRADE_STEPS.filter((s) => s !== MARK_POINT_STEP || input.pgbackrest);
+  const { progress, gates } = beginOperation('upgrade', input.deployment, steps, input.version);
   // What a cancellation leaves, kept current as the upgrade goes (see upgradeSteps).
   const leaves = cancellationLeaves('nothing on the service was changed');
   return endCleanlyOnCancel(progress, leaves, () => upgradeSteps(input, progress, gates, leaves));
@@ -84,19 +86,12 @@ async function upgradeSteps(
       long.pullRelease.executeWithOptions({ summary: `Pull release ${to} (before anything is stopped)` }, [{ deployment, version: to }]),
     () => `pulled ${to}`,
   );
-  let taken: BackupResult | undefined;
+  let taken: UndoPoint | undefined;
   if (input.skipBackup) {
-    progress.skip('Pre-upgrade backup', '--skip-backup: no backup, so no automatic rollback if the upgrade fails');
+    progress.skip(PRE_UPGRADE_BACKUP_STEP, '--skip-backup: no backup, so no automatic rollback if the upgrade fails');
+    if (input.pgbackrest) progress.skip(MARK_POINT_STEP, '--skip-backup: nothing to recover to');
   } else {
-    taken = await progress.step(
-      'Pre-upgrade backup',
-      () =>
-        executeChild(backup, {
-          workflowId: childWorkflowId(workflowInfo().workflowId, 'backup'),
-          args: [{ deployment, preUpgradeVersion: from }],
-        }),
-      (r) => `${r.file} (pre-upgrade version ${from} recorded in its manifest and .pre-upgrade-version)`,
-    );
+    taken = await takePreUpgradeBackup(input, from, progress);
   }
 
   // From here on the service changes: any failure leads to the rollback decision.
@@ -106,35 +101,38 @@ async function upgradeSteps(
     current = name;
     return progress.step(name, fn, describe);
   };
-  const ctx = { input, from, to, policy, progress, gates, backup: taken };
+  const ctx = () => ({ input, from, to, policy, progress, gates, backup: taken });
+  const afterStop = async () => {
+    if (taken) taken = await markPreUpgradePoint(input, from, taken, step);
+  };
   try {
-    await uninterruptible(() => applyUpgrade(deployment, from, to, policy, step, progress));
+    await uninterruptible(() => applyUpgrade(deployment, from, to, policy, step, progress, afterStop));
   } catch (err) {
     if (cancel.requested && taken) {
       const reason = isCancellation(err)
         ? `cancelled after '${current}'`
         : `cancelled; meanwhile ${current} failed: ${deepestMessage(err)}`;
-      const result = await uninterruptible(() => rollBack(ctx, taken, reason));
+      const result = await uninterruptible(() => rollBack({ ...ctx(), reason }, taken!));
       leaves.now = `the upgrade was undone (${reason}): back on ${result.version}, data from ${result.backup}; the upgraded database is kept as ${result.keptAs}`;
       progress.finish(`cancelled: ${leaves.now}`);
       throw cancel.requested;
     }
     const reason = `${current} failed: ${deepestMessage(err)}`;
     leaves.now = taken
-      ? `the failed upgrade is left as it is (${reason}); to undo it: day2 rollback --backup ${taken.file} --version ${from}`
+      ? `the failed upgrade is left as it is (${reason}); to undo it: day2 rollback ${taken.hint}`
       : `the failed upgrade is left as it is (${reason})`;
-    return afterFailure({ ...ctx, reason });
+    return afterFailure({ ...ctx(), reason });
   }
   if (cancel.requested) {
     // With a backup, a cancellation is acted on between steps (rolled back above); one that
     // arrived during the last step finds the upgrade done.
     leaves.now = taken
-      ? `the cancellation came during '${current}', the last step, so the upgrade ran to its end: ${deployment} runs ${to}; to undo it: day2 rollback --backup ${taken.file} --version ${from}`
+      ? `the cancellation came during '${current}', the last step, so the upgrade ran to its end: ${deployment} runs ${to}; to undo it: day2 rollback ${taken.hint}`
       : `there is no pre-upgrade backup (--skip-backup) to undo it with, so the upgrade ran to its end: ${deployment} runs ${to}`;
     throw cancel.requested;
   }
   progress.finish(`upgraded ${deployment} from ${from} to ${to}`);
-  return { outcome: 'upgraded', from, to, backup: taken?.file };
+  return { outcome: 'upgraded', from, to, backup: taken?.name };
 }
 
 /** Refuses bad input before anything happens: not semver, same version, a downgrade. */
@@ -194,12 +192,14 @@ async function applyUpgrade(
   policy: UpgradePolicy,
   step: StepRunner,
   progress: ProgressTracker,
+  afterStop: () => Promise<void>,
 ) {
   await step('Stop worker', () =>
     quick.stopServices.executeWithOptions({ summary: `Stop ${deployment}'s worker so no job runs during migration` }, [
       { deployment, scope: 'worker' },
     ]),
   );
+  await afterStop();
   await step('Run migrations', () =>
     long.runMigrations.executeWithOptions({ summary: `Run migrations with release ${to}` }, [{ deployment, version: to }]),
   );
@@ -251,7 +251,7 @@ interface FailureContext {
   from: string;
   to: string;
   reason: string;
-  backup?: BackupResult;
+  backup?: UndoPoint;
   policy: UpgradePolicy;
   progress: ProgressTracker;
   gates: Gates;
@@ -263,7 +263,7 @@ async function afterFailure(ctx: FailureContext): Promise<UpgradeResult> {
   const { deployment } = input;
   const failed = (why: string): UpgradeResult => {
     progress.finish(`upgrade to ${to} failed: ${why}`);
-    return { outcome: 'failed', from, to, reason: why, backup: taken?.file };
+    return { outcome: 'failed', from, to, reason: why, backup: taken?.name };
   };
   if (!taken) {
     // Restoring some older backup would silently lose more than this upgrade touched.
@@ -279,12 +279,12 @@ async function afterFailure(ctx: FailureContext): Promise<UpgradeResult> {
       policy.autoRollback ? 'upgrade.autoRollback: true — rolling back without asking' : '--yes: rolling back without asking',
     );
   } else {
-    const since = humanDuration((Date.now() - Date.parse(taken.manifest.createdAt)) / 1000);
+    const since = humanDuration((Date.now() - Date.parse(taken.takenAt)) / 1000);
     const decision = await gates.wait(DECIDE_STEP, {
       name: GATES.rollbackFailedUpgrade,
       question:
-        `The upgrade of ${deployment} to ${to} failed (${reason}). Roll back to ${from} by restoring ${taken.file} ` +
-        `(taken ${since} ago)? Everything written since that backup is lost. Reject to leave it as it is and fix forward.`,
+        `The upgrade of ${deployment} to ${to} failed (${reason}). Roll back to ${from} by ${taken.how} ` +
+        `(${since} ago)? Everything written since then is lost. Reject to leave it as it is and fix forward.`,
       timeoutSeconds: input.gateTimeoutSeconds ?? policy.rollbackGateTimeoutSeconds ?? DEFAULT_ROLLBACK_GATE_TIMEOUT_S,
       defaultOutcome: 'approve',
     });
@@ -295,23 +295,23 @@ async function afterFailure(ctx: FailureContext): Promise<UpgradeResult> {
   }
 
   // A rollback is the undo: a cancellation that arrives meanwhile does not cut it short.
-  const result = await uninterruptible(() => rollBack(ctx, taken, reason));
+  const result = await uninterruptible(() => rollBack(ctx, taken));
   progress.finish(`upgrade to ${to} failed and was rolled back to ${from}: ${reason}`);
-  return { outcome: 'rolled-back', from, to, reason, backup: taken.file, rollback: result };
+  return { outcome: 'rolled-back', from, to, reason, backup: taken.name, rollback: result };
 }
 
 /** Rolls back to the pre-upgrade backup (the rollback workflow, as a child). A rollback that
  * fails too is the one case a person must act on: both failures in one line (the child's
  * history has the details). */
-async function rollBack(ctx: Omit<FailureContext, 'reason'>, taken: BackupResult, reason: string): Promise<RollbackResult> {
-  const { input, from, to, progress } = ctx;
+async function rollBack(ctx: FailureContext, taken: UndoPoint): Promise<RollbackResult> {
+  const { input, from, to, progress, reason } = ctx;
   const { deployment } = input;
   const rollbackId = childWorkflowId(workflowInfo().workflowId, 'rollback');
   try {
     return await progress.step(
       ROLLBACK_STEP,
       () =>
-        executeChild(rollback, { workflowId: rollbackId, args: [{ deployment, version: from, backup: taken.file, yes: true, reason }] }),
+        executeChild(rollback, { workflowId: rollbackId, args: [{ deployment, version: from, ...taken.rollback, yes: true, reason }] }),
       (r) => `back on ${r.version}, data from ${r.backup}; the database it replaced is kept as ${r.keptAs}`,
     );
   } catch (err) {
@@ -319,7 +319,7 @@ async function rollBack(ctx: Omit<FailureContext, 'reason'>, taken: BackupResult
     progress.finish(`upgrade to ${to} failed, and so did the rollback`);
     throw failure(
       'RollbackFailed',
-      `${reason}; the rollback to ${from} from ${taken.file} failed too: ${deepestMessage(err)} (see ${rollbackId})`,
+      `${reason}; the rollback to ${from} from ${taken.name} failed too: ${deepestMessage(err)} (see ${rollbackId})`,
     );
   }
 }

@@ -4,13 +4,19 @@
 // exactly the rows committed before the target; bad targets and broken archiving are
 // refused with nothing changed.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspectCluster } from '../../src/activities/pgbackrest/cluster';
+import { configFileOf } from '../../src/activities/pgbackrest/run';
 import { tableChecksums } from '../../src/activities/shared/table-checksums';
-import type { PgbackrestBackupResult, PitrRestoreResult } from '../../src/domain/pgbackrest';
+import { postgresOsUser, startScratchCluster } from '../../src/lib/scratch-cluster';
+import { execa } from 'execa';
+import type { PgbackrestBackupResult, PitrRestoreResult, PreUpgradePoint } from '../../src/domain/pgbackrest';
+import type { UpgradeResult } from '../../src/domain/release-types';
 import { startPgbackrestE2E, type PgbackrestE2E } from '../harness/pgbackrest';
+import { fileVersions, serviceState, setReadyTimeout, waitForStep } from '../harness/upgrade-helpers';
+import YAML from 'yaml';
 
 const NAME = 'pgbr';
 let e2e: PgbackrestE2E;
@@ -189,5 +195,87 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
     } finally {
       renameSync(`${archiveDir}.away`, archiveDir);
     }
+  });
+
+  it('a repository whose stanza belongs to another cluster is refused before archiving is pointed at it', async () => {
+    const other = await startScratchCluster(path.join(e2e.dir, 'other-cluster'));
+    const file = e2e.deployment.configFile;
+    const original = readFileSync(file, 'utf8');
+    try {
+      // A real stanza of the same name, made by pgBackRest for another cluster.
+      const otherRepo = path.join(other.dir, 'repo');
+      const conf = path.join(other.dir, 'pgbackrest.conf');
+      writeFileSync(
+        conf,
+        `[global]\nrepo1-path=${otherRepo}\nlock-path=${other.dir}/lock\nlog-level-file=off\n[${NAME}]\npg1-path=${other.dir}/data\npg1-port=${other.port}\npg1-socket-path=${other.dir}\n`,
+      );
+      const owner = await postgresOsUser();
+      await execa('pgbackrest', [`--config=${conf}`, `--stanza=${NAME}`, 'stanza-create'], { ...owner, cwd: '/' });
+
+      const state = async () => ({
+        command: (await e2e.sql<{ archive_command: string }>('SHOW archive_command'))[0]!.archive_command,
+        conf: readFileSync(configFileOf(e2e.pgbr), 'utf8'),
+        siblings: dataDirSiblings(),
+      });
+      const before = await state();
+      const config = YAML.parse(original);
+      config.deployments[NAME].backup.pgbackrest.repoPath = otherRepo;
+      writeFileSync(file, YAML.stringify(config));
+      const b = await e2e.cli('backup', '--yes');
+      assert.equal(b.exitCode, 2, b.stdout + b.stderr);
+      assert.match(b.stdout + b.stderr, /stanza 'pgbr' in .* belongs to another PostgreSQL cluster \(system identifier \d+; this cluster's is \d+\)/);
+      assert.deepEqual(await state(), before, 'archiving still goes to the old repository');
+    } finally {
+      writeFileSync(file, original);
+      await other.remove();
+    }
+  });
+
+  it('an upgrade marks a recovery point after the worker stops; its failure rolls back to exactly that point, not to the backup', async () => {
+    // Hold the worker's stop so rows can be written after the pre-upgrade backup and before
+    // the point: a rollback to the backup would lose them, one to the point keeps them.
+    const hold = path.join(e2e.dir, 'hold-stop-worker');
+    const file = e2e.deployment.configFile;
+    const config = YAML.parse(readFileSync(file, 'utf8'));
+    const runtime = config.deployments[NAME].runtime;
+    runtime.stopWorker = `while [ -e '${hold}' ]; do sleep 0.1; done; ${runtime.stopWorker}`;
+    writeFileSync(file, YAML.stringify(config));
+    setReadyTimeout(e2e, 5);
+    const labelsBefore = (await e2e.repo()).backups.map((b) => b.label);
+    const dumps = () => (existsSync(e2e.deployment.backupDir) ? readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.dump')) : []);
+    const dumpsBefore = dumps();
+
+    writeFileSync(hold, '');
+    const started = await e2e.cli('upgrade', '1.3.0', '--yes', '--detach');
+    assert.equal(started.exitCode, 0, started.stdout + started.stderr);
+    await waitForStep(e2e, 'Stop worker', 'running', 120_000);
+    await writeRows('after-backup-before-migration', 3);
+    const atThePoint = await tableChecksums(e2e.dbUrl);
+    rmSync(hold);
+    const followed = await e2e.cli('--json', 'status', e2e.workflowId, '--follow');
+    const result = json<UpgradeResult>(followed.stdout).result;
+    assert.equal(result.outcome, 'rolled-back', followed.stdout + followed.stderr);
+
+    const point = JSON.parse(readFileSync(path.join(e2e.deployment.backupDir, '.pre-upgrade-point.json'), 'utf8')) as PreUpgradePoint;
+    const pre = (await e2e.repo()).backups.find((b) => !labelsBefore.includes(b.label));
+    assert.ok(pre, 'the pre-upgrade backup is a pgBackRest backup');
+    assert.equal(point.backupLabel, pre.label);
+    assert.equal(point.version, '1.0.0');
+    assert.match(result.backup ?? '', new RegExp(`LSN ${point.lsn}`));
+    assert.equal(result.rollback?.version, '1.0.0');
+    assert.deepEqual(await tableChecksums(e2e.dbUrl), atThePoint, 'exactly the data at the point: 1.3.0 migrated nothing that stayed');
+    assert.deepEqual(
+      await e2e.sql("SELECT count(*)::int AS c FROM pitr_marks WHERE tag = 'after-backup-before-migration'"),
+      [{ c: 3 }],
+      'rows written after the backup are kept',
+    );
+    assert.deepEqual(fileVersions(e2e), { env: '1.0.0', file: '1.0.0' });
+    assert.deepEqual(await serviceState(e2e.deployment.baseUrl), { version: '1.0.0', ready: true });
+    assert.deepEqual(dumps(), dumpsBefore, 'no pg_dump taken');
+
+    // By hand: `day2 rollback` finds the same point; a dump file is refused for this method.
+    const byFile = await e2e.cli('rollback', '--backup', 'x.dump', '--yes');
+    assert.equal(byFile.exitCode, 2, byFile.stdout + byFile.stderr);
+    assert.match(byFile.stderr, /recovers the cluster to a point, not a dump file/);
   });
 });

@@ -1,7 +1,7 @@
 // WAL archiving: the stanza's config file, archive_mode / archive_command / archive_timeout
 // by ALTER SYSTEM (a reload applies the command; archive_mode and wal_level need the
 // restart the workflow asks for at a gate), and how healthy archiving is (pg_stat_archiver).
-import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import { BadInputError } from '../../domain/errors';
@@ -9,6 +9,7 @@ import type { ArchivingHealth, ClusterFacts, PgbackrestConfig } from '../../doma
 import { writeFileAtomic } from '../../lib/atomic-file';
 import { readEnvFile } from '../../envfile';
 import { databaseTargetOf, quoteLiteral, withClient } from '../shared/pg-connection';
+import { repoSystemId } from './info';
 import { archiveCommandOf, clusterOwner, configFileOf } from './run';
 
 /** The stanza's pgbackrest.conf, rewritten only when it differs (the passphrase comes from
@@ -16,7 +17,7 @@ import { archiveCommandOf, clusterOwner, configFileOf } from './run';
 export async function writePgbackrestConf(
   d: DeploymentConfig,
   c: PgbackrestConfig,
-  facts: Pick<ClusterFacts, 'port' | 'socketPath'>,
+  facts: Pick<ClusterFacts, 'port' | 'socketPath' | 'systemId'>,
 ): Promise<{ file: string; changed: boolean }> {
   const owner = clusterOwner(c.dataDir);
   const lockPath = path.join(c.repoPath, '.day2-lock');
@@ -59,9 +60,32 @@ export async function writePgbackrestConf(
   const file = configFileOf(c);
   if (existsSync(file) && readFileSync(file, 'utf8') === text) return { file, changed: false };
   mkdirSync(path.dirname(file), { recursive: true });
+  // archive_command reads this file: a repository holding another cluster's stanza is
+  // refused before the live archiving is pointed at it.
+  const trial = `${file}.day2-trial`;
+  await writeConf(trial, text, owner);
+  try {
+    await assertStanzaBelongsHere(c, trial, facts.systemId);
+  } finally {
+    rmSync(trial, { force: true });
+  }
+  await writeConf(file, text, owner);
+  return { file, changed: true };
+}
+
+async function writeConf(file: string, text: string, owner: { uid?: number; gid?: number }): Promise<void> {
   await writeFileAtomic(file, text, 0o600);
   if (owner.uid !== undefined) chownSync(file, owner.uid, owner.gid!);
-  return { file, changed: true };
+}
+
+/** A stanza already in the repository must have been made for this cluster (same system identifier). */
+async function assertStanzaBelongsHere(c: PgbackrestConfig, configFile: string, systemId: string): Promise<void> {
+  const theirs = await repoSystemId({ ...c, configFile });
+  if (theirs === undefined || theirs === systemId) return;
+  throw new BadInputError(
+    `the stanza '${c.stanza}' in ${c.repoPath} belongs to another PostgreSQL cluster (system identifier ${theirs}; this cluster's is ${systemId})`,
+    'give this cluster its own backup.pgbackrest.stanza or repoPath; nothing was changed (archiving still goes where it went)',
+  );
 }
 
 export interface ArchivingChange {

@@ -38,7 +38,7 @@ export async function inspectCluster(d: DeploymentConfig, c: PgbackrestConfig): 
               current_setting('data_directory') AS data_directory, current_setting('port') AS port,
               current_setting('unix_socket_directories') AS sockets, current_setting('archive_mode') AS archive_mode,
               current_setting('archive_command') AS archive_command, current_setting('archive_timeout') AS archive_timeout,
-              current_setting('wal_level') AS wal_level,
+              current_setting('wal_level') AS wal_level, (SELECT system_identifier::text FROM pg_control_system()) AS system_id,
               (SELECT coalesce(string_agg(name, ','), '') FROM pg_settings WHERE pending_restart) AS pending`,
     );
     return rows[0]!;
@@ -76,6 +76,7 @@ export async function inspectCluster(d: DeploymentConfig, c: PgbackrestConfig): 
     archiveCommand: facts.archive_command!,
     archiveTimeout: Number.parseInt(facts.archive_timeout!, 10) || 0,
     walLevel: facts.wal_level!,
+    systemId: facts.system_id!,
     pendingRestart: facts.pending ? facts.pending.split(',') : [],
   };
 }

@@ -1,6 +1,6 @@
 // The pgBackRest method's activities (backup.method: pgbackrest). Each takes the deployment
 // name and reads its settings from the config; each is safe to run twice.
-import type { ArchivingHealth, ClusterFacts, PgbackrestBackupType, PitrPlan, RestoreTarget } from '../../domain/pgbackrest';
+import type { ArchivingHealth, ClusterFacts, PgbackrestBackupType, PitrPlan, PreUpgradePoint, RestoreTarget } from '../../domain/pgbackrest';
 import { BadInputError } from '../../domain/errors';
 import type { ActivityDeps } from '../shared/deps';
 import { archivingHealth, configureArchiving, writePgbackrestConf, type ArchivingChange } from './archiving';
@@ -17,6 +17,7 @@ import {
   swapInNewDir,
   verifyRestoredDir,
 } from './restore';
+import { markRecoveryPoint, readRecoveryPoint } from './recovery-point';
 import { pgbackrestInstalled } from './run';
 
 interface On {
@@ -96,6 +97,15 @@ export function pgbackrestActivities({ resolve, logger }: ActivityDeps) {
     async startLiveCluster({ deployment }: On): Promise<{ promotedAfterMs: number }> {
       const { d, c } = of(deployment);
       return startLiveAndWaitPromoted(d, c);
+    },
+    /** After the worker stopped, before the first migration: where a rollback recovers to. */
+    async markPreUpgradePoint({ deployment, ...run }: On & { workflowId: string; version: string; backupLabel: string }): Promise<PreUpgradePoint> {
+      const point = await markRecoveryPoint(resolve(deployment), run);
+      logger.info({ deployment, lsn: point.lsn, at: point.at }, 'pre-upgrade recovery point');
+      return point;
+    },
+    async readPreUpgradePoint({ deployment }: On): Promise<PreUpgradePoint | null> {
+      return readRecoveryPoint(resolve(deployment));
     },
     async drillPitr({ deployment, target, runId }: On & { target: RestoreTarget; runId: string }) {
       const { d, c } = of(deployment);

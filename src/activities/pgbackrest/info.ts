@@ -49,6 +49,15 @@ function toBackup(b: NonNullable<InfoJson['backup']>[number]): PgbackrestBackup 
   };
 }
 
+/** The system identifier the repository's stanza was made for (its newest database entry),
+ * or undefined when the stanza does not exist yet. Read from the text: the 64-bit
+ * identifier does not survive JSON.parse's doubles. */
+export async function repoSystemId(c: PgbackrestConfig): Promise<string | undefined> {
+  const { stdout, exitCode } = await pgbackrest(c, 'info', ['--output=json'], { reject: false });
+  if (exitCode !== 0) return undefined;
+  return [...stdout.matchAll(/"system-id"\s*:\s*(\d+)/g)].at(-1)?.[1];
+}
+
 export async function repoState(c: PgbackrestConfig): Promise<PgbackrestRepoState> {
   const { stdout } = await pgbackrest(c, 'info', ['--output=json']);
   return parseInfo(stdout, c.stanza);

@@ -2,9 +2,10 @@
 // typo exits 2 before anything starts. An upgrade that ended rolled back (or failed) exits
 // 1 with one line saying what happened and why.
 import type { Command } from 'commander';
-import { defaultDeployment } from '../../config';
+import { defaultDeployment, deploymentOf } from '../../config';
 import { assertBareFileName } from '../../domain/backup-names';
 import { BadInputError, EXIT } from '../../domain/errors';
+import { parseRestoreTarget } from '../../domain/pgbackrest';
 import type { RollbackInput, UpgradeInput, UpgradeResult } from '../../domain/release-types';
 import { assertVersion } from '../../domain/version';
 import type { CliContext } from '../context';
@@ -31,6 +32,7 @@ interface RollbackOptions extends RunOptions {
   remote?: string;
   version?: string;
   backup?: string;
+  toLsn?: string;
   yes?: boolean;
   gateTimeout?: number;
 }
@@ -60,6 +62,7 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
       const ctx = context();
       const deployment = defaultDeployment(ctx.config, opts.deployment);
       if (opts.skipBackup && !ctx.options.quiet) process.stderr.write(`${SKIP_BACKUP_WARNING}\n`);
+      const backupConfig = deploymentOf(ctx.config, deployment).backup;
       const input: UpgradeInput = {
         deployment,
         version,
@@ -68,6 +71,7 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
         yes: opts.yes,
         gateTimeoutSeconds: opts.gateTimeout,
         askOnFailedPreflight: opts.askOnFailedPreflight,
+        ...(backupConfig.method === 'pgbackrest' && backupConfig.pgbackrest ? { pgbackrest: { type: backupConfig.pgbackrest.type } } : {}),
       };
       process.exitCode = await runOperation(
         ctx,
@@ -84,6 +88,10 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
     .option('--version <version>', "release to run (default: from the backup's manifest, then .pre-upgrade-version)")
     .option('--backup <file>', 'backup to restore (default: the newest that verifies)')
     .option('--remote <name|latest>', 'roll back to an off-site copy: downloaded into the backup directory and verified first')
+    .option(
+      '--to-lsn <lsn>',
+      'backup.method pgbackrest: recover the cluster to this WAL position (default: the recovery point the last upgrade wrote before its migrations)',
+    )
     .option('-y, --yes', 'skip the confirmation gate')
     .option('--gate-timeout <seconds>', 'reject the rollback if nobody decides within this time', parseCount)
     .option('--detach', 'return once started')
@@ -98,10 +106,9 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
       const input: RollbackInput = {
         deployment,
         version: opts.version,
-        backup: opts.backup,
-        remote: opts.remote,
         yes: opts.yes,
         gateTimeoutSeconds: opts.gateTimeout,
+        ...rollbackSource(opts, deploymentOf(ctx.config, deployment).backup.method, deployment),
       };
       process.exitCode = await runOperation(
         ctx,
@@ -109,6 +116,26 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
         opts,
       );
     });
+}
+
+/** What a rollback brings the data back from: a dump (pg_dump), or a point of the WAL (pgBackRest). */
+function rollbackSource(opts: RollbackOptions, method: 'pg_dump' | 'pgbackrest', deployment: string): Pick<RollbackInput, 'backup' | 'remote' | 'pitr'> {
+  if (method !== 'pgbackrest') {
+    if (opts.toLsn !== undefined) throw new BadInputError('--to-lsn is for backup.method pgbackrest', `${deployment} uses pg_dump: pass --backup FILE`);
+    return { backup: opts.backup, remote: opts.remote };
+  }
+  if (opts.backup !== undefined || opts.remote !== undefined)
+    throw new BadInputError(
+      `${deployment} uses backup.method pgbackrest: a rollback recovers the cluster to a point, not a dump file`,
+      'drop --backup/--remote; pass --to-lsn LSN, or nothing for the last upgrade\'s recovery point',
+    );
+  if (opts.toLsn === undefined) return { pitr: {} };
+  try {
+    const target = parseRestoreTarget({ toLsn: opts.toLsn }, new Date());
+    return { pitr: { lsn: target.kind === 'lsn' ? target.lsn : opts.toLsn } };
+  } catch (err) {
+    throw new BadInputError((err as Error).message);
+  }
 }
 
 /** An upgrade that completed without upgrading is a failure (exit 1) whose message is the
