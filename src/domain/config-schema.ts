@@ -242,6 +242,14 @@ export const deploymentSchema = z.strictObject({
     .refine((b) => b.method !== 'pgbackrest' || b.pgbackrest, {
       message: 'method pgbackrest needs a pgbackrest block (stanza, repoPath, dataDir)',
       path: ['pgbackrest'],
+    })
+    .refine((b) => b.pgbackrest?.repo !== 'offsite' || b.offsite, {
+      message: 'repo: offsite puts the repository in the backup.offsite bucket, and there is no backup.offsite',
+      path: ['pgbackrest', 'repo'],
+    })
+    .refine((b) => b.pgbackrest?.repo !== 'offsite' || !b.offsite?.endpoint?.startsWith('http:'), {
+      message: 'pgBackRest reaches S3 over TLS only: backup.offsite.endpoint must be an https URL (a private CA goes in s3CaFile)',
+      path: ['pgbackrest', 'repo'],
     }),
   restore: z
     .strictObject({

@@ -11,8 +11,14 @@ const plainPath = z
 export const pgbackrestSchema = z.strictObject({
   /** pgBackRest's name for this cluster's backups and WAL archive. */
   stanza: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, _ and -'),
-  /** The repository (repo1-path): a local directory the cluster's OS user can write. */
+  /** The repository (repo1-path): a local directory the cluster's OS user can write. With
+   * `repo: offsite` it holds only pgBackRest's lock files. */
   repoPath: plainPath,
+  /** local: the repository is `repoPath`. offsite: the bucket of `backup.offsite` (under
+   * `<prefix>pgbackrest/`), reached over TLS only, as pgBackRest requires. */
+  repo: z.enum(['local', 'offsite']).default('local'),
+  /** PEM file of the CA that signed the S3 endpoint's certificate (a private server). */
+  s3CaFile: plainPath.optional(),
   /** The cluster's data directory on the worker's host, which day2 may configure, stop,
    * start and replace (a restore swaps a restored copy in beside it). */
   dataDir: plainPath,

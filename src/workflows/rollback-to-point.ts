@@ -121,18 +121,31 @@ export async function rollbackToPoint(
 /** The LSN given (by the upgrade or --to-lsn), else the last upgrade's recorded point. */
 async function pointOf(input: RollbackInput): Promise<Point> {
   const given = input.pitr ?? {};
-  if (given.lsn) return { lsn: given.lsn, at: given.at, version: given.version, source: given.at ? 'the pre-upgrade recovery point' : '--to-lsn' };
+  if (given.lsn)
+    return { lsn: given.lsn, at: given.at, version: given.version, source: given.at ? 'the pre-upgrade recovery point' : '--to-lsn' };
   const recorded: PreUpgradePoint | null = await quick.readPreUpgradePoint.executeWithOptions(
     { summary: 'Read .pre-upgrade-point.json (the last upgrade’s recovery point)' },
     [{ deployment: input.deployment }],
   );
   if (!recorded)
     refuse(`no upgrade of ${input.deployment} recorded a recovery point: pass --to-lsn (and --version), or use day2 restore --to-time`);
-  return { lsn: recorded.lsn, at: recorded.at, version: recorded.version, source: `the recovery point before upgrade ${recorded.workflowId}` };
+  return {
+    lsn: recorded.lsn,
+    at: recorded.at,
+    version: recorded.version,
+    source: `the recovery point before upgrade ${recorded.workflowId}`,
+  };
 }
 
 /** Steps of the restore child after which the live data directory is still the old one. */
-const BEFORE_SWAP = new Set(['planPitrRestore', 'restorePitrIntoNewDir', 'verifyPitrRestore', 'discardPitrRestore', 'stopServices', 'stopLiveCluster']);
+const BEFORE_SWAP = new Set([
+  'planPitrRestore',
+  'restorePitrIntoNewDir',
+  'verifyPitrRestore',
+  'discardPitrRestore',
+  'stopServices',
+  'stopLiveCluster',
+]);
 
 async function recoverAndRestart(input: RollbackInput, lsn: string, from: string | null, progress: ProgressTracker) {
   const { deployment } = input;

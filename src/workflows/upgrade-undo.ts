@@ -79,7 +79,13 @@ export async function markPreUpgradePoint(
       ]),
     (p) => `LSN ${p.lsn} at ${p.at} (from backup ${p.backupLabel})`,
   );
-  return pitrUndo({ lsn: point.lsn, at: point.at, label: backupLabel, version: from, what: 'the recovery point just before the migrations' });
+  return pitrUndo({
+    lsn: point.lsn,
+    at: point.at,
+    label: backupLabel,
+    version: from,
+    what: 'the recovery point just before the migrations',
+  });
 }
 
 function pitrUndo(p: { lsn: string; at: string; label: string; version: string; what: string }): UndoPoint {

@@ -310,8 +310,7 @@ async function rollBack(ctx: FailureContext, taken: UndoPoint): Promise<Rollback
   try {
     return await progress.step(
       ROLLBACK_STEP,
-      () =>
-        executeChild(rollback, { workflowId: rollbackId, args: [{ deployment, version: from, ...taken.rollback, yes: true, reason }] }),
+      () => executeChild(rollback, { workflowId: rollbackId, args: [{ deployment, version: from, ...taken.rollback, yes: true, reason }] }),
       (r) => `back on ${r.version}, data from ${r.backup}; the database it replaced is kept as ${r.keptAs}`,
     );
   } catch (err) {

@@ -205,6 +205,36 @@ const row = (command: string, input: string, args: Row['args'], exit: number, me
 const local = { local: true } as const;
 const env = (change: (text: string) => string | null): RowOptions => ({ around: (fn) => withEnvFile(change, fn) });
 
+/** day2.yaml with bi on backup.method pgbackrest (refused by the CLI before any workflow starts). */
+function pgbrConfig(extra: Record<string, unknown> = {}, offsite?: Record<string, unknown> | null): RowOptions {
+  return {
+    ...local,
+    config: () =>
+      configVariant(
+        `pgbr-${Object.keys(extra).join('-') || 'plain'}-${offsite === null ? 'no' : offsite ? 'http' : 'same'}-offsite`,
+        (c) => {
+          const { offsite: current, ...backup } = c.deployments.bi.backup ?? {};
+          const chosen = offsite === null ? undefined : (offsite ?? current);
+          return {
+            ...c,
+            deployments: {
+              bi: {
+                ...c.deployments.bi,
+                backup: {
+                  ...backup,
+                  ...(chosen ? { offsite: chosen } : {}),
+                  method: 'pgbackrest',
+                  pgbackrest: { stanza: 'bi', repoPath: '/tmp/day2-bi-repo', dataDir: '/tmp/day2-bi-data', ...extra },
+                },
+              },
+            },
+          };
+        },
+      ),
+  };
+}
+const pgbr = pgbrConfig();
+
 const D = '2001-01-01';
 const ROWS: Row[] = [
   // day2.yaml itself (every command loads it first; shown with `backup` and `status`)
@@ -326,6 +356,67 @@ const ROWS: Row[] = [
   row('restore', 'hidden file name', ['restore', '.env', '--yes'], 2, /not a bare file name/, local),
   row('restore', 'unknown deployment', ['restore', 'x.dump', '--deployment', 'nope', '--yes'], 2, /unknown deployment 'nope'/, local),
   row('restore', '--gate-timeout abc', ['restore', 'x.dump', '--gate-timeout', 'abc'], 2, /'abc' is not a positive whole number/, local),
+  row(
+    'restore',
+    '--to-time on a pg_dump deployment',
+    ['restore', '--to-time', '2026-01-01T00:00:00Z', '--yes'],
+    2,
+    /bi uses backup\.method pg_dump: a dump restores to the moment it was taken/,
+    local,
+  ),
+  row(
+    'restore',
+    '--to-time without a zone (pgbackrest)',
+    ['restore', '--to-time', '2026-01-01T00:00:00', '--yes'],
+    2,
+    /is not an ISO time with a zone/,
+    pgbr,
+  ),
+  row(
+    'restore',
+    '--to-time in the future (pgbackrest)',
+    ['restore', '--to-time', '2999-01-01T00:00:00Z', '--yes'],
+    2,
+    /is in the future/,
+    pgbr,
+  ),
+  row('restore', '--to-lsn not an LSN (pgbackrest)', ['restore', '--to-lsn', '3000060', '--yes'], 2, /'3000060' is not an LSN/, pgbr),
+  row(
+    'rollback',
+    '--to-lsn on a pg_dump deployment',
+    ['rollback', '--to-lsn', '0/3000060', '--yes'],
+    2,
+    /--to-lsn is for backup\.method pgbackrest/,
+    local,
+  ),
+  row(
+    'rollback',
+    'a dump file on a pgbackrest deployment',
+    ['rollback', '--backup', 'x.dump', '--yes'],
+    2,
+    /bi uses backup\.method pgbackrest: a rollback recovers the cluster to a point, not a dump file/,
+    pgbr,
+  ),
+  row('backup', '--type on a pg_dump deployment', ['backup', '--type', 'incr'], 2, /--type is for backup\.method pgbackrest/, local),
+  row(
+    'config',
+    'pgbackrest repo: offsite without backup.offsite',
+    ['status'],
+    2,
+    /deployments\.bi\.backup\.pgbackrest\.repo: repo: offsite puts the repository in the backup\.offsite bucket, and there is no backup\.offsite/,
+    pgbrConfig({ repo: 'offsite' }, null),
+  ),
+  row(
+    'config',
+    'pgbackrest repo: offsite on an http endpoint',
+    ['status'],
+    2,
+    /pgBackRest reaches S3 over TLS only: backup\.offsite\.endpoint must be an https URL/,
+    pgbrConfig(
+      { repo: 'offsite' },
+      { kind: 's3', endpoint: 'http://127.0.0.1:9', bucket: 'day2-bi', accessKeyIdVar: 'A', secretAccessKeyVar: 'B' },
+    ),
+  ),
   row('restore', 'missing file', ['restore', `bi-${D}-000000.dump`, '--yes'], 2, /backup bi-2001-01-01-000000\.dump not found/),
   row('restore', 'no manifest', () => ['restore', backupCopy(`bi-${D}-000001.dump`, undefined, () => null), '--yes'], 2, /has no manifest/),
   row(

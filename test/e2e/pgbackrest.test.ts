@@ -39,6 +39,19 @@ const dataDirSiblings = () =>
     .filter((f) => f.startsWith(`${path.basename(e2e.pgbr.dataDir)}.`))
     .sort();
 
+/** After the broken-archiving test: a WAL switch wakes the archiver, whose next push succeeds. */
+async function archivingHealthyAgain(): Promise<void> {
+  await e2e.sql('SELECT pg_switch_wal()');
+  for (let i = 0; i < 300; i++) {
+    const [s] = await e2e.sql<{ ok: boolean }>(
+      "SELECT coalesce(last_archived_time > coalesce(last_failed_time, '-infinity'), false) AS ok FROM pg_stat_archiver",
+    );
+    if (s?.ok) return;
+    await sleep(200);
+  }
+  throw new Error('archiving did not recover');
+}
+
 describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
   before(async () => {
     e2e = await startPgbackrestE2E(NAME);
@@ -223,7 +236,10 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
       writeFileSync(file, YAML.stringify(config));
       const b = await e2e.cli('backup', '--yes');
       assert.equal(b.exitCode, 2, b.stdout + b.stderr);
-      assert.match(b.stdout + b.stderr, /stanza 'pgbr' in .* belongs to another PostgreSQL cluster \(system identifier \d+; this cluster's is \d+\)/);
+      assert.match(
+        b.stdout + b.stderr,
+        /stanza 'pgbr' in .* belongs to another PostgreSQL cluster \(system identifier \d+; this cluster's is \d+\)/,
+      );
       assert.deepEqual(await state(), before, 'archiving still goes to the old repository');
     } finally {
       writeFileSync(file, original);
@@ -241,8 +257,10 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
     runtime.stopWorker = `while [ -e '${hold}' ]; do sleep 0.1; done; ${runtime.stopWorker}`;
     writeFileSync(file, YAML.stringify(config));
     setReadyTimeout(e2e, 5);
+    await archivingHealthyAgain();
     const labelsBefore = (await e2e.repo()).backups.map((b) => b.label);
-    const dumps = () => (existsSync(e2e.deployment.backupDir) ? readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.dump')) : []);
+    const dumps = () =>
+      existsSync(e2e.deployment.backupDir) ? readdirSync(e2e.deployment.backupDir).filter((f) => f.endsWith('.dump')) : [];
     const dumpsBefore = dumps();
 
     writeFileSync(hold, '');

@@ -20,7 +20,12 @@ export interface PgbackrestE2E extends E2E {
   repo(): Promise<PgbackrestRepoState>;
 }
 
-export async function startPgbackrestE2E(name: string, pgbr: Partial<PgbackrestConfig> = {}): Promise<PgbackrestE2E> {
+/** `offsite`: a backup.offsite block (for `repo: offsite`). */
+export async function startPgbackrestE2E(
+  name: string,
+  pgbr: Partial<PgbackrestConfig> = {},
+  opts: { offsite?: Record<string, unknown> } = {},
+): Promise<PgbackrestE2E> {
   await ensurePgbackrest();
   // Never the runner's shared server (DAY2_TEST_PG_ADMIN_URL): a restore stops and swaps
   // the cluster's data directory, so this file starts a cluster of its own.
@@ -43,7 +48,12 @@ export async function startPgbackrestE2E(name: string, pgbr: Partial<PgbackrestC
     processMax: 2,
     ...pgbr,
   };
-  raw.deployments[name]!.backup = { ...raw.deployments[name]!.backup, method: 'pgbackrest', pgbackrest: config };
+  raw.deployments[name]!.backup = {
+    ...raw.deployments[name]!.backup,
+    method: 'pgbackrest',
+    pgbackrest: config,
+    ...(opts.offsite ? { offsite: opts.offsite } : {}),
+  };
   writeFileSync(e2e.deployment.configFile, YAML.stringify(raw));
   e2e.config = loadConfig(e2e.deployment.configFile);
   const full = e2e.config.deployments[name]!.backup.pgbackrest!;

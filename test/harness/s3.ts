@@ -3,10 +3,12 @@
 // damage, the stored bytes), with root credentials generated here and recorded for the
 // suite's secret scan.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { execa, type ResultPromise } from 'execa';
 import { ensureVersitygw } from '../../scripts/ensure-tools';
 import { freePort } from './free-port';
@@ -26,6 +28,8 @@ export interface TestS3 {
   /** Keys under `prefix`, sorted. */
   keys(bucket: string, prefix?: string): Promise<string[]>;
   unfinishedUploads(bucket: string, prefix?: string): Promise<Array<{ key: string; uploadId: string }>>;
+  /** With `tls`: the self-signed certificate the server presents (its own CA). */
+  caFile?: string;
   /** Where an object's bytes are on disk. */
   objectPath(bucket: string, key: string): string;
   stop(): Promise<void>;
@@ -53,19 +57,33 @@ export function offsiteConfig(
   };
 }
 
-export async function startS3(): Promise<TestS3> {
+/** `tls`: https with a self-signed certificate for 127.0.0.1 (pgBackRest speaks S3 over TLS only). */
+export async function startS3(opts: { tls?: boolean } = {}): Promise<TestS3> {
   const bin = await ensureVersitygw({ quiet: true });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'day2-s3-'));
   const root = path.join(dir, 'root');
   mkdirSync(root);
+  const caFile = opts.tls ? path.join(dir, 'cert.pem') : undefined;
+  const keyFile = path.join(dir, 'key.pem');
+  if (caFile) {
+    await execa('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', caFile,
+    ]); // prettier-ignore
+    // pgBackRest reads the CA as the cluster's OS user: the certificate (never the key) is public.
+    chmodSync(dir, 0o755);
+    chmodSync(caFile, 0o644);
+    chmodSync(root, 0o700);
+  }
   const port = await freePort();
   const accessKeyId = `DAY2TEST${randomBytes(6).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(30).toString('base64url');
   recordTestSecrets(accessKeyId, secretAccessKey);
   const region = 'us-east-1';
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${caFile ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const tlsArgs = caFile ? ['--cert', caFile, '--key', keyFile] : [];
   // Credentials through the environment, not argv: `ps` shows every process's arguments.
-  const child: ResultPromise = execa(bin, ['--port', `127.0.0.1:${port}`, '--region', region, '--quiet', 'posix', root], {
+  const child: ResultPromise = execa(bin, ['--port', `127.0.0.1:${port}`, '--region', region, '--quiet', ...tlsArgs, 'posix', root], {
     env: { ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
     extendEnv: false,
     reject: false,
@@ -74,7 +92,14 @@ export async function startS3(): Promise<TestS3> {
   });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const client = new S3Client({ endpoint, region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+  const client = new S3Client({
+    endpoint,
+    region,
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey },
+    maxAttempts: 1,
+    ...(caFile ? { requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ ca: readFileSync(caFile) }) }) } : {}),
+  });
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
@@ -97,6 +122,7 @@ export async function startS3(): Promise<TestS3> {
     secretAccessKey,
     root,
     client,
+    caFile,
     async createBucket(name) {
       await client.send(new CreateBucketCommand({ Bucket: name }));
     },

@@ -9,6 +9,7 @@ import type { ArchivingHealth, ClusterFacts, PgbackrestConfig } from '../../doma
 import { writeFileAtomic } from '../../lib/atomic-file';
 import { readEnvFile } from '../../envfile';
 import { databaseTargetOf, quoteLiteral, withClient } from '../shared/pg-connection';
+import { offsitePrefix } from '../../domain/offsite';
 import { repoSystemId } from './info';
 import { archiveCommandOf, clusterOwner, configFileOf } from './run';
 
@@ -16,6 +17,7 @@ import { archiveCommandOf, clusterOwner, configFileOf } from './run';
  * the env file and stays in this file, readable by the cluster's user alone). */
 export async function writePgbackrestConf(
   d: DeploymentConfig,
+  deployment: string,
   c: PgbackrestConfig,
   facts: Pick<ClusterFacts, 'port' | 'socketPath' | 'systemId'>,
 ): Promise<{ file: string; changed: boolean }> {
@@ -27,9 +29,10 @@ export async function writePgbackrestConf(
       if (owner.uid !== undefined) chownSync(dir, owner.uid, owner.gid!);
     }
   }
+  const env = await readEnvFile(d.envFile);
   let cipher: string[] = [];
   if (c.cipherPassVar) {
-    const pass = (await readEnvFile(d.envFile)).get(c.cipherPassVar);
+    const pass = env.get(c.cipherPassVar);
     if (!pass)
       throw new BadInputError(
         `${c.cipherPassVar} (backup.pgbackrest.cipherPassVar) is not set in ${d.envFile}`,
@@ -40,7 +43,7 @@ export async function writePgbackrestConf(
   const text = [
     '# Written by day2 (backup.pgbackrest in day2.yaml); edits are overwritten.',
     '[global]',
-    `repo1-path=${c.repoPath}`,
+    ...repoLines(d, deployment, c, env),
     `repo1-retention-full=${c.retentionFull}`,
     ...cipher,
     `process-max=${c.processMax}`,
@@ -73,6 +76,44 @@ export async function writePgbackrestConf(
   return { file, changed: true };
 }
 
+/** repo1's options: a local path, or the off-site bucket (credentials from the env file). */
+function repoLines(d: DeploymentConfig, deployment: string, c: PgbackrestConfig, env: Map<string, string>): string[] {
+  if (c.repo === 'local') return [`repo1-path=${c.repoPath}`];
+  const o = d.backup.offsite;
+  if (!o)
+    throw new BadInputError(
+      'backup.pgbackrest.repo: offsite needs backup.offsite (the S3 bucket)',
+      'configure backup.offsite, or use repo: local',
+    );
+  const url = new URL(o.endpoint ?? `https://s3.${o.region}.amazonaws.com`);
+  if (url.protocol !== 'https:')
+    throw new BadInputError(
+      `pgBackRest reaches S3 over TLS only, and backup.offsite.endpoint is ${url.origin}`,
+      'serve the bucket over https (a private CA goes in backup.pgbackrest.s3CaFile), or use repo: local',
+    );
+  const secret = (name: string) => {
+    const v = env.get(name);
+    if (!v) throw new BadInputError(`${name} (backup.offsite) is not set in ${d.envFile}`, 'put the bucket credentials there');
+    if (/[\r\n]/.test(v)) throw new BadInputError(`${name} in ${d.envFile} holds a line break`, 'fix the credential');
+    return v;
+  };
+  return [
+    'repo1-type=s3',
+    `repo1-path=/${offsitePrefix(deployment, o)}pgbackrest`,
+    `repo1-s3-bucket=${o.bucket}`,
+    `repo1-s3-endpoint=${url.hostname}`,
+    `repo1-storage-port=${url.port || 443}`,
+    `repo1-s3-region=${o.region}`,
+    `repo1-s3-uri-style=${o.forcePathStyle ? 'path' : 'host'}`,
+    `repo1-s3-key=${secret(o.accessKeyIdVar)}`,
+    `repo1-s3-key-secret=${secret(o.secretAccessKeyVar)}`,
+    ...(c.s3CaFile ? [`repo1-storage-ca-file=${c.s3CaFile}`] : []),
+  ];
+}
+
+/** Where the repository is, for messages. */
+export const repoWhere = (c: PgbackrestConfig) => (c.repo === 'offsite' ? 'the off-site bucket' : c.repoPath);
+
 async function writeConf(file: string, text: string, owner: { uid?: number; gid?: number }): Promise<void> {
   await writeFileAtomic(file, text, 0o600);
   if (owner.uid !== undefined) chownSync(file, owner.uid, owner.gid!);
@@ -83,7 +124,7 @@ async function assertStanzaBelongsHere(c: PgbackrestConfig, configFile: string, 
   const theirs = await repoSystemId({ ...c, configFile });
   if (theirs === undefined || theirs === systemId) return;
   throw new BadInputError(
-    `the stanza '${c.stanza}' in ${c.repoPath} belongs to another PostgreSQL cluster (system identifier ${theirs}; this cluster's is ${systemId})`,
+    `the stanza '${c.stanza}' in ${repoWhere(c)} belongs to another PostgreSQL cluster (system identifier ${theirs}; this cluster's is ${systemId})`,
     'give this cluster its own backup.pgbackrest.stanza or repoPath; nothing was changed (archiving still goes where it went)',
   );
 }

@@ -4,6 +4,7 @@
 // looks for that annotation, so one run makes one backup.
 import type { PgbackrestBackup, PgbackrestBackupType, PgbackrestConfig } from '../../domain/pgbackrest';
 import { beat } from '../shared/heartbeat';
+import { repoWhere } from './archiving';
 import { repoState } from './info';
 import { pgbackrest } from './run';
 
@@ -19,7 +20,7 @@ export async function createStanzaAndCheck(c: PgbackrestConfig, force: boolean):
     return `stanza ${c.stanza} holds ${state.backups.length} backups; the backup checks archiving itself`;
   await pgbackrest(c, 'stanza-create');
   await pgbackrest(c, 'check');
-  return `stanza ${c.stanza} ready; check archived a WAL segment into ${c.repoPath}`;
+  return `stanza ${c.stanza} ready; check archived a WAL segment into ${repoWhere(c)}`;
 }
 
 async function waitWhileBackupRuns(c: PgbackrestConfig): Promise<PgbackrestBackup[]> {

@@ -1,6 +1,13 @@
 // The pgBackRest method's activities (backup.method: pgbackrest). Each takes the deployment
 // name and reads its settings from the config; each is safe to run twice.
-import type { ArchivingHealth, ClusterFacts, PgbackrestBackupType, PitrPlan, PreUpgradePoint, RestoreTarget } from '../../domain/pgbackrest';
+import type {
+  ArchivingHealth,
+  ClusterFacts,
+  PgbackrestBackupType,
+  PitrPlan,
+  PreUpgradePoint,
+  RestoreTarget,
+} from '../../domain/pgbackrest';
 import { BadInputError } from '../../domain/errors';
 import type { ActivityDeps } from '../shared/deps';
 import { archivingHealth, configureArchiving, writePgbackrestConf, type ArchivingChange } from './archiving';
@@ -39,7 +46,7 @@ export function pgbackrestActivities({ resolve, logger }: ActivityDeps) {
         );
       const { d, c } = of(deployment);
       const facts = await inspectCluster(d, c);
-      const { file, changed: configChanged } = await writePgbackrestConf(d, c, facts);
+      const { file, changed: configChanged } = await writePgbackrestConf(d, deployment, c, facts);
       const change = await configureArchiving(d, c, facts);
       logger.info({ deployment, ...change }, 'archiving configured');
       return { ...facts, ...change, configFile: file, configChanged };
@@ -99,7 +106,10 @@ export function pgbackrestActivities({ resolve, logger }: ActivityDeps) {
       return startLiveAndWaitPromoted(d, c);
     },
     /** After the worker stopped, before the first migration: where a rollback recovers to. */
-    async markPreUpgradePoint({ deployment, ...run }: On & { workflowId: string; version: string; backupLabel: string }): Promise<PreUpgradePoint> {
+    async markPreUpgradePoint({
+      deployment,
+      ...run
+    }: On & { workflowId: string; version: string; backupLabel: string }): Promise<PreUpgradePoint> {
       const point = await markRecoveryPoint(resolve(deployment), run);
       logger.info({ deployment, lsn: point.lsn, at: point.at }, 'pre-upgrade recovery point');
       return point;

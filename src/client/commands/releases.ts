@@ -119,15 +119,20 @@ export function registerReleaseCommands(program: Command, context: () => CliCont
 }
 
 /** What a rollback brings the data back from: a dump (pg_dump), or a point of the WAL (pgBackRest). */
-function rollbackSource(opts: RollbackOptions, method: 'pg_dump' | 'pgbackrest', deployment: string): Pick<RollbackInput, 'backup' | 'remote' | 'pitr'> {
+function rollbackSource(
+  opts: RollbackOptions,
+  method: 'pg_dump' | 'pgbackrest',
+  deployment: string,
+): Pick<RollbackInput, 'backup' | 'remote' | 'pitr'> {
   if (method !== 'pgbackrest') {
-    if (opts.toLsn !== undefined) throw new BadInputError('--to-lsn is for backup.method pgbackrest', `${deployment} uses pg_dump: pass --backup FILE`);
+    if (opts.toLsn !== undefined)
+      throw new BadInputError('--to-lsn is for backup.method pgbackrest', `${deployment} uses pg_dump: pass --backup FILE`);
     return { backup: opts.backup, remote: opts.remote };
   }
   if (opts.backup !== undefined || opts.remote !== undefined)
     throw new BadInputError(
       `${deployment} uses backup.method pgbackrest: a rollback recovers the cluster to a point, not a dump file`,
-      'drop --backup/--remote; pass --to-lsn LSN, or nothing for the last upgrade\'s recovery point',
+      "drop --backup/--remote; pass --to-lsn LSN, or nothing for the last upgrade's recovery point",
     );
   if (opts.toLsn === undefined) return { pitr: {} };
   try {
