@@ -162,7 +162,8 @@ export interface FleetRow {
 export interface FleetInput {
   fleetId: string;
   operation: FleetOperation;
-  members: Array<{ name: string; host: string }>;
+  /** `pgbackrest`: the member's backup.method pgbackrest (its backups and pre-upgrade backups are pgBackRest's). */
+  members: Array<{ name: string; host: string; pgbackrest?: { type: 'full' | 'diff' | 'incr' } }>;
   /** Target release of a fleet upgrade. */
   version?: string;
   canary: number;

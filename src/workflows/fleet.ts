@@ -98,7 +98,7 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
         // Started outside the fleet's cancellation scope: the child's result stays awaitable
         // after `day2 cancel` on the fleet, so its real end state is reported.
         handle = await CancellationScope.nonCancellable(() =>
-          startChild(CHILD_TYPE[input.operation], {
+          startChild(childType(input, row.deployment), {
             workflowId: childId,
             args: [childArgs(input, row.deployment)],
             // Its activities run where its deployment lives (src/workflows/host-routing.ts).
@@ -192,10 +192,19 @@ export async function fleet(input: FleetInput): Promise<FleetStatus> {
   return status;
 }
 
+const pgbackrestOf = (input: FleetInput, deployment: string) => input.members.find((m) => m.name === deployment)?.pgbackrest;
+
+function childType(input: FleetInput, deployment: string): string {
+  return input.operation === 'backup' && pgbackrestOf(input, deployment) ? 'pgbackrestBackup' : CHILD_TYPE[input.operation];
+}
+
 function childArgs(input: FleetInput, deployment: string): unknown {
+  const pgbackrest = pgbackrestOf(input, deployment);
   // A fleet upgrade that fails on one deployment rolls that deployment back at once (its own
   // workflow, its own gate skipped): a fleet must not leave a deployment waiting for a person.
-  if (input.operation === 'upgrade') return { deployment, version: input.version, yes: true };
+  if (input.operation === 'upgrade') return { deployment, version: input.version, yes: true, ...(pgbackrest ? { pgbackrest } : {}) };
+  // Nor at the restart archiving needs: that member fails, saying to run day2 backup once.
+  if (input.operation === 'backup' && pgbackrest) return { deployment, type: pgbackrest.type, refuseRestart: true };
   return { deployment };
 }
 

@@ -57,7 +57,7 @@ export function offsiteConfig(
   };
 }
 
-/** `tls`: https with a self-signed certificate for 127.0.0.1 (pgBackRest speaks S3 over TLS only). */
+/** `tls`: https://localhost with a self-signed certificate (pgBackRest speaks S3 over TLS only). */
 export async function startS3(opts: { tls?: boolean } = {}): Promise<TestS3> {
   const bin = await ensureVersitygw({ quiet: true });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'day2-s3-'));
@@ -67,8 +67,8 @@ export async function startS3(opts: { tls?: boolean } = {}): Promise<TestS3> {
   const keyFile = path.join(dir, 'key.pem');
   if (caFile) {
     await execa('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', caFile,
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', caFile,
     ]); // prettier-ignore
     // pgBackRest reads the CA as the cluster's OS user: the certificate (never the key) is public.
     chmodSync(dir, 0o755);
@@ -80,7 +80,8 @@ export async function startS3(opts: { tls?: boolean } = {}): Promise<TestS3> {
   const secretAccessKey = randomBytes(30).toString('base64url');
   recordTestSecrets(accessKeyId, secretAccessKey);
   const region = 'us-east-1';
-  const endpoint = `${caFile ? 'https' : 'http'}://127.0.0.1:${port}`;
+  // pgBackRest matches the certificate by host name only (not an IP address SAN).
+  const endpoint = caFile ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   const tlsArgs = caFile ? ['--cert', caFile, '--key', keyFile] : [];
   // Credentials through the environment, not argv: `ps` shows every process's arguments.
   const child: ResultPromise = execa(bin, ['--port', `127.0.0.1:${port}`, '--region', region, '--quiet', ...tlsArgs, 'posix', root], {

@@ -84,7 +84,10 @@ async function startFleet(ctx: CliContext, operation: FleetOperation, opts: Flee
     fleetId: id,
     operation,
     version,
-    members: members.map(({ name, host }) => ({ name, host })),
+    members: members.map(({ name, host }) => {
+      const b = ctx.config.deployments[name]!.backup;
+      return { name, host, ...(b.method === 'pgbackrest' && b.pgbackrest ? { pgbackrest: { type: b.pgbackrest.type } } : {}) };
+    }),
     canary: opts.canary,
     soakSeconds: opts.soak ?? 0,
     promoteTimeoutSeconds: opts.promoteTimeout,
