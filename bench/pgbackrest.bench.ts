@@ -65,6 +65,17 @@ async function main(): Promise<void> {
     console.log(`database ${size}; archiving set up by the first day2 backup (not timed)`);
     await must(cli('backup', '--deployment', 'pgbrbench', '--type', 'full', '--yes'), 'first backup');
 
+    // Where day2's time goes: the step durations of its latest pgBackRest workflow.
+    const stepTimes: Record<string, Array<[string, number]>> = {};
+    const recordSteps = async (op: string) => {
+      const st = await cli('--json', 'status', 'day2-pgbrbench');
+      const steps = (
+        JSON.parse(st.stdout || '{}') as { progress?: { steps: Array<{ name: string; startedAt?: string; endedAt?: string }> } }
+      ).progress?.steps;
+      stepTimes[op] = (steps ?? [])
+        .filter((x) => x.startedAt && x.endedAt)
+        .map((x) => [x.name, (Date.parse(x.endedAt!) - Date.parse(x.startedAt!)) / 1000]);
+    };
     const c = e2e.pgbr;
     const times: Record<string, number[]> = {};
     const add = (k: string, t: number) => (times[k] ??= []).push(t);
@@ -73,6 +84,7 @@ async function main(): Promise<void> {
         'backup: day2 pgbackrest full',
         await timed(() => must(cli('backup', '--deployment', 'pgbrbench', '--type', 'full', '--yes'), 'day2 backup')),
       );
+      await recordSteps('full backup');
       add('backup: raw pgbackrest full', await timed(() => pgbackrest(c, 'backup', ['--type=full'])));
       add('backup: day2 pg_dump', await timed(() => must(cli('backup', '--deployment', 'dump'), 'day2 pg_dump backup')));
       add(
@@ -88,6 +100,7 @@ async function main(): Promise<void> {
         'restore: day2 pgbackrest --latest',
         await timed(() => must(cli('restore', '--deployment', 'pgbrbench', '--latest', '--yes'), 'day2 pitr restore')),
       );
+      await recordSteps('restore --latest');
       const [newest] = (await must(cli('--json', 'backups', '--deployment', 'dump'), 'backups')).stdout.match(/dump-[0-9-]+\.dump/) ?? [];
       add(
         'restore: day2 pg_dump (pg_restore + swap)',
@@ -126,6 +139,10 @@ async function main(): Promise<void> {
       );
       await stopCluster(dir);
       rmSync(dir, { recursive: true, force: true });
+    }
+    for (const [op, steps] of Object.entries(stepTimes)) {
+      console.log(`\nlast day2 pgBackRest ${op}, step by step:`);
+      for (const [name, t] of steps) console.log(`  ${name.padEnd(40)} ${t.toFixed(1)} s`);
     }
     console.log(`\nscale ${SCALE} (${size}), ${RUNS} run(s), medians in seconds:`);
     const m: Record<string, number> = {};

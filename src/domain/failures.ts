@@ -32,6 +32,8 @@ export const FAILURES = {
   /** The restore child failed before its swap: the live database is untouched. */
   RestoreFailedBeforeSwap: answer(EXIT.failed),
   VerificationFailed: answer(EXIT.failed),
+  /** A restore kept the running release and its migrations failed on the restored data. */
+  MigrationFailed: answer(EXIT.failed),
   PreflightFailed: answer(EXIT.failed),
   VersionMismatch: answer(EXIT.failed),
   RollbackFailed: answer(EXIT.failed),

@@ -8,6 +8,7 @@ export const PATCHES = {
   offsiteCopy: 'offsite-copy',
   preUpgradePreflight: 'pre-upgrade-preflight',
   countKeptCopies: 'count-kept-copies',
+  releaseAwareRestore: 'release-aware-restore',
 } as const;
 
 export const PATCH_IDS: readonly string[] = Object.values(PATCHES);

@@ -148,7 +148,16 @@ export interface RestoreInput {
   /** Skip the confirmation gate. */
   yes?: boolean;
   gateTimeoutSeconds?: number;
+  /** A backup taken under another release than the one running: `backup` switches to the
+   * backup's release with its data (a rollback), `running` keeps the running release and
+   * runs its migrations forward on the restored data before it starts. Without it such a
+   * restore is refused, naming both releases. */
+  release?: RestoreRelease;
+  /** The caller (a rollback) has already put the right release in place. */
+  releaseDecided?: boolean;
 }
+
+export type RestoreRelease = 'backup' | 'running';
 
 export interface PreflightResult {
   ok: boolean;

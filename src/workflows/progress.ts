@@ -74,6 +74,14 @@ export class ProgressTracker {
     return failed;
   }
 
+  /** A step known only at run time, listed where it runs (after `after`) rather than at the end. */
+  insertAfter(after: string, name: string): void {
+    if (this.state.steps.some((s) => s.name === name)) return;
+    const at = this.state.steps.findIndex((s) => s.name === after);
+    this.state.steps.splice(at < 0 ? this.state.steps.length : at + 1, 0, { name, status: 'pending' });
+    this.publish();
+  }
+
   skip(name: string, detail: string): void {
     this.mark(name, 'skipped', detail);
   }

@@ -1,12 +1,13 @@
 // restore.sh as a workflow, safer: the archive is verified before anything destructive;
 // the backup is restored into a staging database while the service still runs; the swap
 // is one short step that keeps the live database as `<db>_pre_restore_<stamp>`.
-import { ActivityCancellationType, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, executeChild, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { failure } from '../domain/failures';
 import { deepestMessage, failureType } from '../domain/failure-chain';
 import { GATES } from '../domain/gate-names';
 import { formatBytes } from '../domain/human-bytes';
-import type { BackupManifest, CheckResult, GateDecision, KeptCopies, RestoreInput, RestoreResult } from '../domain/types';
+import type { BackupManifest, CheckResult, GateDecision, KeptCopies, RestoreInput, RestoreRelease, RestoreResult } from '../domain/types';
+import { childWorkflowId } from '../domain/workflow-ids';
 import { long, quick } from './activity-proxies';
 import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, type WhatCancellationLeaves } from './cancellation';
 import type { Gates } from './gate';
@@ -14,6 +15,8 @@ import { beginOperation, compactStamp } from './operation';
 import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
 import { PATCHES } from '../domain/patches';
+import { refuse } from './failures';
+import type { rollback } from './rollback';
 
 export const RESTORE_STEPS = [
   'Verify backup',
@@ -56,11 +59,13 @@ async function restoreSteps(
   if (!file) throw failure('BadInputError', 'name the backup to restore, or an off-site copy (--remote)');
 
   const manifest = await beforeSwap(() => verifyBackupStep(progress, deployment, file));
-  const decision = await confirmRestore(input, progress, gates, file, manifest.createdAt);
+  const releases = patched(PATCHES.releaseAwareRestore) && !input.releaseDecided ? await releasesOf(input, manifest) : undefined;
+  const decision = await confirmRestore(input, progress, gates, file, manifest.createdAt, releases);
   if (decision && !decision.approve) {
     progress.finish(`rejected by ${decision.by}: nothing was changed`);
     return { outcome: 'rejected', file, checks: [], reason: decision.reason };
   }
+  if (releases?.choice === 'backup') return restoreWithItsRelease(input, progress, file, releases);
 
   const stamp = compactStamp(workflowInfo().startTime);
   const live = manifest.database;
@@ -73,7 +78,8 @@ async function restoreSteps(
     stamp,
   };
   const staged = await beforeSwap(() => stageRestoreStep(progress, plan));
-  const keptAs = await swapStep(progress, plan, staged, leaves);
+  const migrateForward = releases?.choice === 'running' ? migrateForwardStep(progress, plan, releases.running, leaves) : undefined;
+  const keptAs = await swapStep(progress, plan, staged, leaves, migrateForward);
   const checks = await verifyRestoredStep(progress, plan, keptAs);
   // Every restore keeps its undo and nothing removes one: say how much is kept by now.
   const kept = patched(PATCHES.countKeptCopies)
@@ -109,6 +115,37 @@ function verifyBackupStep(progress: ProgressTracker, deployment: string, file: s
   );
 }
 
+/** The backup's release and the running one, when they differ (and how the operator chose
+ * to reconcile them); a restore that would start a release on a schema it does not know is
+ * refused before anything changed. */
+interface Releases {
+  backup: string;
+  running: string;
+  choice: RestoreRelease;
+}
+
+async function releasesOf(input: RestoreInput, manifest: BackupManifest): Promise<Releases | undefined> {
+  const { deployment } = input;
+  const backup = manifest.appVersion;
+  if (!backup) return undefined;
+  const running = await quick.detectRunningVersion.executeWithOptions({ summary: `Read ${deployment}'s running version` }, [
+    { deployment },
+  ]);
+  if (!running || running === backup) return undefined;
+  if (!input.release)
+    refuse(
+      `${manifest.file} was taken under release ${backup}, and ${deployment} runs ${running}: starting ${running} on that data ` +
+        `would run it on a schema it may not know. Choose: --release backup (switch to ${backup} with its data, as day2 rollback does) ` +
+        `or --release running (keep ${running} and run its migrations forward on the restored data before it starts). Nothing was changed.`,
+    );
+  return { backup, running, choice: input.release };
+}
+
+const releaseNote = (r: Releases) =>
+  r.choice === 'backup'
+    ? ` It was taken under release ${r.backup} (${r.running} runs now): ${r.backup} is pulled and runs on it, as a rollback does.`
+    : ` It was taken under release ${r.backup} (${r.running} runs now): ${r.running} stays, and its migrations run forward on the restored data before it starts.`;
+
 /** The decision at the confirm-restore gate; none when confirmed up front (--yes). */
 async function confirmRestore(
   input: RestoreInput,
@@ -116,14 +153,15 @@ async function confirmRestore(
   gates: Gates,
   file: string,
   takenAt: string,
+  releases?: Releases,
 ): Promise<GateDecision | undefined> {
   if (input.yes) {
-    progress.skip('Confirm restore', 'confirmed up front (--yes)');
+    progress.skip('Confirm restore', `confirmed up front (--yes)${releases ? `;${releaseNote(releases)}` : ''}`);
     return undefined;
   }
   return gates.wait('Confirm restore', {
     name: GATES.confirmRestore,
-    question: `Replace all data of ${input.deployment} with ${file} (taken ${takenAt})? Everything written since is lost (the current database is kept aside).`,
+    question: `Replace all data of ${input.deployment} with ${file} (taken ${takenAt})? Everything written since is lost (the current database is kept aside).${releases ? releaseNote(releases) : ''}`,
     timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
     defaultOutcome: 'reject',
   });
@@ -157,7 +195,13 @@ function stageRestoreStep(progress: ProgressTracker, { deployment, file, staging
 /** Stop services, swap, start services; returns where the previous data is kept. Stopped
  * services are started again whatever happens: a cancellation that arrives during these
  * three steps takes effect after them. */
-function swapStep(progress: ProgressTracker, plan: RestorePlan, staged: boolean, leaves: WhatCancellationLeaves): Promise<string> {
+function swapStep(
+  progress: ProgressTracker,
+  plan: RestorePlan,
+  staged: boolean,
+  leaves: WhatCancellationLeaves,
+  beforeStart?: (keptAs: string) => Promise<void>,
+): Promise<string> {
   const { deployment } = plan;
   return uninterruptible(async () => {
     await beforeSwap(() =>
@@ -171,6 +215,7 @@ function swapStep(progress: ProgressTracker, plan: RestorePlan, staged: boolean,
       (previous) => `previous data kept as ${previous}`,
     );
     leaves.now = `the backup is live (previous data kept as ${kept}) but was not verified`;
+    await beforeStart?.(kept);
     await progress.step('Start services', () =>
       quick.startServices.executeWithOptions({ summary: `Start ${deployment}'s services` }, [{ deployment }]),
     );
@@ -208,6 +253,60 @@ async function restoreInPlace({ deployment, live, file, stamp }: RestorePlan): P
     { deployment, file, safetyFile },
   ]);
   return safetyFile;
+}
+
+const MIGRATE_STEP = 'Run migrations forward';
+
+/** `--release running`: the running release's migrations on the restored data, while the
+ * services are still stopped. If they fail, the services stay stopped (the release would
+ * start on a schema it does not know) and the failure says where things stand. */
+function migrateForwardStep(progress: ProgressTracker, plan: RestorePlan, running: string, leaves: WhatCancellationLeaves) {
+  const { deployment } = plan;
+  progress.insertAfter('Swap in restored database', MIGRATE_STEP);
+  return async (keptAs: string) => {
+    leaves.now = `the backup is live (previous data kept as ${keptAs}); ${running}'s migrations were running on it with the services stopped`;
+    try {
+      await progress.step(
+        MIGRATE_STEP,
+        () =>
+          long.runMigrations.executeWithOptions({ summary: `Run release ${running}'s migrations on the restored data` }, [
+            { deployment, version: running },
+          ]),
+        () => `${running}'s migrations applied`,
+      );
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      progress.finish(`restored ${plan.file}, but ${running}'s migrations failed on it; the services are stopped`);
+      throw failure(
+        'MigrationFailed',
+        `restored ${plan.file} (previous data kept as ${keptAs}), but release ${running}'s migrations failed on it: ${deepestMessage(err)}. ` +
+          `The services are stopped so ${running} does not start on a schema it does not know: fix the migration and run it, or restore again with --release backup.`,
+        err as Error,
+      );
+    }
+  };
+}
+
+/** `--release backup`: the backup with the release it was taken under is a rollback (pull
+ * first, write the version, restore, restart, verify), run as a child: this gate confirmed. */
+async function restoreWithItsRelease(input: RestoreInput, progress: ProgressTracker, file: string, r: Releases): Promise<RestoreResult> {
+  const result = await progress.step(
+    'Restore into staging database',
+    () =>
+      executeChild<typeof rollback>('rollback', {
+        workflowId: childWorkflowId(workflowInfo().workflowId, 'rollback'),
+        args: [
+          { deployment: input.deployment, backup: file, version: r.backup, yes: true, reason: `restore ${file} with release ${r.backup}` },
+        ],
+      }),
+    (x) => `rolled back to ${x.version} with ${file} (day2 rollback as a child)`,
+  );
+  for (const step of ['Stop services', 'Swap in restored database', 'Start services', 'Wait for readiness', 'Verify restored data'])
+    progress.skip(step, `done by the rollback to ${r.backup}`);
+  progress.finish(
+    `restored ${file} with its release ${r.backup} (was ${r.running}); previous data kept as ${result.keptAs}${keptCopiesNote(result.kept)}`,
+  );
+  return { outcome: 'restored', file, keptAs: result.keptAs, checks: result.checks ?? [], kept: result.kept };
 }
 
 /** Readiness, then the post-restore checks; a failed check fails the restore. */

@@ -211,7 +211,8 @@ async function restoreAndRestart(input: RollbackInput, file: string, from: strin
   try {
     return await executeChild(restore, {
       workflowId: childWorkflowId(workflowInfo().workflowId, 'restore'),
-      args: [{ deployment, file, yes: true }],
+      // This rollback puts the backup's release in place itself.
+      args: [{ deployment, file, yes: true, releaseDecided: true }],
     });
   } catch (err) {
     if (from && liveDatabaseUntouched(err)) {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { assertBareFileName } from '../../domain/backup-names';
 import { BadInputError } from '../../domain/errors';
-import type { BackupInput, RestoreInput } from '../../domain/types';
+import type { BackupInput, RestoreInput, RestoreRelease } from '../../domain/types';
 import { parseRestoreTarget, type PgbackrestBackupInput, type PgbackrestBackupType, type PitrRestoreInput } from '../../domain/pgbackrest';
 import { defaultDeployment, deploymentOf } from '../../config';
 import type { CliContext } from '../context';
@@ -69,10 +69,23 @@ export function registerOperationCommands(program: Command, context: () => CliCo
     )
     .option('--to-lsn <lsn>', 'backup.method pgbackrest: recover to this WAL position (e.g. 0/3000060)')
     .option('--latest', 'backup.method pgbackrest: recover everything archived until now')
+    .option(
+      '--release <backup|running>',
+      "a backup taken under another release than the one running: 'backup' switches to the backup's release with its data (as day2 rollback does), 'running' keeps the running release and runs its migrations forward on the restored data",
+      parseRestoreRelease,
+    )
     .action(
       async (
         file: string | undefined,
-        opts: RunOptions & { yes?: boolean; gateTimeout?: number; remote?: string; toTime?: string; toLsn?: string; latest?: boolean },
+        opts: RunOptions & {
+          yes?: boolean;
+          gateTimeout?: number;
+          remote?: string;
+          toTime?: string;
+          toLsn?: string;
+          latest?: boolean;
+          release?: RestoreRelease;
+        },
       ) => {
         const ctx = context();
         const deployment = defaultDeployment(ctx.config, opts.deployment);
@@ -96,7 +109,7 @@ export function registerOperationCommands(program: Command, context: () => CliCo
           return;
         }
         const source = backupSource(file, opts.remote);
-        const input: RestoreInput = { deployment, ...source, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout };
+        const input: RestoreInput = { deployment, ...source, yes: opts.yes, gateTimeoutSeconds: opts.gateTimeout, release: opts.release };
         process.exitCode = await runOperation(ctx, { operation: 'restore', workflowType: 'restore', deployment, input }, opts);
       },
     );
@@ -121,4 +134,9 @@ export function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new BadInputError(`'${value}' is not a positive whole number`);
   return n;
+}
+
+function parseRestoreRelease(value: string): RestoreRelease {
+  if (value === 'backup' || value === 'running') return value;
+  throw new BadInputError(`--release ${value}: expected backup (the backup's own release) or running (the release running now)`);
 }
