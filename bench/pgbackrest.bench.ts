@@ -3,7 +3,7 @@
 // database and against raw pgBackRest run by hand, with ratios. A pgbench database of
 // DAY2_BENCH_SCALE (default 10; the issue's figure is 50, about 750 MB) on a private
 // cluster with WAL archiving on; one run each (DAY2_BENCH_RUNS for more; medians).
-// Printed, never asserted. Restores are whole-cluster (pgBackRest) vs one database
+// Printed, never asserted. Each restore starts from a fresh full backup. Restores are whole-cluster (pgBackRest) vs one database
 // (pg_restore into a staging database and a rename), both through stop/start/readiness.
 import { readFileSync, writeFileSync, mkdirSync, rmSync, chownSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -95,7 +95,12 @@ async function main(): Promise<void> {
         }),
       );
     }
+    // Every restore starts from a fresh full backup (untimed), so each replays only the WAL
+    // of a few seconds — not what the previous restores wrote (a pg_restore of the whole
+    // database is a gigabyte of WAL), which would swamp the comparison.
+    const freshFull = () => pgbackrest(c, 'backup', ['--type=full']);
     for (let i = 0; i < RUNS; i++) {
+      await freshFull();
       add(
         'restore: day2 pgbackrest --latest',
         await timed(() => must(cli('restore', '--deployment', 'pgbrbench', '--latest', '--yes'), 'day2 pitr restore')),
@@ -106,6 +111,7 @@ async function main(): Promise<void> {
         'restore: day2 pg_dump (pg_restore + swap)',
         await timed(() => must(cli('restore', '--deployment', 'dump', newest!, '--yes'), 'day2 dump restore')),
       );
+      await freshFull();
       // Raw: what a person runs — pgbackrest restore into an empty directory, start it, wait until it takes writes.
       const dir = `${c.dataDir}.bench-raw`;
       rmSync(dir, { recursive: true, force: true });
