@@ -60,6 +60,13 @@ export async function decideGate(ctx: CliContext, target: string, approve: boole
   if (!gate || gate !== progress.gate?.name) {
     throw new RefusedError(`${workflowId} is not waiting at ${gate ? `gate '${gate}'` : 'a gate'}; ${whatItWaitsFor(progress, approve)}`);
   }
+  if (approve && isDestructiveGate(gate) && !opts.yes && !opts.gate && !canAsk()) {
+    // Without a terminal to ask on, a destructive gate is approved only when named.
+    throw new RefusedError(
+      `${workflowId} waits at the destructive gate '${gate}': ${progress.gate!.question}\n` +
+        `Not approved: name it to approve it without a terminal (--gate ${gate}), or pass --yes; nothing was sent`,
+    );
+  }
   if (approve && isDestructiveGate(gate) && !opts.yes && canAsk()) {
     // Named, with what it does: `day2 approve ledger` alone must not overwrite data unseen.
     process.stderr.write(`${workflowId} waits at gate '${gate}': ${progress.gate.question}\n`);

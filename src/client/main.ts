@@ -14,6 +14,7 @@ import { registerBackupsCommand } from './commands/backups';
 import { registerCleanupCommand } from './commands/cleanup';
 import { registerCodecServerCommand } from './commands/codec-server';
 import { registerConfigCommands } from './commands/config';
+import { registerInitCommand } from './commands/init';
 import { registerFleetCommands } from './commands/fleet';
 import { registerGateCommands } from './commands/gates';
 import { registerInspectCommands } from './commands/inspect';
@@ -55,6 +56,7 @@ export function buildProgram(): { program: Command; close: () => Promise<void> }
   registerApproverCommand(program, context);
   registerCodecServerCommand(program, context);
   registerConfigCommands(program);
+  registerInitCommand(program);
   registerCompletionCommand(program);
   oneLineOfHelpAfterErrors(program);
   return { program, close: async () => ctx?.close() };

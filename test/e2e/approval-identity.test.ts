@@ -67,7 +67,11 @@ describe('an approval from the CLI without --by', () => {
     assert.equal(started.exitCode, 4, started.stdout + started.stderr);
     // As from a cron job or a bare container: none of the variables that name a person.
     const noNames = { DAY2_USER: undefined, USER: undefined, LOGNAME: undefined } as unknown as Record<string, string>;
-    const approved = await runCli(e2e.deployment.configFile, ['approve', NAME, '--reason', 'identity test'], noNames);
+    const approved = await runCli(
+      e2e.deployment.configFile,
+      ['approve', NAME, '--gate', 'confirm-restore', '--reason', 'identity test'],
+      noNames,
+    );
     assert.equal(approved.exitCode, 0, approved.stderr);
 
     const expected = os.userInfo().username;

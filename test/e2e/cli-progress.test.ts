@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { cliArgv, spawnCli } from '../harness/cli';
+import { runCliOnTerminal, spawnCli } from '../harness/cli';
 import { startE2E, type E2E } from '../harness/e2e';
 
 const NAME = 'clip';
@@ -77,7 +77,14 @@ ${GATE_BLOCK('  ')}
 ${WEB_UI}`,
     );
 
-    const approved = await e2e.cli('approve', NAME, '--reason', 'snapshot test');
+    // From a pipe a destructive gate is approved only when named (or with --yes).
+    const unnamed = await e2e.cli('approve', NAME, '--reason', 'snapshot test');
+    assert.equal(unnamed.exitCode, 3, unnamed.stdout + unnamed.stderr);
+    assert.match(
+      unnamed.stderr,
+      /waits at the destructive gate 'confirm-restore': Replace all data[^\n]*\nNot approved: name it .*\(--gate confirm-restore\), or pass --yes; nothing was sent/,
+    );
+    const approved = await e2e.cli('approve', NAME, '--gate', 'confirm-restore', '--reason', 'snapshot test');
     assert.equal(approved.exitCode, 0, approved.stderr);
     assert.equal(approved.stdout, "approved gate 'confirm-restore' of day2-clip");
 
@@ -211,17 +218,7 @@ ${WEB_UI}`,
 });
 
 /** The CLI on a pseudo-terminal (script(1)), `input` typed into it: stdout and stderr merged, as a person sees them. */
-async function onTerminal(args: string[], input: string): Promise<{ exitCode: number; stdout: string }> {
-  const argv = cliArgv(e2e.deployment.configFile, args);
-  const command = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = await execa('script', ['-qec', command, '/dev/null'], {
-    input,
-    reject: false,
-    env: { DAY2_USER: 'test-operator' },
-    timeout: 120_000,
-  });
-  return { exitCode: r.exitCode ?? 1, stdout: r.stdout.replace(/\r/g, '') };
-}
+const onTerminal = (args: string[], input: string) => runCliOnTerminal(e2e.deployment.configFile, args, input);
 
 /** Running (`[>]`) lines depend on when the CLI happened to look: the settled lines do not. */
 function settled(text: string): string {

@@ -36,6 +36,19 @@ export async function runCli(configFile: string, args: string[], env: Record<str
   return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The CLI on a pseudo-terminal (script(1)), `input` typed into it: for what it asks only a person. */
+export async function runCliOnTerminal(configFile: string, args: string[], input: string): Promise<{ exitCode: number; stdout: string }> {
+  const argv = cliArgv(configFile, args);
+  const command = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = await execa('script', ['-qec', command, '/dev/null'], {
+    input,
+    reject: false,
+    env: { DAY2_USER: 'test-operator' },
+    timeout: 120_000,
+  });
+  return { exitCode: r.exitCode ?? 1, stdout: r.stdout.replace(/\r/g, '') };
+}
+
 export interface SpawnedCli {
   child: ResultPromise;
   /** stdout and stderr so far, interleaved. */
