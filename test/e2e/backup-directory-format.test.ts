@@ -181,7 +181,7 @@ describe('backup.format directory', () => {
     }
   });
 
-  test('without CREATEDB: the in-place restore unpacks the directory backup (its safety dump is one too)', async () => {
+  test('the in-place restore (the fallback without CREATEDB) unpacks the directory backup (its safety dump is one too)', async () => {
     const url = await e2e.pg.createDatabase('dirfmt_inplace');
     await sql(url, `CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 2000) g;`);
     const envFile = path.join(e2e.dir, 'inplace.env');
