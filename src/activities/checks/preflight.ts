@@ -141,7 +141,8 @@ async function pgDumpCheck(server: ServerFacts | undefined): Promise<CheckResult
   return { name, ok: true, detail: `${line}, server ${server.version}` };
 }
 
-/** Writable, with room for a dump (at most the database's size: -Fc compresses). */
+/** Writable, with room for a dump (at most the database's size: pg_dump compresses; twice
+ * that for backup.format directory). */
 async function backupDirCheck(d: DeploymentConfig, server: ServerFacts | undefined): Promise<CheckResult> {
   const name = 'backup directory can take a backup';
   const dir = d.backup.dir;
@@ -160,11 +161,14 @@ async function backupDirCheck(d: DeploymentConfig, server: ServerFacts | undefin
   const free = fs.bavail * fs.bsize;
   const mode = info.mode & 0o777;
   const modeNote = mode === PRIVATE_DIR_MODE ? '' : `; mode 0${mode.toString(8)} lets others read backups (chmod 700 ${dir})`;
-  if (server && free < server.sizeBytes) {
+  // backup.format directory holds the dump twice for a moment: its directory and the tar.
+  const copies = d.backup.format === 'directory' ? 2 : 1;
+  if (server && free < copies * server.sizeBytes) {
+    const twice = copies === 2 ? ' (a directory-format backup needs room for its dump twice while it is packed)' : '';
     return {
       name,
       ok: false,
-      detail: `${formatBytes(free)} free in ${dir}, the database is ${formatBytes(server.sizeBytes)}: free some space or move backup.dir`,
+      detail: `${formatBytes(free)} free in ${dir}, the database is ${formatBytes(server.sizeBytes)}${twice}: free some space or move backup.dir`,
     };
   }
   return { name, ok: true, detail: `${formatBytes(free)} free in ${dir}${modeNote}` };
