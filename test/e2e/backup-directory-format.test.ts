@@ -176,6 +176,10 @@ describe('backup.format directory', () => {
       );
       assert.deepEqual(dumps(), before);
       assert.deepEqual(hidden(), []);
+      // Found out at preflight too, before a backup (or a restore's safety dump) needs it.
+      const preflight = await e2e.cli('preflight');
+      assert.equal(preflight.exitCode, 1, preflight.stdout + preflight.stderr);
+      assert.match(preflight.stdout, /✗ pg_dump can dump the server — backup\.compression 'zstd': this worker's pg_dump is version 15/);
     } finally {
       editBackupConfig((b) => (b.compression = compressionFor(pgDumpMajor)));
     }

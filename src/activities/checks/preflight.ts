@@ -14,6 +14,7 @@ import { PRIVATE_DIR_MODE } from '../shared/backup-files';
 import { parseEnvFile, readEnvFile } from '../../envfile';
 import { keptCopiesCheck } from '../database/kept-copies';
 import { classifyConnectError, databaseTargetOf, withClient } from '../shared/pg-connection';
+import { compressionArgs } from '../../domain/dump-compression';
 import { pgTool } from '../../lib/pg-tools';
 import { pgbackrestPreflightChecks } from '../pgbackrest/preflight';
 
@@ -29,7 +30,7 @@ export async function builtinPreflightChecks(d: DeploymentConfig, deployment?: s
   const results: CheckResult[] = [await envVariablesCheck(d, env)];
   if (d.versionFile) results.push(await versionFileCheck(d, d.versionFile, env));
   const { result, server } = await databaseCheck(d);
-  results.push(result, await pgDumpCheck(server), await backupDirCheck(d, server));
+  results.push(result, await pgDumpCheck(d, server), await backupDirCheck(d, server));
   if (server) results.push(...(await pgbackrestPreflightChecks(d)));
   // Counting needs the server; a role that cannot look is a warning, never a failure.
   if (server && deployment) {
@@ -120,8 +121,9 @@ async function databaseCheck(d: DeploymentConfig): Promise<{ result: CheckResult
   }
 }
 
-/** pg_dump refuses a server newer than itself: found out at preflight, not at 2 a.m. */
-async function pgDumpCheck(server: ServerFacts | undefined): Promise<CheckResult> {
+/** pg_dump refuses a server newer than itself, and backup.compression may name a method it
+ * lacks: found out at preflight, not at 2 a.m. (nor in a restore's safety dump). */
+async function pgDumpCheck(d: DeploymentConfig, server: ServerFacts | undefined): Promise<CheckResult> {
   const name = 'pg_dump can dump the server';
   let line: string;
   try {
@@ -137,6 +139,11 @@ async function pgDumpCheck(server: ServerFacts | undefined): Promise<CheckResult
       ok: false,
       detail: `${line} is older than the server (PostgreSQL ${server.version}): install PostgreSQL ${server.major}'s client tools or set PG_BIN_DIR`,
     };
+  }
+  try {
+    compressionArgs(d.backup.compression, major);
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message };
   }
   return { name, ok: true, detail: `${line}, server ${server.version}` };
 }
