@@ -100,7 +100,6 @@ export async function benchDirectoryBackup(ctx: BackupBenchContext): Promise<voi
     'bench config',
   );
   const acts = databaseActivities(activityDeps({ config, logger: createLogger('bench', process.env.DAY2_BENCH_LOG ?? 'warn') }));
-  const backupDir = path.join(ctx.work, 'backups-dirbench');
   const runbookDir = path.join(ctx.work, 'runbook-backups');
   const { dbname, env } = libpqArgs(url);
   mkdirSync(runbookDir, { recursive: true, mode: 0o700 });
