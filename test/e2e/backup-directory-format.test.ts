@@ -2,10 +2,11 @@
 // tar that day2 hashes and keeps; restored (staging, in place) and drilled from it; a
 // corrupted archive refused before anything changes; a compression method the worker's
 // pg_dump lacks refused with what to do; the worker killed during the parallel dump still
-// ends with exactly one backup. Real Temporal, real PostgreSQL, the real ledger service.
+// ends with exactly one backup; the one file copied off-site and restored from the bucket.
+// Real Temporal, real PostgreSQL, real S3 (versitygw), the real ledger service.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
@@ -24,6 +25,8 @@ import { pgToolMajor } from '../../src/lib/pg-tools';
 import { createLogger } from '../../src/logger';
 import { startE2E, type E2E } from '../harness/e2e';
 import { spawnCli } from '../harness/cli';
+import { offsiteConfig, startS3 } from '../harness/s3';
+import { recordTestSecrets } from '../harness/secret-scan';
 
 const NAME = 'dirfmt';
 let e2e: E2E;
@@ -225,6 +228,35 @@ describe('backup.format directory', () => {
       [],
       'no unpacked or partial directory is left',
     );
+  });
+
+  test('off-site: the one file is copied encrypted, and a fresh-host restore from the bucket brings the data back', async () => {
+    const s3 = await startS3();
+    try {
+      const key = randomBytes(32).toString('hex');
+      recordTestSecrets(key);
+      await s3.createBucket('day2-dirfmt-test');
+      appendFileSync(
+        e2e.deployment.envFile,
+        `S3_ACCESS_KEY_ID=${s3.accessKeyId}\nS3_SECRET_ACCESS_KEY=${s3.secretAccessKey}\nOFFSITE_ENCRYPTION_KEY=${key}\n`,
+      );
+      editBackupConfig((b) => (b.offsite = offsiteConfig(s3, 'day2-dirfmt-test')));
+      const copied = await e2e.backup();
+      const atCopy = await liveChecksums();
+      const local = manifestOf(copied);
+      // A fresh host: the local backup is gone; the restore downloads, decrypts and verifies.
+      rmSync(inDir(copied));
+      rmSync(inDir(manifestNameFor(copied)));
+      await must(e2e.deployment.ctl('seed', '--entries', '2'), 'seed more');
+      const r = await e2e.cli('restore', '--remote', 'latest', '--yes');
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      assert.deepEqual(await liveChecksums(), atCopy);
+      assert.deepEqual(manifestOf(copied), local, 'the downloaded manifest is the one written at backup, format directory included');
+      assert.equal(sha256Of(inDir(copied)), local.sha256);
+    } finally {
+      editBackupConfig((b) => delete b.offsite);
+      await s3.stop();
+    }
   });
 
   test('the worker killed during the parallel dump: the retry ends with exactly one backup', async () => {
