@@ -92,6 +92,10 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
   const prefix = `${name}/`;
   await s3.createBucket(bucket);
   configureOffsite(e2e, s3, bucket);
+  // DAY2_CRASH_BACKUP_FORMAT=directory: every backup of the matrix (the restore's source
+  // too) is pg_dump -Fd -j 2 packed into one file, so its kill points are that path's.
+  const format = process.env.DAY2_CRASH_BACKUP_FORMAT;
+  if (format) configureBackupFormat(e2e, format);
 
   await e2e.startService(20);
   await e2e.startWorker();
@@ -139,7 +143,8 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
    * (kept-aside and staging databases of earlier cases). */
   async function resetLeftovers(): Promise<void> {
     for (const f of readdirSync(d.backupDir)) {
-      if (isBackupFile(f) && !fixtureBackups.some((keep) => f.startsWith(keep))) rmSync(path.join(d.backupDir, f));
+      // recursive: a crashed directory-format backup leaves a `.dir.partial` directory.
+      if (isBackupFile(f) && !fixtureBackups.some((keep) => f.startsWith(keep))) rmSync(path.join(d.backupDir, f), { recursive: true });
     }
     await withClient(e2e.pg.adminUrl, async (c) => {
       const { rows } = await c.query<{ datname: string }>(`select datname from pg_database where datname like '${live}\\_%'`);
@@ -382,6 +387,15 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
 
 /** backup.offsite of the fixture's deployment: its bucket on `s3`, encrypted, credentials
  * and key in the env file (before the baseline snapshot, so every reset keeps them). */
+function configureBackupFormat(e2e: E2E, format: string): void {
+  if (format !== 'custom' && format !== 'directory')
+    throw new Error(`DAY2_CRASH_BACKUP_FORMAT must be custom or directory, not '${format}'`);
+  const d = e2e.deployment;
+  const doc = YAML.parse(readFileSync(d.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
+  Object.assign(doc.deployments[d.name]!.backup, { format, ...(format === 'directory' ? { jobs: 2 } : {}) });
+  writeFileSync(d.configFile, YAML.stringify(doc));
+}
+
 function configureOffsite(e2e: E2E, s3: TestS3, bucket: string): void {
   const d = e2e.deployment;
   const doc = YAML.parse(readFileSync(d.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
