@@ -83,6 +83,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A deployment `name` at 1.0.0 with seeded entries, a backup for the restore, and an API
  * key for the rotation to keep working; the operations' shared starting point. */
 export async function startCrashFixture(name: string): Promise<CrashFixture> {
+  // Checked before anything is started, so a typo leaves no server behind.
+  const format = process.env.DAY2_CRASH_BACKUP_FORMAT;
+  if (format !== undefined && format !== 'custom' && format !== 'directory') {
+    throw new Error(`DAY2_CRASH_BACKUP_FORMAT must be custom or directory, not '${format}'`);
+  }
   const e2e = await startE2E(name);
   const d = e2e.deployment;
   const live = new URL(d.databaseUrl).pathname.slice(1);
@@ -94,7 +99,6 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
   configureOffsite(e2e, s3, bucket);
   // DAY2_CRASH_BACKUP_FORMAT=directory: every backup of the matrix (the restore's source
   // too) is pg_dump -Fd -j 2 packed into one file, so its kill points are that path's.
-  const format = process.env.DAY2_CRASH_BACKUP_FORMAT;
   if (format) configureBackupFormat(e2e, format);
 
   await e2e.startService(20);
@@ -387,9 +391,7 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
 
 /** backup.offsite of the fixture's deployment: its bucket on `s3`, encrypted, credentials
  * and key in the env file (before the baseline snapshot, so every reset keeps them). */
-function configureBackupFormat(e2e: E2E, format: string): void {
-  if (format !== 'custom' && format !== 'directory')
-    throw new Error(`DAY2_CRASH_BACKUP_FORMAT must be custom or directory, not '${format}'`);
+function configureBackupFormat(e2e: E2E, format: 'custom' | 'directory'): void {
   const d = e2e.deployment;
   const doc = YAML.parse(readFileSync(d.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
   Object.assign(doc.deployments[d.name]!.backup, { format, ...(format === 'directory' ? { jobs: 2 } : {}) });
