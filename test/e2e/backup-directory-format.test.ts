@@ -107,6 +107,9 @@ describe('backup.format directory', () => {
       `every data member compressed (${suffix}): ${members.join(', ')}`,
     );
     assert.deepEqual(hidden(), [], 'no partial file or directory is left');
+    const listed = await e2e.cli('backups');
+    assert.equal(listed.exitCode, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`^${file} .* sha256 ${manifest.sha256.slice(0, 12)}  directory format$`, 'm'));
   });
 
   test('restore (staging, pg_restore -j) brings back every table exactly; the unpacked copy is removed', async () => {
