@@ -13,9 +13,12 @@
 // and are the same for both strategies. Each strategy runs DAY2_BENCH_RUNS times
 // (default 3), interleaved, and the median is reported. Every run is checked against the
 // source (tableChecksums), so a broken restore fails the bench instead of printing a
-// number. Timings are printed, never asserted.
+// number. Timings are printed, never asserted. Then the backup row (bench/backup-format.ts):
+// day2's directory-format backup against the seed runbook's pg_dump -Fc + tar czf.
 //
-// Knobs: DAY2_BENCH_RUNS (runs per strategy), DAY2_BENCH_SCALE (1 = 500,000 rows),
+// Knobs: DAY2_BENCH_RUNS (runs per strategy), DAY2_BENCH_SCALE (1 = 500,000 rows; the backup
+// row: pgbench scale 5 × it), DAY2_BENCH_COMPRESSION (the backup row's, default 1),
+// DAY2_BENCH_ONLY=backup (the backup row alone),
 // DAY2_TEST_PG_ADMIN_URL (a superuser URL: use that server instead of a private cluster).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,7 @@ import { parseConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startPostgres, type PostgresCluster } from '../test/harness/postgres';
 import { activityDeps } from '../src/activities/shared/deps';
+import { benchDirectoryBackup } from './backup-format';
 
 interface Rows {
   customers: number;
@@ -215,6 +219,22 @@ async function main(): Promise<void> {
   log(external ? 'bench: using the PostgreSQL server at DAY2_TEST_PG_ADMIN_URL' : 'bench: starting a private PostgreSQL cluster');
   const cluster: PostgresCluster = await startPostgres({ baseDir: work });
   cleanups.push({ what: 'stop PostgreSQL', run: () => cluster.stop() });
+  const backupRow = () =>
+    benchDirectoryBackup({
+      adminUrl: cluster.adminUrl,
+      work,
+      runs: RUNS,
+      scale: positiveNumber('DAY2_BENCH_SCALE', 1),
+      cleanup: (what, run) => void cleanups.push({ what, run }),
+      log,
+    });
+  const only = process.env.DAY2_BENCH_ONLY;
+  if (only !== undefined && only !== 'backup') throw new Error(`DAY2_BENCH_ONLY must be 'backup' (the backup row alone), not '${only}'`);
+  if (only === 'backup') {
+    await backupRow();
+    log(`bench: done in ${duration(now() - started)}`);
+    return;
+  }
 
   // Two deployments, each with its own database owned by its own role:
   //   swap:     the role may create databases (the normal, staging path);
@@ -393,6 +413,8 @@ async function main(): Promise<void> {
   );
   log(`  in-place = restoreInPlace: safety dump + pg_restore --clean --single-transaction, all while the service is stopped.`);
   log(`  Stopping, starting and readiness of the service come on top of both windows. Timings are noisy; nothing is asserted.`);
+
+  await backupRow();
   log(`bench: done in ${duration(now() - started)}`);
 }
 

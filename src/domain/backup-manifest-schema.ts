@@ -17,4 +17,9 @@ export const backupManifestSchema = z.object({
   runId: z.string(),
   preUpgradeVersion: z.string().optional(),
   tocEntries: z.number().int().nonnegative(),
+  /** directory: a tar of a pg_dump -Fd directory. Absent (older manifests): custom. */
+  format: z.enum(['custom', 'directory']).optional(),
 });
+
+/** The format of a backup its manifest describes (older manifests name none: custom). */
+export const backupFormatOf = (m: { format?: 'custom' | 'directory' }): 'custom' | 'directory' => m.format ?? 'custom';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_HOST_WAIT_SECONDS } from './hosts';
 import { offsiteSchema } from './offsite';
 import { pgbackrestSchema } from './pgbackrest';
+import { COMPRESSION_HINT, COMPRESSION_PATTERN } from './dump-compression';
 
 const url = z.url({ message: 'expected a URL' });
 const command = z.string().min(1, 'expected a shell command');
@@ -238,6 +239,26 @@ export const deploymentSchema = z.strictObject({
           "pg_dump: logical dumps (any server day2 can log in to). pgbackrest: physical backups and WAL archiving with point-in-time recovery, for a server on the worker's host that day2 may configure (src/domain/pgbackrest.ts).",
         ),
       pgbackrest: pgbackrestSchema.optional(),
+      format: z
+        .enum(['custom', 'directory'])
+        .default('custom')
+        .describe(
+          'pg_dump method only. custom: `pg_dump -Fc`, one process. directory: `pg_dump -Fd -j jobs`, the tables dumped in parallel (for big databases, when the dump takes too long), then packed into one uncompressed tar kept under the same name; restores unpack it beside the backups and run `pg_restore -j`. Needs room for the dump twice while it is packed.',
+        ),
+      jobs: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe(
+          "Parallel pg_dump jobs (`-j`), format directory only; each holds a database connection. Default: the worker's core count.",
+        ),
+      compression: z
+        .union([z.number().int().min(0).max(9), z.string().regex(COMPRESSION_PATTERN, COMPRESSION_HINT)])
+        .optional()
+        .describe(
+          "pg_dump's `-Z`: a gzip level 0..9 (0: none), `gzip[:1..9]`, `lz4[:1..12]` or `zstd[:1..22]` (lz4 and zstd need pg_dump 16 or newer; an older one is refused when the backup starts). Default: pg_dump's own (gzip).",
+        ),
     })
     .refine((b) => b.method !== 'pgbackrest' || b.pgbackrest, {
       message: 'method pgbackrest needs a pgbackrest block (stanza, repoPath, dataDir)',
@@ -250,6 +271,10 @@ export const deploymentSchema = z.strictObject({
     .refine((b) => b.pgbackrest?.repo !== 'offsite' || !b.offsite?.endpoint?.startsWith('http:'), {
       message: 'pgBackRest reaches S3 over TLS only: backup.offsite.endpoint must be an https URL (a private CA goes in s3CaFile)',
       path: ['pgbackrest', 'repo'],
+    })
+    .refine((b) => b.jobs === undefined || b.format === 'directory', {
+      message: 'jobs needs format: directory (pg_dump -j works only with a directory-format dump)',
+      path: ['jobs'],
     }),
   restore: z
     .strictObject({

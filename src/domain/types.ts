@@ -91,7 +91,12 @@ export interface BackupManifest {
   preUpgradeVersion?: string;
   /** Number of entries `pg_restore --list` found. */
   tocEntries: number;
+  /** directory: the file is a tar of a `pg_dump -Fd` directory (backup.format). Absent in
+   * manifests written before directory format existed: custom. */
+  format?: BackupFormat;
 }
+
+export type BackupFormat = 'custom' | 'directory';
 
 export interface BackupInput {
   deployment: string;

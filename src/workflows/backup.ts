@@ -48,7 +48,7 @@ async function backupSteps(input: BackupInput, progress: ProgressTracker): Promi
   const { manifest, reused } = await progress.step(
     'Dump and verify',
     () =>
-      long.createBackup.executeWithOptions({ summary: `pg_dump -Fc ${deployment} → ${fileName}, verify with pg_restore --list` }, [
+      long.createBackup.executeWithOptions({ summary: `pg_dump ${deployment} → ${fileName}, verify with pg_restore --list` }, [
         {
           deployment,
           fileName,

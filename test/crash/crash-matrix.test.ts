@@ -4,7 +4,8 @@
 // across a restart of the Temporal server; every end state must equal the uncrashed one.
 // Minutes long, so not part of plain `npm test` (scripts/test.ts skips test/crash/): run it
 // with `npx tsx scripts/test.ts test/crash/crash-matrix.test.ts`. `npm test` runs the smoke
-// subset (test/e2e/crash-matrix-smoke.test.ts).
+// subset (test/e2e/crash-matrix-smoke.test.ts). DAY2_CRASH_BACKUP_FORMAT=directory runs it
+// with backup.format directory (e.g. with DAY2_CRASH_ONLY=backup,restore).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { renderMatrix } from '../harness/crash-matrix';

@@ -83,6 +83,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A deployment `name` at 1.0.0 with seeded entries, a backup for the restore, and an API
  * key for the rotation to keep working; the operations' shared starting point. */
 export async function startCrashFixture(name: string): Promise<CrashFixture> {
+  // Checked before anything is started, so a typo leaves no server behind.
+  const format = process.env.DAY2_CRASH_BACKUP_FORMAT;
+  if (format !== undefined && format !== 'custom' && format !== 'directory') {
+    throw new Error(`DAY2_CRASH_BACKUP_FORMAT must be custom or directory, not '${format}'`);
+  }
   const e2e = await startE2E(name);
   const d = e2e.deployment;
   const live = new URL(d.databaseUrl).pathname.slice(1);
@@ -92,6 +97,9 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
   const prefix = `${name}/`;
   await s3.createBucket(bucket);
   configureOffsite(e2e, s3, bucket);
+  // DAY2_CRASH_BACKUP_FORMAT=directory: every backup of the matrix (the restore's source
+  // too) is pg_dump -Fd -j 2 packed into one file, so its kill points are that path's.
+  if (format) configureBackupFormat(e2e, format);
 
   await e2e.startService(20);
   await e2e.startWorker();
@@ -139,7 +147,8 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
    * (kept-aside and staging databases of earlier cases). */
   async function resetLeftovers(): Promise<void> {
     for (const f of readdirSync(d.backupDir)) {
-      if (isBackupFile(f) && !fixtureBackups.some((keep) => f.startsWith(keep))) rmSync(path.join(d.backupDir, f));
+      // recursive: a crashed directory-format backup leaves a `.dir.partial` directory.
+      if (isBackupFile(f) && !fixtureBackups.some((keep) => f.startsWith(keep))) rmSync(path.join(d.backupDir, f), { recursive: true });
     }
     await withClient(e2e.pg.adminUrl, async (c) => {
       const { rows } = await c.query<{ datname: string }>(`select datname from pg_database where datname like '${live}\\_%'`);
@@ -382,6 +391,13 @@ export async function startCrashFixture(name: string): Promise<CrashFixture> {
 
 /** backup.offsite of the fixture's deployment: its bucket on `s3`, encrypted, credentials
  * and key in the env file (before the baseline snapshot, so every reset keeps them). */
+function configureBackupFormat(e2e: E2E, format: 'custom' | 'directory'): void {
+  const d = e2e.deployment;
+  const doc = YAML.parse(readFileSync(d.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };
+  Object.assign(doc.deployments[d.name]!.backup, { format, ...(format === 'directory' ? { jobs: 2 } : {}) });
+  writeFileSync(d.configFile, YAML.stringify(doc));
+}
+
 function configureOffsite(e2e: E2E, s3: TestS3, bucket: string): void {
   const d = e2e.deployment;
   const doc = YAML.parse(readFileSync(d.configFile, 'utf8')) as { deployments: Record<string, { backup: Record<string, unknown> }> };

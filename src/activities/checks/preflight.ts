@@ -14,6 +14,7 @@ import { PRIVATE_DIR_MODE } from '../shared/backup-files';
 import { parseEnvFile, readEnvFile } from '../../envfile';
 import { keptCopiesCheck } from '../database/kept-copies';
 import { classifyConnectError, databaseTargetOf, withClient } from '../shared/pg-connection';
+import { compressionArgs } from '../../domain/dump-compression';
 import { pgTool } from '../../lib/pg-tools';
 import { pgbackrestPreflightChecks } from '../pgbackrest/preflight';
 
@@ -29,7 +30,7 @@ export async function builtinPreflightChecks(d: DeploymentConfig, deployment?: s
   const results: CheckResult[] = [await envVariablesCheck(d, env)];
   if (d.versionFile) results.push(await versionFileCheck(d, d.versionFile, env));
   const { result, server } = await databaseCheck(d);
-  results.push(result, await pgDumpCheck(server), await backupDirCheck(d, server));
+  results.push(result, await pgDumpCheck(d, server), await backupDirCheck(d, server));
   if (server) results.push(...(await pgbackrestPreflightChecks(d)));
   // Counting needs the server; a role that cannot look is a warning, never a failure.
   if (server && deployment) {
@@ -120,8 +121,9 @@ async function databaseCheck(d: DeploymentConfig): Promise<{ result: CheckResult
   }
 }
 
-/** pg_dump refuses a server newer than itself: found out at preflight, not at 2 a.m. */
-async function pgDumpCheck(server: ServerFacts | undefined): Promise<CheckResult> {
+/** pg_dump refuses a server newer than itself, and backup.compression may name a method it
+ * lacks: found out at preflight, not at 2 a.m. (nor in a restore's safety dump). */
+async function pgDumpCheck(d: DeploymentConfig, server: ServerFacts | undefined): Promise<CheckResult> {
   const name = 'pg_dump can dump the server';
   let line: string;
   try {
@@ -138,10 +140,16 @@ async function pgDumpCheck(server: ServerFacts | undefined): Promise<CheckResult
       detail: `${line} is older than the server (PostgreSQL ${server.version}): install PostgreSQL ${server.major}'s client tools or set PG_BIN_DIR`,
     };
   }
+  try {
+    compressionArgs(d.backup.compression, major);
+  } catch (err) {
+    return { name, ok: false, detail: (err as Error).message };
+  }
   return { name, ok: true, detail: `${line}, server ${server.version}` };
 }
 
-/** Writable, with room for a dump (at most the database's size: -Fc compresses). */
+/** Writable, with room for a dump (at most the database's size: pg_dump compresses; twice
+ * that for backup.format directory). */
 async function backupDirCheck(d: DeploymentConfig, server: ServerFacts | undefined): Promise<CheckResult> {
   const name = 'backup directory can take a backup';
   const dir = d.backup.dir;
@@ -160,11 +168,14 @@ async function backupDirCheck(d: DeploymentConfig, server: ServerFacts | undefin
   const free = fs.bavail * fs.bsize;
   const mode = info.mode & 0o777;
   const modeNote = mode === PRIVATE_DIR_MODE ? '' : `; mode 0${mode.toString(8)} lets others read backups (chmod 700 ${dir})`;
-  if (server && free < server.sizeBytes) {
+  // backup.format directory holds the dump twice for a moment: its directory and the tar.
+  const copies = d.backup.format === 'directory' ? 2 : 1;
+  if (server && free < copies * server.sizeBytes) {
+    const twice = copies === 2 ? ' (a directory-format backup needs room for its dump twice while it is packed)' : '';
     return {
       name,
       ok: false,
-      detail: `${formatBytes(free)} free in ${dir}, the database is ${formatBytes(server.sizeBytes)}: free some space or move backup.dir`,
+      detail: `${formatBytes(free)} free in ${dir}, the database is ${formatBytes(server.sizeBytes)}${twice}: free some space or move backup.dir`,
     };
   }
   return { name, ok: true, detail: `${formatBytes(free)} free in ${dir}${modeNote}` };

@@ -1,6 +1,8 @@
-// What `pg_restore --list` says about a custom-format archive: whether it is readable at
-// all (a truncated or corrupt file fails here), which database it was dumped from, and
-// which objects it holds. Reading the table of contents is fast: no data is decompressed.
+// What `pg_restore --list` says about an archive (a custom-format file, or a directory-
+// format dump's directory): whether it is readable at all (a truncated or corrupt file
+// fails here), which database it was dumped from, and which objects it holds. Reading the
+// table of contents is fast: no data is decompressed.
+import { open } from 'node:fs/promises';
 import { BackupInvalidError } from '../../domain/errors';
 import { runPgProgram } from '../shared/pg-programs';
 
@@ -48,4 +50,19 @@ export function parseArchiveListing(listing: string): ArchiveContents {
     if (view) views.push(`${view[1]}.${view[2]}`);
   }
   return { dbname, tocEntries, tables, views };
+}
+
+/** What a backup file holds, from its first bytes: a custom-format archive starts with
+ * "PGDMP"; day2's directory-format backups are tars ("ustar" at offset 257). */
+export async function sniffBackupFormat(file: string): Promise<'custom' | 'directory' | 'unknown'> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(262);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    if (bytesRead >= 5 && head.toString('latin1', 0, 5) === 'PGDMP') return 'custom';
+    if (bytesRead >= 262 && head.toString('latin1', 257, 262) === 'ustar') return 'directory';
+    return 'unknown';
+  } finally {
+    await handle.close();
+  }
 }

@@ -4,6 +4,8 @@
 // finished pair. A final-named dump is never overwritten.
 //
 //   1. pg_dump -Fc → .<file>.<runId>.partial           (crash: retry starts over)
+//      (format directory: pg_dump -Fd -j → .<file>.<runId>.dir.partial, pg_restore --list
+//      of it, then packed into .<file>.<runId>.partial and removed; see backup-directory.ts)
 //   2. pg_restore --list and SHA-256 of the partial,   (crash: retry starts over)
 //      side by side (the file is still in the page cache)
 //   3. manifest → .<file>.<runId>.manifest.partial     (crash: retry starts over)
@@ -14,14 +16,16 @@ import { link, open, rename, rm, stat } from 'node:fs/promises';
 import { assertBareFileName } from '../../domain/backup-names';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import { BackupInvalidError, BadInputError } from '../../domain/errors';
-import { transferProgress } from '../../domain/transfer-progress';
 import type { BackupManifest } from '../../domain/types';
 import { fsyncDirectory, PRIVATE_FILE_MODE } from '../../lib/atomic-file';
-import { inspectArchive } from './backup-archive';
+import { inspectArchive, type ArchiveContents } from './backup-archive';
+import { dumpDirectoryArchive } from './backup-directory';
+import { dumpOptionsOf, dumpProgress, type DumpOptions } from './dump-options';
 import {
   backupPaths,
   digestFile,
   ensureBackupDir,
+  type FileDigest,
   rememberDigest,
   fileExists,
   matchesManifest,
@@ -55,7 +59,10 @@ export async function ensureBackup(d: DeploymentConfig, target: DatabaseTarget, 
   const dir = d.backup.dir;
   await ensureBackupDir(dir);
 
-  const outcome = (await resumeExisting(dir, run)) ?? { manifest: await dumpFresh(dir, target, run), reused: false };
+  const outcome = (await resumeExisting(dir, run)) ?? {
+    manifest: await dumpFresh(dir, target, run, await dumpOptionsOf(d)),
+    reused: false,
+  };
   // Also on reuse: a crash may have come between the manifest and this file.
   if (run.preUpgradeVersion) await writePreUpgradeVersionFile(dir, run.preUpgradeVersion);
   return outcome;
@@ -91,6 +98,7 @@ async function resumeExisting(dir: string, run: BackupRun): Promise<BackupOutcom
   if (pending && (await matchesManifest(final.dump, pending))) {
     await publishManifest(dir, partial.manifest, final.manifest);
     await rm(partial.dump, { force: true });
+    await rm(partial.dir, { recursive: true, force: true });
     return { manifest: pending, reused: true };
   }
   throw new BadInputError(
@@ -99,7 +107,7 @@ async function resumeExisting(dir: string, run: BackupRun): Promise<BackupOutcom
   );
 }
 
-async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun): Promise<BackupManifest> {
+async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun, opts: DumpOptions): Promise<BackupManifest> {
   const final = backupPaths(dir, run.fileName);
   const partial = partialPaths(dir, run.fileName, run.runId);
   const { serverVersion, databaseBytes } = await withClient(target.ownerLiveUrl, async (c) => {
@@ -109,23 +117,24 @@ async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun): P
     return { serverVersion: rows[0]?.server_version ?? 'unknown', databaseBytes: Number(rows[0]?.size ?? 0) };
   });
 
-  // pg_dump truncates and fills the file we create: it is 0600 from its first byte.
+  // Whatever an earlier attempt of this run left is discarded: this attempt starts over.
   await rm(partial.dump, { force: true });
-  await (await open(partial.dump, 'w', PRIVATE_FILE_MODE)).close();
+  await rm(partial.dir, { recursive: true, force: true });
   let manifest: BackupManifest;
   try {
-    await runPgProgram({
-      tool: 'pg_dump',
-      args: ['--format=custom', `--file=${partial.dump}`],
-      url: target.ownerLiveUrl,
-      what: `dump of ${target.label}`,
-      progress: dumpProgress(partial.dump, databaseBytes),
-    });
-    manifest = await describeDump(partial.dump, target, run, serverVersion);
+    const { contents, digest } =
+      opts.format === 'directory'
+        ? await dumpDirectoryArchive(target, partial, run.fileName, opts, databaseBytes)
+        : await dumpCustomArchive(target, partial.dump, run.fileName, opts, databaseBytes);
+    if (contents.dbname !== target.liveName) {
+      throw new BackupInvalidError(`the dump of ${target.label} says it is of database '${contents.dbname}'`);
+    }
+    manifest = manifestOf(run, target, serverVersion, contents, digest, opts.format);
     await writeManifest(partial.manifest, manifest);
   } catch (err) {
     // A failed attempt leaves nothing behind that a retry would not discard anyway.
     await rm(partial.dump, { force: true });
+    await rm(partial.dir, { recursive: true, force: true });
     await rm(partial.manifest, { force: true });
     throw err;
   }
@@ -136,14 +145,37 @@ async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun): P
   return manifest;
 }
 
-/** Verifies the fresh dump reads back (pg_restore --list) and builds its manifest. */
-async function describeDump(dumpPath: string, target: DatabaseTarget, run: BackupRun, serverVersion: string): Promise<BackupManifest> {
+/** pg_dump -Fc into `dumpPath`, then its table of contents and SHA-256. */
+async function dumpCustomArchive(
+  target: DatabaseTarget,
+  dumpPath: string,
+  fileName: string,
+  opts: DumpOptions,
+  databaseBytes: number,
+): Promise<{ contents: ArchiveContents; digest: FileDigest }> {
+  // pg_dump truncates and fills the file we create: it is 0600 from its first byte.
+  await (await open(dumpPath, 'w', PRIVATE_FILE_MODE)).close();
+  await runPgProgram({
+    tool: 'pg_dump',
+    args: ['--format=custom', ...opts.compression, `--file=${dumpPath}`],
+    url: target.ownerLiveUrl,
+    what: `dump of ${target.label}`,
+    progress: dumpProgress(() => stat(dumpPath).then((st) => st.size), databaseBytes),
+  });
   // pg_dump seeks back to rewrite the table of contents when it closes a custom archive,
   // so the file can only be hashed once it is complete. Both reads run side by side.
-  const [contents, digest] = await Promise.all([inspectArchive(dumpPath, run.fileName), digestFile(dumpPath)]);
-  if (contents.dbname !== target.liveName) {
-    throw new BackupInvalidError(`the dump of ${target.label} says it is of database '${contents.dbname}'`);
-  }
+  const [contents, digest] = await Promise.all([inspectArchive(dumpPath, fileName), digestFile(dumpPath)]);
+  return { contents, digest };
+}
+
+function manifestOf(
+  run: BackupRun,
+  target: DatabaseTarget,
+  serverVersion: string,
+  contents: ArchiveContents,
+  digest: FileDigest,
+  format: DumpOptions['format'],
+): BackupManifest {
   return {
     file: run.fileName,
     deployment: run.deployment,
@@ -157,20 +189,7 @@ async function describeDump(dumpPath: string, target: DatabaseTarget, run: Backu
     runId: run.runId,
     ...(run.preUpgradeVersion ? { preUpgradeVersion: run.preUpgradeVersion } : {}),
     tocEntries: contents.tocEntries,
-  };
-}
-
-/** Heartbeat details while pg_dump writes: bytes so far against the database's size (the
- * estimate: a compressed dump is usually smaller, so the estimate errs long). */
-function dumpProgress(file: string, databaseBytes: number): () => unknown {
-  const started = Date.now();
-  let done = 0;
-  return () => {
-    void stat(file).then(
-      (st) => (done = st.size),
-      () => {},
-    );
-    return transferProgress({ phase: 'dump', unit: 'bytes', done, total: databaseBytes || undefined, elapsedMs: Date.now() - started });
+    format,
   };
 }
 

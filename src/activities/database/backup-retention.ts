@@ -9,7 +9,7 @@ import type { BackupManifest } from '../../domain/types';
 import type { Logger } from '../../logger';
 import { backupPaths, listManifests, matchesManifest } from '../shared/backup-files';
 
-/** A `.partial` this old belongs to no running backup (those heartbeat and finish, or die). */
+/** A `.partial` (file or directory) this old belongs to no running backup (those heartbeat and finish, or die). */
 const STALE_PARTIAL_MS = 60 * 60 * 1000;
 
 export interface RetentionOutcome {
@@ -74,11 +74,28 @@ async function sweepLeftovers(dir: string, now: number): Promise<string[]> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.startsWith('.') || !name.endsWith('.partial')) continue;
     const full = path.join(dir, name);
-    const mtime = (await stat(full).catch(() => undefined))?.mtimeMs;
+    const mtime = await lastWritten(full);
     if (mtime !== undefined && now - mtime > STALE_PARTIAL_MS) {
-      await rm(full, { force: true });
+      await rm(full, { recursive: true, force: true });
       swept.push(name);
     }
   }
   return swept;
+}
+
+/** When a partial file was last written; for a partial directory (pg_dump -Fd's, of
+ * backup.format directory) the newest of its files, which pg_dump's jobs keep writing. */
+async function lastWritten(full: string): Promise<number | undefined> {
+  const st = await stat(full).catch(() => undefined);
+  if (!st?.isDirectory()) return st?.mtimeMs;
+  const inside = await readdir(full).catch(() => [] as string[]);
+  const times = await Promise.all(
+    inside.map((n) =>
+      stat(path.join(full, n)).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
+    ),
+  );
+  return Math.max(st.mtimeMs, ...times);
 }

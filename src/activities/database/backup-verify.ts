@@ -6,7 +6,9 @@ import { assertBareFileName, manifestNameFor } from '../../domain/backup-names';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import { BackupInvalidError, BadInputError } from '../../domain/errors';
 import type { BackupManifest } from '../../domain/types';
-import { inspectArchive, type ArchiveContents } from './backup-archive';
+import { backupFormatOf } from '../../domain/backup-manifest-schema';
+import { inspectArchive, sniffBackupFormat, type ArchiveContents } from './backup-archive';
+import { withTableOfContents } from './directory-archive';
 import { backupPaths, digestFile, readManifest } from '../shared/backup-files';
 
 const UNCHANGED = 'nothing was changed';
@@ -33,25 +35,48 @@ export async function verifyBackupFile(
   if (size !== manifest.sizeBytes) {
     throw invalid(`its size is ${size} bytes but its manifest says ${manifest.sizeBytes} (truncated or altered)`);
   }
-  const { sha256 } = await digestFile(paths.dump);
-  if (sha256 !== manifest.sha256) {
+  const format = backupFormatOf(manifest);
+  const found = await sniffBackupFormat(paths.dump);
+  if (found !== format) {
     throw invalid(
-      `its SHA-256 checksum is ${sha256.slice(0, 12)}… but its manifest says ${manifest.sha256.slice(0, 12)}… (altered on disk)`,
+      `its manifest says format ${format}, but the file ${found === 'unknown' ? 'is neither a pg_dump archive nor a tar' : `is ${found} format`}`,
     );
   }
-
-  const contents = await inspectArchive(paths.dump, file).catch((err: Error) => {
-    throw invalid(err.message);
-  });
+  // A directory-format backup is read once: hashed while its toc.dat is taken out to list.
+  const read =
+    format === 'directory'
+      ? await withTableOfContents(paths.dump, file, async (tocDir, digest) => ({
+          sha256: digest.sha256,
+          listing: await inspectArchive(tocDir, file).then(
+            (contents) => ({ contents }),
+            (err: Error) => ({ error: err.message }),
+          ),
+        })).catch((err: Error) => {
+          throw invalid(err.message);
+        })
+      : { sha256: (await digestFile(paths.dump)).sha256, listing: undefined };
+  if (read.sha256 !== manifest.sha256) {
+    throw invalid(
+      `its SHA-256 checksum is ${read.sha256.slice(0, 12)}… but its manifest says ${manifest.sha256.slice(0, 12)}… (altered on disk)`,
+    );
+  }
+  const listing =
+    read.listing ??
+    (await inspectArchive(paths.dump, file).then(
+      (contents) => ({ contents }),
+      (err: Error) => ({ error: err.message }),
+    ));
+  if ('error' in listing) throw invalid(listing.error);
+  const listed = listing.contents;
   // A foreign archive: a dump of some other database, even with a plausible manifest.
-  if (contents.dbname !== manifest.database) {
-    throw invalid(`the archive is a dump of database '${contents.dbname}' but its manifest says '${manifest.database}'`);
+  if (listed.dbname !== manifest.database) {
+    throw invalid(`the archive is a dump of database '${listed.dbname}' but its manifest says '${manifest.database}'`);
   }
   if (manifest.database !== liveName) {
     throw invalid(`it is a dump of database '${manifest.database}', but ${deployment}'s database is '${liveName}'`);
   }
-  if (contents.tocEntries !== manifest.tocEntries) {
-    throw invalid(`pg_restore --list shows ${contents.tocEntries} entries but its manifest says ${manifest.tocEntries}`);
+  if (listed.tocEntries !== manifest.tocEntries) {
+    throw invalid(`pg_restore --list shows ${listed.tocEntries} entries but its manifest says ${manifest.tocEntries}`);
   }
-  return { manifest, contents };
+  return { manifest, contents: listed };
 }

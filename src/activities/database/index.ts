@@ -22,6 +22,7 @@ import type { ActivityDeps } from '../shared/deps';
 import { dropKeptCopies, keptCopiesOf } from './kept-copies';
 import { databaseTargetOf, probeDatabase, type DatabaseTarget } from '../shared/pg-connection';
 import { restoreLiveInPlace, type InPlaceOutcome } from './restore-in-place';
+import { withRestorableArchive } from './restorable-archive';
 import { assertScratchDatabase, dropScratchDatabase, restoreIntoStaging, swapDatabases } from './restore-staging';
 
 export type CreateBackupInput = BackupRun;
@@ -37,7 +38,7 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
     probeDatabase(url, target.label, `${d.databaseUrlVar} (and ${d.migrationUrlVar}, if set) in ${d.envFile}`);
 
   return {
-    /** pg_dump -Fc into the backup dir under `fileName`, verified and with a manifest.
+    /** pg_dump -Fc (or -Fd -j, packed: backup.format) into the backup dir under `fileName`, verified and with a manifest.
      * A retry of the same run reuses (or finishes) its own file; another run's is refused. */
     async createBackup(input: CreateBackupInput): Promise<BackupOutcome> {
       const { d, target } = await withTarget(input.deployment);
@@ -99,7 +100,11 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
         throw new BadInputError(`backup ${input.file} not found in ${d.backup.dir}`, '`day2 backups` lists them');
       const started = Date.now();
       const manifest = await readManifest(backupPaths(d.backup.dir, input.file).manifest).catch(() => undefined);
-      await restoreIntoStaging(target, dumpPath, input.file, input.stagingDb, { jobs: d.restore.jobs, tocEntries: manifest?.tocEntries });
+      // A directory-format backup is unpacked and checked against its manifest first, before
+      // the staging database is (re)created.
+      await withRestorableArchive(d.backup.dir, input.file, currentRun().runId, (archive) =>
+        restoreIntoStaging(target, archive, input.file, input.stagingDb, { jobs: d.restore.jobs, tocEntries: manifest?.tocEntries }),
+      );
       logger.info(
         { deployment: input.deployment, database: target.label, stagingDb: input.stagingDb, ms: Date.now() - started },
         'backup restored into staging database',
@@ -148,7 +153,7 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
         runId: input.runId ?? run.runId,
         createdAt: new Date().toISOString(),
       };
-      return restoreLiveInPlace(d, target, input.file, safety, logger.child({ deployment: input.deployment }));
+      return restoreLiveInPlace(d, target, input.file, safety, run.runId, logger.child({ deployment: input.deployment }));
     },
 
     async writePreUpgradeVersion(input: { deployment: string; version: string }): Promise<void> {

@@ -15,7 +15,7 @@ import type { DeploymentConfig } from '../../domain/config-schema';
 import type { Logger } from '../../logger';
 import { inspectArchive } from './backup-archive';
 import { ensureBackup, type BackupOutcome, type BackupRun } from './backup-create';
-import { backupPaths } from '../shared/backup-files';
+import { withRestorableArchive } from './restorable-archive';
 import { failedOutputKeeper } from '../shared/failure-log';
 import type { OutputKeeper } from '../shared/failure-text';
 import { withHeartbeat } from '../shared/heartbeat';
@@ -44,35 +44,39 @@ export async function restoreLiveInPlace(
   target: DatabaseTarget,
   file: string,
   safety: BackupRun,
+  unpackKey: string,
   logger: Logger,
 ): Promise<InPlaceOutcome> {
   const safetyDump: BackupOutcome = await ensureBackup(d, target, safety);
   logger.info({ database: target.label, safetyFile: safety.fileName, reused: safetyDump.reused }, 'safety dump in place');
+  let later: Relation[] = [];
 
-  const dumpPath = backupPaths(d.backup.dir, file).dump;
-  const archive = await inspectArchive(dumpPath, file);
-  const known = new Set([...archive.tables, ...archive.views]);
-  const later = (await userRelations(target.ownerLiveUrl)).filter((r) => !known.has(`${r.schema}.${r.name}`));
-  const what = `restore of ${file} into ${target.label}`;
-  const restoreArgs = ['--clean', '--if-exists', '--no-owner', '--no-acl'];
-  const keepOutput = failedOutputKeeper(d);
+  // A directory-format backup is unpacked (and checked against its manifest) for both reads.
+  await withRestorableArchive(d.backup.dir, file, unpackKey, async ({ path: archivePath }) => {
+    const archive = await inspectArchive(archivePath, file);
+    const known = new Set([...archive.tables, ...archive.views]);
+    later = (await userRelations(target.ownerLiveUrl)).filter((r) => !known.has(`${r.schema}.${r.name}`));
+    const what = `restore of ${file} into ${target.label}`;
+    const restoreArgs = ['--clean', '--if-exists', '--no-owner', '--no-acl'];
+    const keepOutput = failedOutputKeeper(d);
 
-  if (!later.length) {
-    await runPgProgram({
-      tool: 'pg_restore',
-      args: [...restoreArgs, '--single-transaction', '--exit-on-error', dumpPath],
-      url: target.ownerLiveUrl,
-      what,
-      keepOutput,
-    });
-  } else {
-    // Views first: a later view may read a later table.
-    const order = (r: Relation) => (r.kind === 'table' ? 1 : 0);
-    const drops = [...later]
-      .sort((a, b) => order(a) - order(b))
-      .map((r) => `DROP ${r.kind.toUpperCase()} IF EXISTS ${quoteIdent(r.schema)}.${quoteIdent(r.name)} CASCADE;`);
-    await restoreAfter(drops.join('\n'), [...restoreArgs, dumpPath], target.ownerLiveUrl, what, keepOutput);
-  }
+    if (!later.length) {
+      await runPgProgram({
+        tool: 'pg_restore',
+        args: [...restoreArgs, '--single-transaction', '--exit-on-error', archivePath],
+        url: target.ownerLiveUrl,
+        what,
+        keepOutput,
+      });
+    } else {
+      // Views first: a later view may read a later table.
+      const order = (r: Relation) => (r.kind === 'table' ? 1 : 0);
+      const drops = [...later]
+        .sort((a, b) => order(a) - order(b))
+        .map((r) => `DROP ${r.kind.toUpperCase()} IF EXISTS ${quoteIdent(r.schema)}.${quoteIdent(r.name)} CASCADE;`);
+      await restoreAfter(drops.join('\n'), [...restoreArgs, archivePath], target.ownerLiveUrl, what, keepOutput);
+    }
+  });
   const dropped = later.map((r) => `${r.schema}.${r.name} (${r.kind})`).sort();
   if (dropped.length)
     logger.warn(

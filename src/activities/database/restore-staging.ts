@@ -11,6 +11,7 @@ import type { Logger } from '../../logger';
 import type { DatabaseTarget } from '../shared/pg-connection';
 import { assertDatabaseName, databaseExists, quoteIdent, quoteLiteral, sqlState, withClient, withDatabase } from '../shared/pg-connection';
 import { runPgProgram } from '../shared/pg-programs';
+import type { RestorableArchive } from './restorable-archive';
 
 const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1']);
 
@@ -29,23 +30,32 @@ export interface StagingRestoreOptions {
   tocEntries?: number;
 }
 
-/** Drops and creates `stagingDb`, then pg_restores `dumpPath` into it, in parallel when the
+/** Drops and creates `stagingDb`, then pg_restores the archive into it, in parallel when the
  * archive allows it. Recreating makes a retry start clean: the staging database is ours
  * alone. Heartbeats say how many items of the table of contents are done. */
 export async function restoreIntoStaging(
   target: DatabaseTarget,
-  dumpPath: string,
+  archive: RestorableArchive,
   fileName: string,
   stagingDb: string,
   opts: StagingRestoreOptions = {},
 ): Promise<void> {
   await recreateDatabaseLike(target, stagingDb);
-  const jobs = (await isCustomArchiveFile(dumpPath)) ? (opts.jobs ?? os.availableParallelism()) : 1;
+  const parallel = archive.format === 'directory' || (await isCustomArchiveFile(archive.path));
+  const jobs = parallel ? (opts.jobs ?? os.availableParallelism()) : 1;
   const items = new RestoreItemCounter();
   const started = Date.now();
   await runPgProgram({
     tool: 'pg_restore',
-    args: ['--no-owner', '--no-acl', '--exit-on-error', '--verbose', ...(jobs > 1 ? [`--jobs=${jobs}`] : []), dumpPath],
+    args: [
+      '--no-owner',
+      '--no-acl',
+      '--exit-on-error',
+      '--verbose',
+      ...(archive.format === 'directory' ? ['--format=directory'] : []),
+      ...(jobs > 1 ? [`--jobs=${jobs}`] : []),
+      archive.path,
+    ],
     url: withDatabase(target.adminUrl, stagingDb),
     what: `restore of ${fileName} into ${stagingDb}`,
     onStderr: (text) => items.read(text),
@@ -54,8 +64,8 @@ export async function restoreIntoStaging(
   });
 }
 
-/** pg_restore -j needs a custom-format archive in a regular file (a directory archive
- * would do too; day2's backups are files). Custom archives start with "PGDMP". */
+/** pg_restore -j needs a custom-format archive in a regular file or a directory archive
+ * (restorable-archive.ts unpacks day2's). Custom archives start with "PGDMP". */
 async function isCustomArchiveFile(file: string): Promise<boolean> {
   const handle = await open(file, 'r').catch(() => undefined);
   if (!handle) return false;

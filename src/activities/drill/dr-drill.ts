@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import type { CheckResult, DrillResult } from '../../domain/types';
 import { verifyBackupFile } from '../database/backup-verify';
-import { backupPaths } from '../shared/backup-files';
+import { withRestorableArchive } from '../database/restorable-archive';
 import { runChecks } from '../../checks';
 import { beat } from '../shared/heartbeat';
 import { databaseTargetOf, quoteIdent, withClient, withDatabase } from '../shared/pg-connection';
@@ -47,14 +47,17 @@ export async function drillBackup(d: DeploymentConfig, input: DrillRun): Promise
     await withClient(cluster.adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(manifest.database)}`));
     const started = Date.now();
     beat({ drill: 'restoring' });
-    const restore = await runPgProgram({
-      tool: 'pg_restore',
-      // No roles exist in a fresh cluster: objects belong to its superuser.
-      args: ['--no-owner', '--no-acl', '--exit-on-error', backupPaths(d.backup.dir, input.file).dump],
-      url,
-      what: `restore of ${input.file} into a scratch cluster`,
-      keepOutput: failedOutputKeeper(d),
-    }).then(
+    // A directory-format backup is unpacked (and checked against its manifest again) first.
+    const restore = await withRestorableArchive(d.backup.dir, input.file, input.runId, (archive) =>
+      runPgProgram({
+        tool: 'pg_restore',
+        // No roles exist in a fresh cluster: objects belong to its superuser.
+        args: ['--no-owner', '--no-acl', '--exit-on-error', archive.path],
+        url,
+        what: `restore of ${input.file} into a scratch cluster`,
+        keepOutput: failedOutputKeeper(d),
+      }),
+    ).then(
       () => undefined,
       (err: Error) => err.message,
     );

@@ -24,6 +24,8 @@ export const backupPaths = (dir: string, file: string) => ({
 export const partialPaths = (dir: string, file: string, runId: string) => ({
   dump: path.join(dir, `.${file}.${runId}.partial`),
   manifest: path.join(dir, `.${file}.${runId}.manifest.partial`),
+  /** backup.format directory: where pg_dump -Fd writes before the dump is packed. */
+  dir: path.join(dir, `.${file}.${runId}.dir.partial`),
 });
 
 /** Creates the directory 0700 (dumps hold every row of the database); an existing

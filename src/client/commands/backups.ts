@@ -57,7 +57,8 @@ export function registerBackupsCommand(program: Command, context: () => CliConte
         }
       }
       for (const m of manifests) {
-        const extra = m.preUpgradeVersion ? `  pre-upgrade of ${m.preUpgradeVersion}` : '';
+        const extra =
+          (m.format === 'directory' ? '  directory format' : '') + (m.preUpgradeVersion ? `  pre-upgrade of ${m.preUpgradeVersion}` : '');
         const copy = remote ? (remote.has(m.file) ? '  off-site ✓' : '  NO off-site copy') : '';
         ctx.say(
           `${m.file}  ${m.createdAt}  ${String(m.sizeBytes).padStart(10)} B  app ${m.appVersion ?? '?'}  sha256 ${m.sha256.slice(0, 12)}${copy}${extra}`,

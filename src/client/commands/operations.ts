@@ -11,7 +11,9 @@ import { runOperation, type RunOptions } from '../run-operation';
 export function registerOperationCommands(program: Command, context: () => CliContext): void {
   program
     .command('backup')
-    .description("pg_dump -Fc the deployment's database, verify it, write a manifest, apply retention")
+    .description(
+      "pg_dump the deployment's database (-Fc, or -Fd -j with backup.format directory), verify it, write a manifest, apply retention",
+    )
     .option('-d, --deployment <name>', 'deployment (default: the only one configured)')
     .option('--keep <n>', 'backups to keep (default: backup.keep in day2.yaml)', parseCount)
     .option(
