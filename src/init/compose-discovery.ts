@@ -42,7 +42,7 @@ export function discoverCompose(file: string): ComposeFindings {
   try {
     doc = YAML.parse(readFileSync(file, 'utf8')) as typeof doc;
   } catch (err) {
-    throw new Error(`${file} is not a readable compose file: ${(err as Error).message}`);
+    throw new Error(`${file} is not a readable compose file: ${(err as Error).message}`, { cause: err });
   }
   const services = doc?.services ?? {};
   const names = Object.keys(services);

@@ -4,7 +4,6 @@
 // Outputs are compared whole, with times, ids and ports normalised.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { execa } from 'execa';
 import { runCliOnTerminal, spawnCli } from '../harness/cli';
 import { startE2E, type E2E } from '../harness/e2e';
 
