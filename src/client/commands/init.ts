@@ -97,7 +97,15 @@ async function collectAnswers(opts: InitOptions, dir: string): Promise<InitAnswe
     if (composeFile) {
       const full = path.resolve(dir, composeFile);
       if (!existsSync(full)) throw new BadInputError(`compose file ${composeFile} not found`, 'pass --compose <file>');
-      const found = discoverCompose(full);
+      let found;
+      try {
+        found = discoverCompose(full);
+      } catch (err) {
+        throw new BadInputError(
+          (err as Error).message,
+          'pass the compose file of the service with --compose, or --start/--stop for plain processes',
+        );
+      }
       const composeDir = path.dirname(full);
       if (!found.apiService) throw new BadInputError(`${composeFile}: no application service besides the database`);
       runtime = {
