@@ -4,7 +4,8 @@
 // built-in preflight checks against a real PostgreSQL (the test cluster), saying what is
 // still missing. No Temporal is needed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -28,6 +29,7 @@ const COMPOSE = `services:
   db:
     image: postgres:16
 `;
+const EXAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'compose');
 const init = (...args: string[]) => runCli(path.join(dir, 'unused.yaml'), ['init', ...args]);
 const written = (file = 'day2.yaml') => YAML.parse(readFileSync(path.join(dir, file), 'utf8'));
 
@@ -133,6 +135,25 @@ describe('day2 init', { timeout: 300_000 }, () => {
       assert.equal(d.envFile, '.env');
     } finally {
       rmSync(asked, { recursive: true, force: true });
+    }
+  });
+
+  it('examples/compose/day2.yaml is what init writes for that compose file today', async () => {
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'day2-init-example-'));
+    try {
+      copyFileSync(path.join(EXAMPLE, 'docker-compose.yml'), path.join(copy, 'docker-compose.yml'));
+      copyFileSync(path.join(EXAMPLE, '.env.example'), path.join(copy, '.env'));
+      const r = await runCli(path.join(copy, 'x.yaml'), ['init', '--name', 'shop', '--no-check', '-o', path.join(copy, 'day2.yaml')]);
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      const undated = (f: string) => readFileSync(f, 'utf8').replace(/on \d{4}-\d{2}-\d{2}\./, 'on <date>.');
+      assert.equal(
+        undated(path.join(copy, 'day2.yaml')),
+        undated(path.join(EXAMPLE, 'day2.yaml')),
+        'regenerate it: see examples/compose/README.md',
+      );
+      assert.match(r.stdout, /still missing \(1\):\n {2}- migrateCommand/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 });

@@ -152,7 +152,11 @@ async function collectAnswers(opts: InitOptions, dir: string): Promise<InitAnswe
       ? `holds a postgres:// URL in ${envFile}`
       : 'TODO: the env-file variable holding the database URL';
     const dbHost = env?.get(databaseUrlVar) ? safeHost(env.get(databaseUrlVar)!) : undefined;
-    if (runtime.kind === 'compose' && runtime.databaseService && dbHost === runtime.databaseService)
+    // Dumps and restores use the migration URL when it is set: one on the host is enough.
+    const ownerHost = env?.get('DATABASE_URL_MIGRATE') ? safeHost(env.get('DATABASE_URL_MIGRATE')!) : undefined;
+    if (runtime.kind === 'compose' && runtime.databaseService && ownerHost && ownerHost !== runtime.databaseService)
+      why.databaseUrlVar = `${why.databaseUrlVar}; day2 reaches the bundled database through DATABASE_URL_MIGRATE (${ownerHost})`;
+    else if (runtime.kind === 'compose' && runtime.databaseService && dbHost === runtime.databaseService)
       todo.push(
         `${databaseUrlVar} points at the compose service '${dbHost}', which only containers can resolve: publish its port ` +
           `(ports: ["127.0.0.1:5432:5432"]) and put a URL on 127.0.0.1 in DATABASE_URL_MIGRATE for day2, which runs pg_dump on the host`,
