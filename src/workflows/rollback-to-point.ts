@@ -17,6 +17,7 @@ import { failedActivityOfChild, humanDuration, refuse } from './failures';
 import type { Gates } from './gate';
 import { pitrRestore } from './pitr-restore';
 import type { ProgressTracker } from './progress';
+import { pullRollbackRelease } from './rollback-pull';
 import { verifyServiceVersion } from './release-checks';
 
 interface Point {
@@ -81,14 +82,7 @@ export async function rollbackToPoint(
     }
   }
 
-  const pulled = await progress.step(
-    'Pull release',
-    () =>
-      long.pullRelease.executeWithOptions({ summary: `Pull release ${target} (fall back to a copy already present)` }, [
-        { deployment, version: target, allowPresentFallback: true },
-      ]),
-    (r) => (r.usedPresent ? `warning: ${r.warning}` : `pulled ${target}`),
-  );
+  const pulled = await pullRollbackRelease(progress, deployment, target);
   const { lostSeconds, restored } = await uninterruptible(async () => {
     await progress.step('Write release version', () =>
       quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${target} into the env file and the version file` }, [

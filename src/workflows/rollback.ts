@@ -14,13 +14,14 @@ import { TARGET_VERSION } from '../domain/search-attributes';
 import type { BackupManifest, GateDecision } from '../domain/types';
 import { isVersion } from '../domain/version';
 import { childWorkflowId } from '../domain/workflow-ids';
-import { long, quick } from './activity-proxies';
+import { quick } from './activity-proxies';
 import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, watchCancellation, type WhatCancellationLeaves } from './cancellation';
 import { failedActivityOfChild, humanDuration, refuse } from './failures';
 import type { Gates } from './gate';
 import { beginOperation } from './operation';
 import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
+import { pullRollbackRelease } from './rollback-pull';
 import { verifyServiceVersion } from './release-checks';
 import { keptCopiesNote, restore } from './restore';
 import { rollbackToPoint } from './rollback-to-point';
@@ -65,14 +66,7 @@ async function rollbackSteps(
     return { ...base, lostSeconds: 0, outcome: 'rejected', reason: decision.reason };
   }
 
-  const pulled = await progress.step(
-    'Pull release',
-    () =>
-      long.pullRelease.executeWithOptions({ summary: `Pull release ${target} (fall back to a copy already present)` }, [
-        { deployment, version: target, allowPresentFallback: true },
-      ]),
-    (r) => (r.usedPresent ? `warning: ${r.warning}` : `pulled ${target}`),
-  );
+  const pulled = await pullRollbackRelease(progress, deployment, target);
   const { lostSeconds, restored } = await uninterruptible(() => switchRelease(input, progress, { manifest, from, target }, lostSince));
 
   const done = `rolled back to ${target} from ${manifest.file}; the ${humanDuration(lostSeconds)} of changes since it are gone (kept as ${restored.keptAs}${keptCopiesNote(restored.kept)})`;
