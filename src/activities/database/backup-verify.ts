@@ -37,11 +37,11 @@ export async function verifyBackupFile(
   }
   const format = backupFormatOf(manifest);
   const found = await sniffBackupFormat(paths.dump);
-  if (found !== format) {
-    throw invalid(
-      `its manifest says format ${format}, but the file ${found === 'unknown' ? 'is neither a pg_dump archive nor a tar' : `is ${found} format`}`,
-    );
-  }
+  // The other format is a mix-up; an unrecognisable custom archive is left to pg_restore
+  // --list below, whose message says what is wrong with it (empty, truncated, …).
+  if (found !== format && found !== 'unknown') throw invalid(`its manifest says format ${format}, but the file is ${found} format`);
+  if (found === 'unknown' && format === 'directory')
+    throw invalid('it is not a readable directory-format archive (a tar of pg_dump -Fd files): truncated or corrupt?');
   // A directory-format backup is read once: hashed while its toc.dat is taken out to list.
   const read =
     format === 'directory'
