@@ -13,7 +13,7 @@ import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import { postgresOsUser, startScratchCluster } from '../../src/lib/scratch-cluster';
 import { execa } from 'execa';
 import type { PgbackrestBackupResult, PitrRestoreResult, PreUpgradePoint } from '../../src/domain/pgbackrest';
-import type { UpgradeResult } from '../../src/domain/release-types';
+import type { RollbackResult, UpgradeResult } from '../../src/domain/release-types';
 import { startPgbackrestE2E, type PgbackrestE2E } from '../harness/pgbackrest';
 import { fileVersions, serviceState, setReadyTimeout, waitForStep } from '../harness/upgrade-helpers';
 import YAML from 'yaml';
@@ -295,5 +295,15 @@ describe('backup.method pgbackrest', { timeout: 600_000 }, () => {
     const byFile = await e2e.cli('rollback', '--backup', 'x.dump', '--yes');
     assert.equal(byFile.exitCode, 2, byFile.stdout + byFile.stderr);
     assert.match(byFile.stderr, /recovers the cluster to a point, not a dump file/);
+    await e2e.sql("INSERT INTO pitr_marks (tag, n) VALUES ('after-rollback', 1)");
+    for (const args of [[], ['--to-lsn', point.lsn, '--version', '1.0.0']]) {
+      const r = await e2e.cli('--json', 'rollback', '--yes', ...args);
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      const rb = json<RollbackResult>(r.stdout).result;
+      assert.equal(rb.outcome, 'rolled-back');
+      assert.equal(rb.version, '1.0.0');
+      assert.match(rb.backup, new RegExp(`LSN ${point.lsn}`));
+      assert.deepEqual(await tableChecksums(e2e.dbUrl), atThePoint, `day2 rollback ${args.join(' ')}: the data at the point again`);
+    }
   });
 });
