@@ -284,7 +284,7 @@ async function afterFailure(ctx: FailureContext): Promise<UpgradeResult> {
       name: GATES.rollbackFailedUpgrade,
       question:
         `The upgrade of ${deployment} to ${to} failed (${reason}). Roll back to ${from} by ${taken.how} ` +
-        `(${since} ago)? Everything written since then is lost. Reject to leave it as it is and fix forward.`,
+        `(taken ${since} ago)? Everything written since then is lost. Reject to leave it as it is and fix forward.`,
       timeoutSeconds: input.gateTimeoutSeconds ?? policy.rollbackGateTimeoutSeconds ?? DEFAULT_ROLLBACK_GATE_TIMEOUT_S,
       defaultOutcome: 'approve',
     });

@@ -101,7 +101,7 @@ describe('rollback', () => {
     );
     assert.match(
       r.stdout,
-      /Roll back to 1\.0\.0 by restoring rbk-[\d-]+\.dump \(taken \d+ s ago\)\? Everything written since that backup is lost/,
+      /Roll back to 1\.0\.0 by restoring rbk-[\d-]+\.dump \(taken \d+ s ago\)\? Everything written since then is lost/,
     );
 
     const approved = await e2e.cli('approve', e2e.workflowId, '--gate', 'rollback-failed-upgrade', '--reason', 'release is broken');

@@ -59,7 +59,7 @@ const CASES: GateCase[] = [
     defaultOutcome: 'reject',
     afterDefault: ({ result, calls, progress }) => {
       assert.equal((result as { outcome: string }).outcome, 'rejected');
-      assert.deepEqual(calls, ['verifyBackup']);
+      assert.deepEqual(calls, ['verifyBackup', 'detectRunningVersion']);
       assert.equal(progress.outcome, 'rejected by timeout: nothing was changed');
     },
   },
