@@ -5,7 +5,7 @@
 import { condition, defineSignal, setHandler, sleep } from '@temporalio/workflow';
 export { fleet } from '../../src/workflows/fleet';
 
-type ChildInput = { deployment: string; version?: string };
+type ChildInput = { deployment: string; version?: string; pgbackrest?: { type: string } };
 
 async function behave(input: ChildInput): Promise<void> {
   if (input.deployment.startsWith('slow-')) await sleep('1s');
@@ -16,7 +16,18 @@ export async function upgrade(input: ChildInput) {
   if (input.deployment.startsWith('broken-')) {
     return { outcome: 'rolled-back', from: '1.0.0', to: input.version, reason: 'stand-in: the health check failed after the upgrade' };
   }
-  return { outcome: 'upgraded', from: '1.0.0', to: input.version };
+  // What the fleet told it about the backup method, for the test to read back.
+  return {
+    outcome: 'upgraded',
+    from: '1.0.0',
+    to: input.version,
+    ...(input.pgbackrest ? { reason: `pgbackrest ${input.pgbackrest.type}` } : {}),
+  };
+}
+
+/** backup.method pgbackrest members get this child instead of `backup`. */
+export async function pgbackrestBackup(input: { deployment: string; type?: string; refuseRestart?: boolean }) {
+  return { outcome: 'backed-up', reason: `pgbackrest ${input.type}${input.refuseRestart ? ', refuses the restart gate' : ''}` };
 }
 
 export async function backup(input: ChildInput) {

@@ -117,6 +117,25 @@ test('10 deployments, a canary, the promote gate approved, waves of 3: every one
   assert.match(s.summary ?? '', /^finished; 10 succeeded/);
 });
 
+test('members on backup.method pgbackrest get pgBackRest backups (never waiting at the restart gate) and pgBackRest pre-upgrade backups', async () => {
+  const [dump, pitr] = uniq('pgbr-', 2);
+  const members = [
+    { name: dump!, host: 'local' },
+    { name: pitr!, host: 'local', pgbackrest: { type: 'incr' as const } },
+  ];
+  for (const operation of ['backup', 'upgrade'] as const) {
+    const handle = await startFleet(fleetInput([], { operation, members }));
+    const s = await handle.result();
+    const detail = Object.fromEntries(s.rows.map((r) => [r.deployment, r.detail]));
+    assert.deepEqual(
+      s.rows.map((r) => r.state),
+      ['succeeded', 'succeeded'],
+    );
+    assert.equal(detail[dump!], undefined, `${operation}: the pg_dump member is as before`);
+    assert.equal(detail[pitr!], operation === 'backup' ? 'pgbackrest incr, refuses the restart gate' : 'pgbackrest incr');
+  }
+});
+
 test('a release that breaks one deployment of wave 2 with --max-errors 0 halts the fleet; later waves untouched', async () => {
   const names = uniq('ok', 9);
   // Waves of 3 (no canary): the 5th deployment is in the second wave.
