@@ -17,8 +17,7 @@ import { failedActivityOfChild, humanDuration, refuse } from './failures';
 import type { Gates } from './gate';
 import { pitrRestore } from './pitr-restore';
 import type { ProgressTracker } from './progress';
-import { pullRollbackRelease } from './rollback-pull';
-import { verifyServiceVersion } from './release-checks';
+import { pullRollbackRelease, switchRelease } from './rollback-steps';
 
 interface Point {
   lsn: string;
@@ -83,25 +82,13 @@ export async function rollbackToPoint(
   }
 
   const pulled = await pullRollbackRelease(progress, deployment, target);
-  const { lostSeconds, restored } = await uninterruptible(async () => {
-    await progress.step('Write release version', () =>
-      quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${target} into the env file and the version file` }, [
-        { deployment, version: target },
-      ]),
-    );
-    const lostSeconds = lostSince();
-    const restored = await progress.step(
-      'Restore backup and restart',
-      () => recoverAndRestart(input, point.lsn, from, progress),
-      (r) => `recovered to LSN ${point.lsn} from ${r.backup}; previous data directory kept as ${r.keptAs}; services restarted and ready`,
-    );
-    await progress.step(
-      'Verify version',
-      () => verifyServiceVersion(deployment, target),
-      (v) => v,
-    );
-    return { lostSeconds, restored };
-  });
+  const { lostSeconds, restored } = await uninterruptible(() =>
+    switchRelease(progress, deployment, target, lostSince, {
+      run: () => recoverAndRestart(input, point.lsn, from, progress),
+      describe: (r) =>
+        `recovered to LSN ${point.lsn} from ${r.backup}; previous data directory kept as ${r.keptAs}; services restarted and ready`,
+    }),
+  );
 
   const done = `rolled back to ${target} by recovering the cluster to LSN ${point.lsn}; ${lost} of changes are gone (previous data directory kept as ${restored.keptAs})`;
   if (cancel.requested) {

@@ -21,8 +21,7 @@ import type { Gates } from './gate';
 import { beginOperation } from './operation';
 import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
-import { pullRollbackRelease } from './rollback-pull';
-import { verifyServiceVersion } from './release-checks';
+import { pullRollbackRelease, switchRelease } from './rollback-steps';
 import { keptCopiesNote, restore } from './restore';
 import { rollbackToPoint } from './rollback-to-point';
 
@@ -67,7 +66,13 @@ async function rollbackSteps(
   }
 
   const pulled = await pullRollbackRelease(progress, deployment, target);
-  const { lostSeconds, restored } = await uninterruptible(() => switchRelease(input, progress, { manifest, from, target }, lostSince));
+  // Version, restore and restart, verify: run to their end together.
+  const { lostSeconds, restored } = await uninterruptible(() =>
+    switchRelease(progress, deployment, target, lostSince, {
+      run: () => restoreAndRestart(input, manifest.file, from, progress),
+      describe: (r) => `restored ${r.file}; previous data kept as ${r.keptAs}; services restarted and ready`,
+    }),
+  );
 
   const done = `rolled back to ${target} from ${manifest.file}; the ${humanDuration(lostSeconds)} of changes since it are gone (kept as ${restored.keptAs}${keptCopiesNote(restored.kept)})`;
   if (cancel.requested) {
@@ -132,33 +137,6 @@ async function confirmRollback(
     timeoutSeconds: input.gateTimeoutSeconds ?? 24 * 3600,
     defaultOutcome: 'reject',
   });
-}
-
-/** Write the release version, restore and restart, verify: run to their end together. */
-async function switchRelease(
-  input: RollbackInput,
-  progress: ProgressTracker,
-  { manifest, from, target }: RollbackPlan,
-  lostSince: () => number,
-) {
-  const { deployment } = input;
-  await progress.step('Write release version', () =>
-    quick.writeReleaseVersion.executeWithOptions({ summary: `Write ${target} into the env file and the version file` }, [
-      { deployment, version: target },
-    ]),
-  );
-  const lostSeconds = lostSince();
-  const restored = await progress.step(
-    'Restore backup and restart',
-    () => restoreAndRestart(input, manifest.file, from, progress),
-    (r) => `restored ${r.file}; previous data kept as ${r.keptAs}; services restarted and ready`,
-  );
-  await progress.step(
-    'Verify version',
-    () => verifyServiceVersion(deployment, target),
-    (v) => v,
-  );
-  return { lostSeconds, restored };
 }
 
 /** The backup named, verified; else the newest that verifies. */
