@@ -4,7 +4,7 @@
 // files through env vars, so each file connects in milliseconds instead of paying for its
 // own. Fixtures already given by the caller (DAY2_TEST_PG_ADMIN_URL,
 // DAY2_TEST_TEMPORAL_ADDRESS) are used as they are.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,7 +153,7 @@ async function main(): Promise<number> {
   const phases = [files.filter((f) => !isAfterAll(f)), files.filter(isAfterAll)].filter((p) => p.length);
   let exitCode = 0;
   for (const phase of phases) {
-    const code = await runFiles(phase);
+    const code = await runFiles(phase, !fast && !named.length);
     if (code > 128) return code; // interrupted: stop here
     exitCode ||= code;
   }
@@ -167,13 +167,33 @@ async function main(): Promise<number> {
  * DAY2_TEST_CONCURRENCY=1 serialises. */
 const CONCURRENCY = Math.max(1, Number(process.env.DAY2_TEST_CONCURRENCY) || 3);
 
-async function runFiles(files: string[]): Promise<number> {
-  runner = execa(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, '--test-reporter=spec', ...files], {
-    cwd: root,
-    stdio: 'inherit',
-    reject: false,
-    env: process.env,
-  });
+/** Seconds each test file took in an earlier run of the whole suite: this checkout's last
+ * (.day2/test/file-times.json, rewritten by every such run), else the committed snapshot
+ * (test/file-times.json). The runner starts files in the order given, so the slowest go
+ * first and the short ones fill in around them; files not listed yet go first of all. */
+const FILE_TIMES = path.join(root, '.day2', 'test', 'file-times.json');
+const FILE_TIMES_SNAPSHOT = path.join(root, 'test', 'file-times.json');
+
+function slowestFirst(files: string[]): string[] {
+  const from = [FILE_TIMES, FILE_TIMES_SNAPSHOT].find((f) => existsSync(f));
+  const known = from ? (JSON.parse(readFileSync(from, 'utf8')) as Record<string, number>) : {};
+  const seconds = (f: string) => known[path.relative(root, path.resolve(root, f))] ?? Infinity;
+  return [...files].sort((a, b) => seconds(b) - seconds(a) || a.localeCompare(b));
+}
+
+async function runFiles(files: string[], recordTimes: boolean): Promise<number> {
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+  reporters.push('--test-reporter=./scripts/test-file-times.mjs', '--test-reporter-destination=stdout');
+  runner = execa(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, ...reporters, ...slowestFirst(files)],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      reject: false,
+      env: recordTimes ? { ...process.env, DAY2_TEST_FILE_TIMES: FILE_TIMES } : process.env,
+    },
+  );
   const result = await runner;
   // Killed by a signal: report it the way a shell would (130 for SIGINT).
   return result.exitCode ?? 128 + (os.constants.signals[result.signal as NodeJS.Signals] ?? 0);
