@@ -88,7 +88,7 @@ async function steps(
     () =>
       discardOnFailure(() =>
         long.verifyPitrRestore.executeWithOptions(
-          { summary: `Start ${newDir} on a private port, paused at the target; checksum every table` },
+          { summary: `Start ${newDir} on a private port, paused at the target; read every table` },
           [{ deployment, stamp }],
         ),
       ),
