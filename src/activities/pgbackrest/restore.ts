@@ -115,7 +115,7 @@ export async function waitUntilPausedAtTarget(url: string, dir: string, log: str
     if (state === 'paused') return;
     if (Date.now() > deadline) throw new Error(`the restored copy did not reach its target within 6 h`);
     beat({ pgbackrest: 'replaying WAL to the target' });
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -186,6 +186,6 @@ export async function startLiveAndWaitPromoted(d: DeploymentConfig, c: Pgbackres
     if (!(await clusterRunning(c.dataDir))) throw new Error(`the restored cluster stopped while recovering: see ${serverLogOf(c)}`);
     if (Date.now() > deadline) throw new Error('the restored cluster did not finish recovery within 6 h');
     beat({ pgbackrest: 'waiting for promotion' });
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
