@@ -9,6 +9,7 @@ export const PATCHES = {
   preUpgradePreflight: 'pre-upgrade-preflight',
   countKeptCopies: 'count-kept-copies',
   releaseAwareRestore: 'release-aware-restore',
+  restorePreflight: 'restore-preflight',
 } as const;
 
 export const PATCH_IDS: readonly string[] = Object.values(PATCHES);

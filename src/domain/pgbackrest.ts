@@ -112,6 +112,8 @@ export interface PitrRestoreInput {
   target: RestoreTarget;
   yes?: boolean;
   gateTimeoutSeconds?: number;
+  /** The caller (a rollback) runs the preflight checks itself once its release is verified. */
+  preflightByCaller?: boolean;
 }
 
 export interface PitrPlan {

@@ -158,7 +158,8 @@ export interface RestoreInput {
    * runs its migrations forward on the restored data before it starts. Without it such a
    * restore is refused, naming both releases. */
   release?: RestoreRelease;
-  /** The caller (a rollback) has already put the right release in place. */
+  /** The caller (a rollback) has already put the right release in place, and runs the
+   * preflight checks itself once its release is verified. */
   releaseDecided?: boolean;
 }
 

@@ -2,7 +2,9 @@
 // made in a new data directory while the service runs, started privately and checked;
 // only then are the services and the cluster stopped for the swap (two renames), and the
 // previous data directory is kept as `<dataDir>.pre-restore-<stamp>`.
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
+import { failure } from '../domain/failures';
+import { PATCHES } from '../domain/patches';
 import { GATES } from '../domain/gate-names';
 import { describeTarget, type PitrRestoreInput, type PitrRestoreResult } from '../domain/pgbackrest';
 import { long, quick } from './activity-proxies';
@@ -10,6 +12,7 @@ import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, type WhatCance
 import type { Gates } from './gate';
 import { beginOperation, compactStamp } from './operation';
 import type { ProgressTracker } from './progress';
+import { failedChecksText, preflightChecks } from './release-checks';
 
 export const PITR_RESTORE_STEPS = [
   'Plan restore',
@@ -22,6 +25,7 @@ export const PITR_RESTORE_STEPS = [
   'Start PostgreSQL',
   'Start services',
   'Wait for readiness',
+  'Preflight checks',
 ] as const;
 
 export async function pitrRestore(input: PitrRestoreInput): Promise<PitrRestoreResult> {
@@ -152,7 +156,27 @@ async function steps(
       ]),
     (r) => `ready after ${(r.readyAfterMs / 1000).toFixed(1)} s`,
   );
+  await preflightOnRestoredData(input, progress, keptAs);
   const tables = Object.fromEntries(Object.entries(sums).map(([t, v]) => [t, Number(/^rows=(\d+)/.exec(v)?.[1] ?? NaN)]));
   progress.finish(`restored to ${what} from ${plan.backup.label}; previous data directory kept as ${keptAs}`);
   return { outcome: 'restored', target, backup: plan.backup.label, keptAs, tables };
+}
+
+/** The preflight checks on the restored cluster, as restore.sh ends; a failure fails the
+ * restore, saying what is live. A rollback runs them itself once its release is verified. */
+async function preflightOnRestoredData(input: PitrRestoreInput, progress: ProgressTracker, keptAs: string): Promise<void> {
+  if (input.preflightByCaller || !patched(PATCHES.restorePreflight)) {
+    progress.skip(
+      'Preflight checks',
+      input.preflightByCaller ? 'run by the rollback once its release is verified' : 'not run by this restore',
+    );
+    return;
+  }
+  const checks = await progress.step('Preflight checks', () => preflightChecks(input.deployment));
+  const failed = progress.showChecks('Preflight checks', checks);
+  if (failed.length)
+    throw failure(
+      'VerificationFailed',
+      `restored, but preflight failed: ${failedChecksText(checks)}. The previous data directory is kept as ${keptAs}.`,
+    );
 }

@@ -16,6 +16,7 @@ import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
 import { PATCHES } from '../domain/patches';
 import { refuse } from './failures';
+import { preflightChecks } from './release-checks';
 import type { rollback } from './rollback';
 
 export const RESTORE_STEPS = [
@@ -80,7 +81,7 @@ async function restoreSteps(
   const staged = await beforeSwap(() => stageRestoreStep(progress, plan));
   const migrateForward = releases?.choice === 'running' ? migrateForwardStep(progress, plan, releases.running, leaves) : undefined;
   const keptAs = await swapStep(progress, plan, staged, leaves, migrateForward);
-  const checks = await verifyRestoredStep(progress, plan, keptAs);
+  const checks = await verifyRestoredStep(progress, plan, keptAs, !input.releaseDecided);
   // Every restore keeps its undo and nothing removes one: say how much is kept by now.
   const kept = patched(PATCHES.countKeptCopies)
     ? await quick.countKeptCopies.executeWithOptions({ summary: `Count the copies of replaced data kept for ${deployment}` }, [
@@ -309,8 +310,14 @@ async function restoreWithItsRelease(input: RestoreInput, progress: ProgressTrac
   return { outcome: 'restored', file, keptAs: result.keptAs, checks: result.checks ?? [], kept: result.kept };
 }
 
-/** Readiness, then the post-restore checks; a failed check fails the restore. */
-async function verifyRestoredStep(progress: ProgressTracker, { deployment, file }: RestorePlan, keptAs: string): Promise<CheckResult[]> {
+/** Readiness, then the preflight checks (as restore.sh ends) and the post-restore checks;
+ * a failed check fails the restore. */
+async function verifyRestoredStep(
+  progress: ProgressTracker,
+  { deployment, file }: RestorePlan,
+  keptAs: string,
+  withPreflight: boolean,
+): Promise<CheckResult[]> {
   await progress.step(
     'Wait for readiness',
     () =>
@@ -321,10 +328,12 @@ async function verifyRestoredStep(progress: ProgressTracker, { deployment, file 
   );
   const checks = await progress.step(
     'Verify restored data',
-    () =>
-      long.runDeploymentChecks.executeWithOptions({ summary: `Post-restore verification checks of ${deployment}` }, [
+    async () => [
+      ...(withPreflight && patched(PATCHES.restorePreflight) ? await preflightChecks(deployment, `Preflight checks of ${deployment}`) : []),
+      ...(await long.runDeploymentChecks.executeWithOptions({ summary: `Post-restore verification checks of ${deployment}` }, [
         { deployment, set: 'verify' },
-      ]),
+      ])),
+    ],
     (results) => results.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}`).join(', ') || 'no checks configured',
   );
   const failed = checks.filter((c) => !c.ok);

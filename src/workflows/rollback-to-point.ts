@@ -133,7 +133,7 @@ async function recoverAndRestart(input: RollbackInput, lsn: string, from: string
   try {
     return await executeChild(pitrRestore, {
       workflowId: childWorkflowId(workflowInfo().workflowId, 'restore'),
-      args: [{ deployment, target: { kind: 'lsn', lsn }, yes: true }],
+      args: [{ deployment, target: { kind: 'lsn', lsn }, yes: true, preflightByCaller: true }],
     });
   } catch (err) {
     const failedAt = failedActivityOfChild(err);

@@ -87,8 +87,15 @@ function followedBy(e: Ended, i: number, next: string[]): void {
 
 const RESTART = RESTART_CALLS;
 /** A restore started by a person also reads the running release (a backup of another one
- * needs --release); the rollback's restore child does not (it put the release in place). */
-const DIRECT_RESTORE_CALLS = ['verifyBackup', 'detectRunningVersion', ...RESTORE_CALLS.slice(1)];
+ * needs --release) and runs the preflight checks before its own; the rollback's restore
+ * child does neither (it put the release in place, and runs preflight itself). */
+const DIRECT_RESTORE_CALLS = [
+  'verifyBackup',
+  'detectRunningVersion',
+  ...RESTORE_CALLS.slice(1, 6),
+  'runDeploymentChecks',
+  ...RESTORE_CALLS.slice(6),
+];
 
 const OPERATIONS: Record<string, Operation> = {
   backup: {
