@@ -326,16 +326,19 @@ async function verifyRestoredStep(
       ]),
     (r) => `ready after ${(r.readyAfterMs / 1000).toFixed(1)} s`,
   );
-  const checks = await progress.step(
+  const { preflight, verify } = await progress.step(
     'Verify restored data',
-    async () => [
-      ...(withPreflight && patched(PATCHES.restorePreflight) ? await preflightChecks(deployment, `Preflight checks of ${deployment}`) : []),
-      ...(await long.runDeploymentChecks.executeWithOptions({ summary: `Post-restore verification checks of ${deployment}` }, [
+    async () => ({
+      preflight: withPreflight && patched(PATCHES.restorePreflight) ? await preflightChecks(deployment) : [],
+      verify: await long.runDeploymentChecks.executeWithOptions({ summary: `Post-restore verification checks of ${deployment}` }, [
         { deployment, set: 'verify' },
-      ])),
-    ],
-    (results) => results.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}`).join(', ') || 'no checks configured',
+      ]),
+    }),
+    (r) =>
+      [preflightSummary(r.preflight), ...r.verify.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}`)].filter(Boolean).join(', ') ||
+      'no checks configured',
   );
+  const checks = [...preflight, ...verify];
   const failed = checks.filter((c) => !c.ok);
   if (failed.length) {
     progress.finish(`restored, but verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
@@ -345,6 +348,13 @@ async function verifyRestoredStep(
     );
   }
   return checks;
+}
+
+/** `✓ preflight (6 checks)`, or the failed ones by name; nothing when none ran. */
+function preflightSummary(checks: CheckResult[]): string {
+  if (!checks.length) return '';
+  const failed = checks.filter((c) => !c.ok);
+  return failed.length ? failed.map((c) => `✗ preflight: ${c.name}`).join(', ') : `✓ preflight (${checks.length} checks)`;
 }
 
 /** `; 3 kept copies of replaced data take 1.2 GiB in all`, or nothing when none is known. */

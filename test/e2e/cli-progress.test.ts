@@ -100,7 +100,7 @@ ${WEB_UI}
   [x] Swap in restored database (<t>) — previous data kept as clip_pre_restore_<stamp>
   [x] Start services (<t>)
   [x] Wait for readiness (<t>) — ready after <t>
-  [x] Verify restored data (<t>) — ✓ vault chain intact, ✓ service ready
+  [x] Verify restored data (<t>) — ✓ preflight (8 checks), ✓ vault chain intact, ✓ service ready
 ✓ restored <backup>; previous data kept as clip_pre_restore_<stamp>; 1 kept copy of replaced data take <size> in all (took <t>)
 ${WEB_UI}`,
     );
