@@ -185,7 +185,13 @@ describe('compose bundled database — stand-in docker (no Docker engine here): 
       calls.some(
         (c) =>
           JSON.stringify(c) ===
-          JSON.stringify(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', 'standin-postgres-container']),
+          JSON.stringify([
+            'docker',
+            'inspect',
+            '-f',
+            '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}',
+            'standin-postgres-container',
+          ]),
       ),
       'and its address asked',
     );
@@ -193,7 +199,15 @@ describe('compose bundled database — stand-in docker (no Docker engine here): 
       calls.filter((c) => c.includes('exec')),
       [
         exec('postgres', 'pg_dump', '--version'),
-        exec('-e', 'PGPASSWORD', 'postgres', 'pg_dump', '--no-password', `--dbname=postgres://${OWNER}@postgres:5432/cdb`, '--format=custom'),
+        exec(
+          '-e',
+          'PGPASSWORD',
+          'postgres',
+          'pg_dump',
+          '--no-password',
+          `--dbname=postgres://${OWNER}@postgres:5432/cdb`,
+          '--format=custom',
+        ),
         exec('postgres', 'pg_restore', '--no-password', '--list'),
       ],
     );

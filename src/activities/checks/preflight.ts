@@ -131,7 +131,9 @@ async function pgDumpCheck(d: DeploymentConfig, server: ServerFacts | undefined)
   try {
     // A database reached inside compose is dumped by the database service's own pg_dump.
     const via = composeExecOf(d);
-    line = via ? (await pgProgramMajor('pg_dump', via)).line : (await execa(pgTool('pg_dump'), ['--version'], { stdin: 'ignore' })).stdout.trim();
+    line = via
+      ? (await pgProgramMajor('pg_dump', via)).line
+      : (await execa(pgTool('pg_dump'), ['--version'], { stdin: 'ignore' })).stdout.trim();
   } catch (err) {
     return { name, ok: false, detail: (err as Error).message.split('\n')[0]! };
   }

@@ -78,7 +78,9 @@ export function pgProgramCommand(run: Pick<PgProgramRun, 'args' | 'url' | 'exec'
  * no such service): say which service and what to do, not pg_dump's exit code. */
 function composeExecRefusal(via: ComposeExec, tool: string, result: { stderr?: unknown; exitCode?: number }): Error | undefined {
   const stderr = String(result.stderr ?? '');
-  const line = /^.*(is not running|no such service|no container found|not found|cannot connect to the docker daemon).*$/im.exec(stderr)?.[0];
+  const line = /^.*(is not running|no such service|no container found|not found|cannot connect to the docker daemon).*$/im.exec(
+    stderr,
+  )?.[0];
   if (!line || new RegExp(`^${tool}: `).test(line.trim())) return undefined;
   return new DatabaseUnreachableError(
     `cannot run ${tool} in the database service '${via.service}' (docker compose exec, exit ${result.exitCode ?? '?'}: ${redactCredentials(line.trim())}) — ${serviceAdvice(via)}`,
@@ -115,7 +117,11 @@ export async function pgProgramMajor(tool: PgTool, via: ComposeExec | undefined)
     throw (
       composeExecRefusal(via, tool, result) ??
       new DatabaseUnreachableError(
-        `cannot run ${tool} --version in the database service '${via.service}' (exit ${result.exitCode ?? '?'}: ${redactCredentials(String(result.stderr ?? '').trim().split('\n')[0] ?? '')}) — ${serviceAdvice(via)}`,
+        `cannot run ${tool} --version in the database service '${via.service}' (exit ${result.exitCode ?? '?'}: ${redactCredentials(
+          String(result.stderr ?? '')
+            .trim()
+            .split('\n')[0] ?? '',
+        )}) — ${serviceAdvice(via)}`,
       )
     );
   }
