@@ -22,7 +22,11 @@ import { execa } from 'execa';
 import pg from 'pg';
 import YAML from 'yaml';
 import { ctlCommand, must, recordTestSecrets } from '../../examples/ledger-deployment';
+import { databaseActivities } from '../../src/activities/database';
+import { activityDeps } from '../../src/activities/shared/deps';
 import { tableChecksums } from '../../src/activities/shared/table-checksums';
+import { parseConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
 import { pgTool } from '../../src/lib/pg-tools';
 import { startE2E, type E2E } from '../harness/e2e';
 
@@ -287,5 +291,117 @@ describe('compose bundled database — stand-in docker (no Docker engine here): 
       rmSync(path.join(stateDir, 'postgres.stopped'), { force: true });
     }
     assert.deepEqual(readdirSync(e2e.deployment.backupDir).sort(), before);
+  });
+});
+
+describe('compose bundled database, restore in place (a role without CREATEDB) — stand-in docker (no Docker engine here): exact argv', () => {
+  // The activities in this process, on a second deployment whose role owns its database but
+  // may not create one: the staging restore is refused, the in-place one pipes pg_restore
+  // --file=- into psql, both inside the service.
+  const APP = 'cdb_app';
+  let work: string;
+  let acts: ReturnType<typeof databaseActivities>;
+  let appUrl: string;
+  let backupData: Record<string, string>;
+  const file = 'cdbapp-backup.dump';
+  const run = (runId: string, fileName: string) => ({
+    deployment: 'limited',
+    fileName,
+    workflowId: 'day2-limited',
+    runId,
+    createdAt: '2026-12-07T10:00:00.000Z',
+  });
+
+  before(async () => {
+    work = path.join(e2e.deployment.dir, 'limited');
+    mkdirSync(work);
+    await sql(
+      e2e.pg.adminUrl,
+      `DO $$ BEGIN
+         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${APP}') THEN CREATE ROLE ${APP} LOGIN NOCREATEDB NOSUPERUSER; END IF;
+       END $$; ALTER ROLE ${APP} PASSWORD '${SECRET}'`,
+    );
+    const client = new pg.Client({ connectionString: e2e.pg.adminUrl });
+    await client.connect();
+    const hba = (await client.query<{ hba_file: string }>('SHOW hba_file')).rows[0]!.hba_file;
+    const rule = `host all ${APP} 127.0.0.1/32 scram-sha-256\n`;
+    const rules = readFileSync(hba, 'utf8');
+    if (!rules.includes(rule)) writeFileSync(hba, rule + rules);
+    await client.query('SELECT pg_reload_conf()');
+    await client.end();
+    await e2e.pg.createDatabase('cdbapp');
+    await sql(e2e.pg.adminUrl, `ALTER DATABASE cdbapp OWNER TO ${APP}`);
+    appUrl = `postgres://${APP}:${SECRET}@127.0.0.1:${e2e.pg.port}/cdbapp`;
+    await sql(
+      appUrl,
+      `CREATE TABLE accounts (id serial PRIMARY KEY, name text NOT NULL UNIQUE);
+       INSERT INTO accounts (name) SELECT 'account ' || g FROM generate_series(1, 50) g;`,
+    );
+    writeFileSync(path.join(work, '.env'), `DATABASE_URL=postgres://${APP}:${SECRET}@postgres:5432/cdbapp\n`, { mode: 0o600 });
+    const config = parseConfig(
+      {
+        deployments: {
+          limited: {
+            runtime: { kind: 'compose', project: 'cdb', databaseService: 'postgres', databaseVia: 'exec' },
+            envFile: '.env',
+            health: { ready: 'http://127.0.0.1:1/ready' },
+            backup: { dir: 'backups' },
+          },
+        },
+      },
+      work,
+    );
+    acts = databaseActivities(activityDeps({ config, logger: createLogger('test', 'silent') }));
+    Object.assign(process.env, {
+      PATH: `${STAND_IN_DIR}:${process.env.PATH}`,
+      STANDIN_DOCKER_LOG: argvLog,
+      STANDIN_DOCKER_STATE_DIR: stateDir,
+      STANDIN_DOCKER_DB_SERVICE: 'postgres',
+      STANDIN_DOCKER_DB_ADDRESS: address,
+      STANDIN_DOCKER_HOST_MAP: `postgres:5432=127.0.0.1:${e2e.pg.port}`,
+      STANDIN_DOCKER_PG_BIN: path.dirname(pgTool('pg_dump')),
+    });
+    await acts.createBackup(run('run-limited', file));
+    backupData = await tableChecksums(appUrl);
+    // Made after the backup, as a newer migration would: in-place restores drop it first.
+    await sql(appUrl, `UPDATE accounts SET name = name || '!'; CREATE TABLE added_later (account int REFERENCES accounts (id));`);
+  });
+
+  test('staging is refused (NoCreateDb); in place: safety dump, then pg_restore --file=- | psql, both in the service', async () => {
+    const dc = ['docker', 'compose', '--env-file', path.join(work, '.env'), '-f', 'docker-compose.yml', '-p', 'cdb'];
+    const exec = (...rest: string[]) => [...dc, 'exec', '-T', ...rest];
+    await assert.rejects(acts.stageRestore({ deployment: 'limited', file, stagingDb: 'cdbapp_restore_1' }), { type: 'NoCreateDb' });
+    const from = callCount();
+    const outcome = await acts.restoreInPlace({ deployment: 'limited', file, safetyFile: 'cdbapp-pre-restore.dump' });
+    assert.deepEqual(outcome.dropped, ['public.added_later (table)']);
+    assert.deepEqual(await tableChecksums(appUrl), backupData, 'exactly the backup');
+
+    const execs = dockerCalls(from).filter((c) => c.includes('exec'));
+    const url = `--dbname=postgres://${APP}@postgres:5432/cdbapp`;
+    const psql = execs.find((c) => c.includes('psql'));
+    assert.ok(psql, JSON.stringify(execs));
+    assert.deepEqual(execs, [
+      exec('postgres', 'pg_dump', '--version'),
+      exec('-e', 'PGPASSWORD', 'postgres', 'pg_dump', '--no-password', url, '--format=custom'),
+      exec('postgres', 'pg_restore', '--no-password', '--list'),
+      exec('postgres', 'pg_restore', '--no-password', '--list'),
+      exec('postgres', 'pg_restore', '--no-password', '--file=-', '--clean', '--if-exists', '--no-owner', '--no-acl'),
+      exec(
+        '-e',
+        'PGPASSWORD',
+        'postgres',
+        'psql',
+        '--no-password',
+        url,
+        '--no-psqlrc',
+        '--quiet',
+        '--set=ON_ERROR_STOP=1',
+        '--single-transaction',
+        '--command',
+        'DROP TABLE IF EXISTS "public"."added_later" CASCADE;',
+        '--file=-',
+      ),
+    ]);
+    for (const argv of dockerCalls()) assert.ok(!argv.join(' ').includes(SECRET), `secret on argv: ${argv.join(' ')}`);
   });
 });
