@@ -23,7 +23,9 @@ import pg from 'pg';
 import YAML from 'yaml';
 import { ctlCommand, must, recordTestSecrets } from '../../examples/ledger-deployment';
 import { databaseActivities } from '../../src/activities/database';
+import { composeExecOf } from '../../src/activities/shared/compose-database';
 import { activityDeps } from '../../src/activities/shared/deps';
+import { pgProgramMajor } from '../../src/activities/shared/pg-programs';
 import { tableChecksums } from '../../src/activities/shared/table-checksums';
 import { parseConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -294,6 +296,21 @@ describe('compose bundled database â€” stand-in docker (no Docker engine here): 
   });
 });
 
+const parseConfigFor = (work: string) =>
+  parseConfig(
+    {
+      deployments: {
+        limited: {
+          runtime: { kind: 'compose', project: 'cdb', databaseService: 'postgres', databaseVia: 'exec' },
+          envFile: '.env',
+          health: { ready: 'http://127.0.0.1:1/ready' },
+          backup: { dir: 'backups' },
+        },
+      },
+    },
+    work,
+  );
+
 describe('compose bundled database, restore in place (a role without CREATEDB) â€” stand-in docker (no Docker engine here): exact argv', () => {
   // The activities in this process, on a second deployment whose role owns its database but
   // may not create one: the staging restore is refused, the in-place one pipes pg_restore
@@ -338,19 +355,7 @@ describe('compose bundled database, restore in place (a role without CREATEDB) â
        INSERT INTO accounts (name) SELECT 'account ' || g FROM generate_series(1, 50) g;`,
     );
     writeFileSync(path.join(work, '.env'), `DATABASE_URL=postgres://${APP}:${SECRET}@postgres:5432/cdbapp\n`, { mode: 0o600 });
-    const config = parseConfig(
-      {
-        deployments: {
-          limited: {
-            runtime: { kind: 'compose', project: 'cdb', databaseService: 'postgres', databaseVia: 'exec' },
-            envFile: '.env',
-            health: { ready: 'http://127.0.0.1:1/ready' },
-            backup: { dir: 'backups' },
-          },
-        },
-      },
-      work,
-    );
+    const config = parseConfigFor(work);
     acts = databaseActivities(activityDeps({ config, logger: createLogger('test', 'silent') }));
     Object.assign(process.env, {
       PATH: `${STAND_IN_DIR}:${process.env.PATH}`,
@@ -403,5 +408,20 @@ describe('compose bundled database, restore in place (a role without CREATEDB) â
       ),
     ]);
     for (const argv of dockerCalls()) assert.ok(!argv.join(' ').includes(SECRET), `secret on argv: ${argv.join(' ')}`);
+  });
+
+  test('the service stopping after its address was found: docker compose exec fails, and the message names the service', async () => {
+    const via = composeExecOf(parseConfigFor(work).deployments.limited!)!;
+    writeFileSync(path.join(stateDir, 'postgres.stopped'), '');
+    try {
+      await assert.rejects(pgProgramMajor('pg_dump', via), {
+        name: 'DatabaseUnreachable',
+        message:
+          'cannot run pg_dump in the database service \'postgres\' (docker compose exec, exit 1: service "postgres" is not running) â€” ' +
+          "is the compose service 'postgres' running? (docker compose ps postgres; start it with docker compose up -d postgres); nothing was changed",
+      });
+    } finally {
+      rmSync(path.join(stateDir, 'postgres.stopped'), { force: true });
+    }
   });
 });
