@@ -69,6 +69,14 @@ export function programUrl(url: string, exec: DatabaseExec | undefined): string 
   return u.toString();
 }
 
+/** The live database's name alone: no connection, and no lookup of a compose service (a
+ * DR drill restores elsewhere and needs only the name). */
+export async function liveDatabaseNameOf(d: DeploymentConfig): Promise<string> {
+  const liveUrl = (await readEnvFile(d.envFile)).get(d.databaseUrlVar);
+  if (!liveUrl) throw new ConfigError(`${d.databaseUrlVar} is not set in ${d.envFile}`);
+  return databaseNameOf(liveUrl, d.databaseUrlVar);
+}
+
 export function databaseNameOf(url: string, variable = 'database URL'): string {
   let name: string;
   try {
