@@ -112,31 +112,42 @@ export const commandsRuntimeSchema = z.strictObject({
 });
 
 /** `compose` runtime: the runbooks' docker compose sequence. */
-export const composeRuntimeSchema = z.strictObject({
-  kind: z.literal('compose'),
-  cwd: z.string().optional().describe("Directory docker compose runs in, relative to day2.yaml (default: day2.yaml's)."),
-  files: z.array(z.string()).default(['docker-compose.yml']).describe('Compose files (`docker compose -f …`), relative to `cwd`.'),
-  project: z.string().optional().describe("Compose project name (`-p`); default: compose's own (the directory name)."),
-  apiService: z.string().default('api').describe('API service: started and stopped, and runs rehashCommand.'),
-  workerService: z.string().default('worker').describe('Background worker service, stopped before migrations.'),
-  migrateService: z.string().default('api').describe('Service that runs migrations with `run --rm` (the new image).'),
-  migrateCommand: z.array(z.string()).default(['migrate']).describe('Command (argv) given to `run --rm migrateService`.'),
-  databaseService: z.string().optional().describe('Bundled database service name; absent for an external database.'),
-  registry: z
-    .strictObject({ host: z.string(), usernameVar: z.string(), passwordVar: z.string() })
-    .optional()
-    .describe('`docker login` before pulling: the registry host and the env-file variables holding its username and password.'),
-  rehashCommand: z
-    .array(z.string())
-    .optional()
-    .describe('Command (argv) run with `run --rm apiService` to re-hash API keys (secret rotation).'),
-  waitTimeoutSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(120)
-    .describe('`up -d --wait --wait-timeout`: how long the services may take to be healthy.'),
-});
+export const composeRuntimeSchema = z
+  .strictObject({
+    kind: z.literal('compose'),
+    cwd: z.string().optional().describe("Directory docker compose runs in, relative to day2.yaml (default: day2.yaml's)."),
+    files: z.array(z.string()).default(['docker-compose.yml']).describe('Compose files (`docker compose -f …`), relative to `cwd`.'),
+    project: z.string().optional().describe("Compose project name (`-p`); default: compose's own (the directory name)."),
+    apiService: z.string().default('api').describe('API service: started and stopped, and runs rehashCommand.'),
+    workerService: z.string().default('worker').describe('Background worker service, stopped before migrations.'),
+    migrateService: z.string().default('api').describe('Service that runs migrations with `run --rm` (the new image).'),
+    migrateCommand: z.array(z.string()).default(['migrate']).describe('Command (argv) given to `run --rm migrateService`.'),
+    databaseService: z.string().optional().describe('Bundled database service name; absent for an external database.'),
+    databaseVia: z
+      .enum(['url', 'exec'])
+      .default('url')
+      .describe(
+        "How day2 reaches the database. url: from the worker's host, with the env file's URL (an external database, or a bundled one whose port is published). exec: the bundled `databaseService` is reached inside compose: pg_dump, pg_restore and psql run in it (`docker compose exec -T`), the archive streamed through their stdout and stdin, and day2's own SQL connects to the container's address on its compose network (Linux Docker hosts; not Docker Desktop).",
+      ),
+    registry: z
+      .strictObject({ host: z.string(), usernameVar: z.string(), passwordVar: z.string() })
+      .optional()
+      .describe('`docker login` before pulling: the registry host and the env-file variables holding its username and password.'),
+    rehashCommand: z
+      .array(z.string())
+      .optional()
+      .describe('Command (argv) run with `run --rm apiService` to re-hash API keys (secret rotation).'),
+    waitTimeoutSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(120)
+      .describe('`up -d --wait --wait-timeout`: how long the services may take to be healthy.'),
+  })
+  .refine((r) => r.databaseVia !== 'exec' || r.databaseService, {
+    message: 'databaseVia: exec runs the PostgreSQL tools inside databaseService, and no databaseService is set',
+    path: ['databaseVia'],
+  });
 
 export const runtimeSchema = z.discriminatedUnion('kind', [commandsRuntimeSchema, composeRuntimeSchema]);
 export type RuntimeConfig = z.infer<typeof runtimeSchema>;

@@ -24,6 +24,8 @@ export interface ComposeFindings {
   workerService?: string;
   migrateService?: string;
   databaseService?: string;
+  /** The bundled database publishes a port on the host (day2 could reach it by URL there). */
+  databasePublished?: boolean;
   /** Relative to the compose file's directory. */
   envFile?: string;
   /** The API's host port and the health URL on it, when the compose file says so. */
@@ -52,6 +54,7 @@ export function discoverCompose(file: string): ComposeFindings {
 
   const databases = names.filter((n) => POSTGRES_IMAGE.test(services[n]!.image ?? ''));
   found.databaseService = databases[0];
+  if (found.databaseService) found.databasePublished = hostPorts(services[found.databaseService]!).length > 0;
   if (databases.length > 1) notes.push(`several PostgreSQL services (${databases.join(', ')}): took ${databases[0]}`);
 
   const apps = names.filter((n) => !databases.includes(n));

@@ -13,6 +13,7 @@ export interface InitAnswers {
         migrateService: string;
         migrateCommand?: string[];
         databaseService?: string;
+        databaseVia?: 'exec';
       }
     | { kind: 'commands'; start: string; stop: string; migrate?: string; pull?: string };
   envFile: string;
@@ -58,6 +59,7 @@ export function renderConfig(a: InitAnswers, when: Date): string {
       r.databaseService
         ? line(6, 'databaseService', r.databaseService)
         : '      # databaseService: postgres   # a bundled database service',
+      ...(r.databaseVia ? [line(6, 'databaseVia', r.databaseVia)] : []),
     );
   } else {
     out.push(line(6, 'kind', 'commands'), line(6, 'start', r.start), line(6, 'stop', r.stop));

@@ -277,6 +277,21 @@ const ROWS: Row[] = [
     ...local,
     config: () => configVariant('not-url', (c) => ({ ...c, deployments: { bi: { ...c.deployments.bi, health: { ready: 'not a url' } } } })),
   }),
+  row(
+    'config',
+    'databaseVia: exec without a databaseService',
+    ['status'],
+    2,
+    /deployments\.bi\.runtime\.databaseVia: databaseVia: exec runs the PostgreSQL tools inside databaseService, and no databaseService is set/,
+    {
+      ...local,
+      config: () =>
+        configVariant('exec-no-service', (c) => ({
+          ...c,
+          deployments: { bi: { ...c.deployments.bi, runtime: { kind: 'compose', databaseVia: 'exec' } } },
+        })),
+    },
+  ),
   row('config', 'codec key file missing', ['status'], 2, /temporal\.codec\.keyFile: cannot read .*ENOENT/, {
     ...local,
     config: () => configVariant('codec-missing', (c) => ({ ...c, temporal: { ...c.temporal, codec: { keyFile: 'no-such-keys.json' } } })),

@@ -4,7 +4,7 @@
 // built-in preflight checks against a real PostgreSQL (the test cluster), saying what is
 // still missing. No Temporal is needed.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,11 +70,38 @@ describe('day2 init', { timeout: 300_000 }, () => {
     assert.doesNotMatch(r.stdout + r.stderr, new RegExp(new URL(dbUrl).password || 'never-matches-anything'));
   });
 
-  it('names what is missing for a bundled database day2 cannot reach from the host', async () => {
+  it('a bundled database with no published port, named by the URL: the PostgreSQL tools run inside it (databaseVia: exec)', async () => {
     writeFileSync(path.join(dir, 'bundled.env'), 'SHOP_VERSION=1.0.0\nDATABASE_URL=postgres://shop:pw@db:5432/shop\n');
     const r = await init('-o', path.join(dir, 'bundled.yaml'), '--name', 'shop', '--env', 'bundled.env', '--no-check');
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.equal(written('bundled.yaml').deployments.shop.runtime.databaseVia, 'exec');
+    assert.match(
+      readFileSync(path.join(dir, 'bundled.yaml'), 'utf8'),
+      /databaseVia: exec {3}# DATABASE_URL names the compose service 'db', which publishes no port: pg_dump, pg_restore and psql run inside it/,
+    );
+    assert.doesNotMatch(r.stdout, /publish its port/);
+    const check = await runCli(path.join(dir, 'bundled.yaml'), ['config', 'check']);
+    assert.equal(check.exitCode, 0, check.stdout + check.stderr);
+  });
+
+  it('a bundled database whose port is published: day2 could reach it by URL, and init says how', async () => {
+    const published = path.join(dir, 'published');
+    mkdirSync(published);
+    writeFileSync(path.join(published, 'docker-compose.yml'), `${COMPOSE}    ports: ["127.0.0.1:5432:5432"]\n`);
+    writeFileSync(path.join(published, 'shop.env'), 'SHOP_VERSION=1.0.0\nDATABASE_URL=postgres://shop:pw@db:5432/shop\n');
+    const r = await runCli(path.join(published, 'unused.yaml'), [
+      'init',
+      '--compose',
+      path.join(published, 'docker-compose.yml'),
+      '-o',
+      path.join(published, 'day2.yaml'),
+      '--name',
+      'shop',
+      '--no-check',
+    ]);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /DATABASE_URL points at the compose service 'db', which only containers can resolve: publish its port/);
+    assert.equal(YAML.parse(readFileSync(path.join(published, 'day2.yaml'), 'utf8')).deployments.shop.runtime.databaseVia, undefined);
   });
 
   it('refuses to overwrite a file without --force; nothing written', async () => {

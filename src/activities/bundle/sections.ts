@@ -141,6 +141,7 @@ export async function databaseSection(d: DeploymentConfig, secrets: string[]): P
       args: ['--schema-only', '--no-owner', '--no-acl'],
       url: target.ownerLiveUrl,
       what: `schema of ${target.label}`,
+      exec: target.exec,
     });
     const rows = Object.values(tables).reduce((a, b) => a + b, 0);
     return {

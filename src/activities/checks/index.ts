@@ -6,6 +6,8 @@ import { readEnvFile } from '../../envfile';
 import type { ActivityDeps } from '../shared/deps';
 import { beat } from '../shared/heartbeat';
 import { builtinPreflightChecks } from './preflight';
+import { composeExecOf } from '../shared/compose-database';
+import { databaseTargetOf } from '../shared/pg-connection';
 
 export type CheckSetInput = { deployment: string; set: 'verify' | 'preflight' } | { deployment: string; gate: string };
 
@@ -22,10 +24,16 @@ export function checksActivities(deps: ActivityDeps) {
       // Only sql checks need the URL; an unreadable env file fails those checks, not all.
       let databaseUrl: string | undefined;
       if (checks.some((c) => c.kind === 'sql')) {
-        databaseUrl = await readEnvFile(d.envFile).then(
-          (env) => env.get(d.databaseUrlVar) || undefined,
-          (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'env file unreadable'),
-        );
+        databaseUrl = composeExecOf(d)
+          ? // A database reached inside compose: its container's address (compose-database.ts).
+            await databaseTargetOf(d).then(
+              (target) => target.liveUrl,
+              (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'database service not found'),
+            )
+          : await readEnvFile(d.envFile).then(
+              (env) => env.get(d.databaseUrlVar) || undefined,
+              (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'env file unreadable'),
+            );
       }
       const results = [
         ...builtin,

@@ -16,6 +16,8 @@ import { keptCopiesCheck } from '../database/kept-copies';
 import { classifyConnectError, databaseTargetOf, withClient } from '../shared/pg-connection';
 import { compressionArgs } from '../../domain/dump-compression';
 import { pgTool } from '../../lib/pg-tools';
+import { composeExecOf } from '../shared/compose-database';
+import { pgProgramMajor } from '../shared/pg-programs';
 import { pgbackrestPreflightChecks } from '../pgbackrest/preflight';
 
 interface ServerFacts {
@@ -127,7 +129,11 @@ async function pgDumpCheck(d: DeploymentConfig, server: ServerFacts | undefined)
   const name = 'pg_dump can dump the server';
   let line: string;
   try {
-    line = (await execa(pgTool('pg_dump'), ['--version'], { stdin: 'ignore' })).stdout.trim();
+    // A database reached inside compose is dumped by the database service's own pg_dump.
+    const via = composeExecOf(d);
+    line = via
+      ? (await pgProgramMajor('pg_dump', via)).line
+      : (await execa(pgTool('pg_dump'), ['--version'], { stdin: 'ignore' })).stdout.trim();
   } catch (err) {
     return { name, ok: false, detail: (err as Error).message.split('\n')[0]! };
   }
@@ -137,7 +143,9 @@ async function pgDumpCheck(d: DeploymentConfig, server: ServerFacts | undefined)
     return {
       name,
       ok: false,
-      detail: `${line} is older than the server (PostgreSQL ${server.version}): install PostgreSQL ${server.major}'s client tools or set PG_BIN_DIR`,
+      detail: composeExecOf(d)
+        ? `${line} is older than the server (PostgreSQL ${server.version}): the database service's image needs PostgreSQL ${server.major}'s tools`
+        : `${line} is older than the server (PostgreSQL ${server.version}): install PostgreSQL ${server.major}'s client tools or set PG_BIN_DIR`,
     };
   }
   try {

@@ -3,7 +3,8 @@
 // fails here), which database it was dumped from, and which objects it holds. Reading the
 // table of contents is fast: no data is decompressed.
 import { open } from 'node:fs/promises';
-import { BackupInvalidError } from '../../domain/errors';
+import { BackupInvalidError, DatabaseUnreachableError } from '../../domain/errors';
+import type { DatabaseExec } from '../shared/pg-connection';
 import { runPgProgram } from '../shared/pg-programs';
 
 export interface ArchiveContents {
@@ -17,11 +18,18 @@ export interface ArchiveContents {
   views: string[];
 }
 
-export async function inspectArchive(file: string, name: string): Promise<ArchiveContents> {
+/** `exec`: a database reached inside compose, whose pg_restore reads the archive from stdin
+ * (the host may have no PostgreSQL tools, or older ones than the dump's). */
+export async function inspectArchive(file: string, name: string, exec?: DatabaseExec): Promise<ArchiveContents> {
   let stdout: string;
   try {
-    ({ stdout } = await runPgProgram({ tool: 'pg_restore', args: ['--list', file], what: `archive ${name}` }));
+    ({ stdout } = await runPgProgram(
+      exec
+        ? { tool: 'pg_restore', args: ['--list'], what: `archive ${name}`, exec, stdinFile: file }
+        : { tool: 'pg_restore', args: ['--list', file], what: `archive ${name}` },
+    ));
   } catch (err) {
+    if (err instanceof DatabaseUnreachableError) throw err;
     throw new BackupInvalidError(`${name} is not a readable pg_dump archive (truncated or corrupt?): ${(err as Error).message}`);
   }
   const contents = parseArchiveListing(stdout);

@@ -36,7 +36,7 @@ import {
 } from '../shared/backup-files';
 import type { DatabaseTarget } from '../shared/pg-connection';
 import { withClient } from '../shared/pg-connection';
-import { runPgProgram } from '../shared/pg-programs';
+import { pgProgramMajor, runPgProgram } from '../shared/pg-programs';
 
 export interface BackupRun {
   deployment: string;
@@ -60,7 +60,7 @@ export async function ensureBackup(d: DeploymentConfig, target: DatabaseTarget, 
   await ensureBackupDir(dir);
 
   const outcome = (await resumeExisting(dir, run)) ?? {
-    manifest: await dumpFresh(dir, target, run, await dumpOptionsOf(d)),
+    manifest: await dumpFresh(dir, target, run, d),
     reused: false,
   };
   // Also on reuse: a crash may have come between the manifest and this file.
@@ -107,15 +107,28 @@ async function resumeExisting(dir: string, run: BackupRun): Promise<BackupOutcom
   );
 }
 
-async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun, opts: DumpOptions): Promise<BackupManifest> {
+async function dumpFresh(dir: string, target: DatabaseTarget, run: BackupRun, d: DeploymentConfig): Promise<BackupManifest> {
   const final = backupPaths(dir, run.fileName);
   const partial = partialPaths(dir, run.fileName, run.runId);
-  const { serverVersion, databaseBytes } = await withClient(target.ownerLiveUrl, async (c) => {
-    const { rows } = await c.query<{ server_version: string; size: string }>(
-      `SELECT current_setting('server_version') AS server_version, pg_database_size(current_database())::text AS size`,
+  const { serverVersion, serverMajor, databaseBytes } = await withClient(target.ownerLiveUrl, async (c) => {
+    const { rows } = await c.query<{ server_version: string; num: string; size: string }>(
+      `SELECT current_setting('server_version') AS server_version, current_setting('server_version_num') AS num,
+              pg_database_size(current_database())::text AS size`,
     );
-    return { serverVersion: rows[0]?.server_version ?? 'unknown', databaseBytes: Number(rows[0]?.size ?? 0) };
+    return {
+      serverVersion: rows[0]?.server_version ?? 'unknown',
+      serverMajor: Math.floor(Number(rows[0]?.num ?? 0) / 10000),
+      databaseBytes: Number(rows[0]?.size ?? 0),
+    };
   });
+  const opts = await dumpOptionsOf(d, async () => (await pgDumpFor(target, serverVersion, serverMajor)).major);
+  if (target.exec && opts.format === 'directory') {
+    throw new BadInputError(
+      `backup.format directory cannot be used with runtime.databaseVia exec: pg_dump -Fd writes a directory inside the container, not a stream`,
+      'use backup.format custom (the default) for a database reached inside compose',
+    );
+  }
+  if (target.exec) await pgDumpFor(target, serverVersion, serverMajor);
 
   // Whatever an earlier attempt of this run left is discarded: this attempt starts over.
   await rm(partial.dump, { force: true });
@@ -157,14 +170,19 @@ async function dumpCustomArchive(
   await (await open(dumpPath, 'w', PRIVATE_FILE_MODE)).close();
   await runPgProgram({
     tool: 'pg_dump',
-    args: ['--format=custom', ...opts.compression, `--file=${dumpPath}`],
+    // Inside compose the dump comes back on stdout into the same file. Unlike --file, a
+    // stream cannot be seeked back into, so the archive's table of contents then has no
+    // data offsets: pg_restore reads it front to back (and cannot use -j on it).
+    args: ['--format=custom', ...opts.compression, ...(target.exec ? [] : [`--file=${dumpPath}`])],
     url: target.ownerLiveUrl,
     what: `dump of ${target.label}`,
     progress: dumpProgress(() => stat(dumpPath).then((st) => st.size), databaseBytes),
+    exec: target.exec,
+    stdoutFile: target.exec ? dumpPath : undefined,
   });
   // pg_dump seeks back to rewrite the table of contents when it closes a custom archive,
   // so the file can only be hashed once it is complete. Both reads run side by side.
-  const [contents, digest] = await Promise.all([inspectArchive(dumpPath, fileName), digestFile(dumpPath)]);
+  const [contents, digest] = await Promise.all([inspectArchive(dumpPath, fileName, target.exec), digestFile(dumpPath)]);
   return { contents, digest };
 }
 
@@ -213,4 +231,26 @@ async function publishDump(partialDump: string, finalDump: string, fileName: str
 async function publishManifest(dir: string, partialManifest: string, finalManifest: string): Promise<void> {
   await rename(partialManifest, finalManifest);
   await fsyncDirectory(dir);
+}
+
+const pgDumpChecked = new WeakMap<DatabaseTarget, Promise<{ major: number; line: string }>>();
+
+/** The pg_dump that will run, checked against the server: pg_dump refuses a server newer
+ * than itself, so say it first, naming where it runs. Inside compose that is the database
+ * service's own pg_dump (`docker compose exec -T <service> pg_dump --version`). */
+function pgDumpFor(target: DatabaseTarget, serverVersion: string, serverMajor: number): Promise<{ major: number; line: string }> {
+  let known = pgDumpChecked.get(target);
+  if (!known) {
+    known = pgProgramMajor('pg_dump', target.exec?.via).then((dump) => {
+      if (target.exec && serverMajor && dump.major < serverMajor) {
+        throw new BadInputError(
+          `${dump.line} is older than the server (PostgreSQL ${serverVersion}): it cannot dump it`,
+          `run the database service on an image whose PostgreSQL tools are at least ${serverMajor}`,
+        );
+      }
+      return dump;
+    });
+    pgDumpChecked.set(target, known);
+  }
+  return known;
 }

@@ -4,7 +4,8 @@
 import { stat } from 'node:fs/promises';
 import { assertBareFileName, manifestNameFor } from '../../domain/backup-names';
 import type { DeploymentConfig } from '../../domain/config-schema';
-import { BackupInvalidError, BadInputError } from '../../domain/errors';
+import { BackupInvalidError, BadInputError, DatabaseUnreachableError } from '../../domain/errors';
+import type { DatabaseExec } from '../shared/pg-connection';
 import type { BackupManifest } from '../../domain/types';
 import { backupFormatOf } from '../../domain/backup-manifest-schema';
 import { inspectArchive, sniffBackupFormat, type ArchiveContents } from './backup-archive';
@@ -18,6 +19,8 @@ export async function verifyBackupFile(
   deployment: string,
   file: string,
   liveName: string,
+  /** A database reached inside compose: pg_restore --list runs there, the archive on stdin. */
+  exec?: DatabaseExec,
 ): Promise<{ manifest: BackupManifest; contents: ArchiveContents }> {
   assertBareFileName(file);
   const dir = d.backup.dir;
@@ -62,9 +65,13 @@ export async function verifyBackupFile(
   }
   const listing =
     read.listing ??
-    (await inspectArchive(paths.dump, file).then(
+    (await inspectArchive(paths.dump, file, exec).then(
       (contents) => ({ contents }),
-      (err: Error) => ({ error: err.message }),
+      (err: Error) => {
+        // The database service not running says nothing about the file.
+        if (err instanceof DatabaseUnreachableError) throw err;
+        return { error: err.message };
+      },
     ));
   if ('error' in listing) throw invalid(listing.error);
   const listed = listing.contents;

@@ -14,8 +14,12 @@ export interface DumpOptions {
   compression: string[];
 }
 
-export async function dumpOptionsOf(d: DeploymentConfig): Promise<DumpOptions> {
-  const compression = d.backup.compression === undefined ? [] : compressionArgs(d.backup.compression, await pgToolMajor('pg_dump'));
+/** `pgDumpMajor`: the major version of the pg_dump that will run (by default this host's). */
+export async function dumpOptionsOf(
+  d: DeploymentConfig,
+  pgDumpMajor: () => Promise<number> = () => pgToolMajor('pg_dump'),
+): Promise<DumpOptions> {
+  const compression = d.backup.compression === undefined ? [] : compressionArgs(d.backup.compression, await pgDumpMajor());
   return { format: d.backup.format, jobs: d.backup.jobs ?? os.availableParallelism(), compression };
 }
 

@@ -63,7 +63,7 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
      * deployment's database. Read-only. */
     async verifyBackup(input: { deployment: string; file: string }): Promise<BackupManifest> {
       const { d, target } = await withTarget(input.deployment);
-      const { manifest } = await verifyBackupFile(d, input.deployment, input.file, target.liveName);
+      const { manifest } = await verifyBackupFile(d, input.deployment, input.file, target.liveName, target.exec);
       // Can we log in where the restore will work: the maintenance database (staging, swap),
       // else the live one (the in-place fallback).
       await probe(d, target, target.adminUrl).catch(async (err: unknown) => {

@@ -20,10 +20,9 @@ import { failedOutputKeeper } from '../shared/failure-log';
 import type { OutputKeeper } from '../shared/failure-text';
 import { withHeartbeat } from '../shared/heartbeat';
 import type { DatabaseTarget } from '../shared/pg-connection';
-import { libpqArgs, quoteIdent, withClient } from '../shared/pg-connection';
+import { quoteIdent, withClient } from '../shared/pg-connection';
 import { activityCancellationSignal } from '../shared/activity-context';
-import { pgProgramFailure, runPgProgram } from '../shared/pg-programs';
-import { pgTool } from '../../lib/pg-tools';
+import { pgProgramCommand, pgProgramFailure, runPgProgram } from '../shared/pg-programs';
 
 export interface InPlaceOutcome {
   safetyFile: string;
@@ -53,7 +52,7 @@ export async function restoreLiveInPlace(
 
   // A directory-format backup is unpacked (and checked against its manifest) for both reads.
   await withRestorableArchive(d.backup.dir, file, unpackKey, async ({ path: archivePath }) => {
-    const archive = await inspectArchive(archivePath, file);
+    const archive = await inspectArchive(archivePath, file, target.exec);
     const known = new Set([...archive.tables, ...archive.views]);
     later = (await userRelations(target.ownerLiveUrl)).filter((r) => !known.has(`${r.schema}.${r.name}`));
     const what = `restore of ${file} into ${target.label}`;
@@ -63,10 +62,12 @@ export async function restoreLiveInPlace(
     if (!later.length) {
       await runPgProgram({
         tool: 'pg_restore',
-        args: [...restoreArgs, '--single-transaction', '--exit-on-error', archivePath],
+        args: [...restoreArgs, '--single-transaction', '--exit-on-error', ...(target.exec ? [] : [archivePath])],
         url: target.ownerLiveUrl,
         what,
         keepOutput,
+        exec: target.exec,
+        stdinFile: target.exec ? archivePath : undefined,
       });
     } else {
       // Views first: a later view may read a later table.
@@ -74,7 +75,7 @@ export async function restoreLiveInPlace(
       const drops = [...later]
         .sort((a, b) => order(a) - order(b))
         .map((r) => `DROP ${r.kind.toUpperCase()} IF EXISTS ${quoteIdent(r.schema)}.${quoteIdent(r.name)} CASCADE;`);
-      await restoreAfter(drops.join('\n'), [...restoreArgs, archivePath], target.ownerLiveUrl, what, keepOutput);
+      await restoreAfter(drops.join('\n'), restoreArgs, archivePath, target, what, keepOutput);
     }
   });
   const dropped = later.map((r) => `${r.schema}.${r.name} (${r.kind})`).sort();
@@ -88,31 +89,40 @@ export async function restoreLiveInPlace(
 
 /** `pg_restore --file=-` (the archive as SQL, no connection) piped into `psql
  * --single-transaction` after `sql`: one transaction for both. The password travels in
- * PGPASSWORD, never on argv. */
-async function restoreAfter(sql: string, restoreArgs: string[], url: string, what: string, keepOutput: OutputKeeper): Promise<void> {
-  const conn = libpqArgs(url);
+ * PGPASSWORD, never on argv. Inside compose both run in the database service, the archive
+ * streamed into pg_restore's stdin. */
+async function restoreAfter(
+  sql: string,
+  restoreArgs: string[],
+  archivePath: string,
+  target: DatabaseTarget,
+  what: string,
+  keepOutput: OutputKeeper,
+): Promise<void> {
   const cancelSignal = activityCancellationSignal();
-  const script = execa(pgTool('pg_restore'), ['--file=-', ...restoreArgs], {
+  const exec = target.exec;
+  const produce = pgProgramCommand({ tool: 'pg_restore', args: ['--file=-', ...restoreArgs, ...(exec ? [] : [archivePath])], exec });
+  const script = execa(produce.command, produce.args, {
+    cwd: produce.cwd,
     reject: false,
-    stdin: 'ignore',
+    stdin: exec ? { file: archivePath } : 'ignore',
     buffer: { stdout: false },
     cancelSignal,
   });
-  const apply = execa(
-    pgTool('psql'),
-    [
-      '--no-password',
-      '--no-psqlrc',
-      '--quiet',
-      `--dbname=${conn.dbname}`,
-      '--set=ON_ERROR_STOP=1',
-      '--single-transaction',
-      '--command',
-      sql,
-      '--file=-',
-    ],
-    { env: conn.env, reject: false, stdin: 'pipe', stdout: 'ignore', cancelSignal },
-  );
+  const consume = pgProgramCommand({
+    tool: 'psql',
+    args: ['--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=1', '--single-transaction', '--command', sql, '--file=-'],
+    url: target.ownerLiveUrl,
+    exec,
+  });
+  const apply = execa(consume.command, consume.args, {
+    env: consume.env,
+    cwd: consume.cwd,
+    reject: false,
+    stdin: 'pipe',
+    stdout: 'ignore',
+    cancelSignal,
+  });
   // psql stopping early (an error) closes the pipe: pg_restore's EPIPE is not the news.
   apply.stdin!.on('error', () => {});
   script.stdout!.pipe(apply.stdin!);

@@ -40,8 +40,16 @@ export async function restoreIntoStaging(
   stagingDb: string,
   opts: StagingRestoreOptions = {},
 ): Promise<void> {
+  if (target.exec && archive.format === 'directory') {
+    throw new BadInputError(
+      `${fileName} is a directory-format backup: pg_restore inside the compose service '${target.exec.via.service}' reads one archive from stdin, not a directory`,
+      'restore it with runtime.databaseVia url (a published port), or take custom-format backups (backup.format custom)',
+    );
+  }
   await recreateDatabaseLike(target, stagingDb);
-  const parallel = archive.format === 'directory' || (await isCustomArchiveFile(archive.path));
+  // Inside compose the archive arrives on pg_restore's stdin, and pg_restore -j needs to
+  // seek in a file: one job there.
+  const parallel = !target.exec && (archive.format === 'directory' || (await isCustomArchiveFile(archive.path)));
   const jobs = parallel ? (opts.jobs ?? os.availableParallelism()) : 1;
   const items = new RestoreItemCounter();
   const started = Date.now();
@@ -54,9 +62,11 @@ export async function restoreIntoStaging(
       '--verbose',
       ...(archive.format === 'directory' ? ['--format=directory'] : []),
       ...(jobs > 1 ? [`--jobs=${jobs}`] : []),
-      archive.path,
+      ...(target.exec ? [] : [archive.path]),
     ],
     url: withDatabase(target.adminUrl, stagingDb),
+    exec: target.exec,
+    stdinFile: target.exec ? archive.path : undefined,
     what: `restore of ${fileName} into ${stagingDb}`,
     onStderr: (text) => items.read(text),
     progress: () =>

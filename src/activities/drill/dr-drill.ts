@@ -11,7 +11,7 @@ import { verifyBackupFile } from '../database/backup-verify';
 import { withRestorableArchive } from '../database/restorable-archive';
 import { runChecks } from '../../checks';
 import { beat } from '../shared/heartbeat';
-import { databaseTargetOf, quoteIdent, withClient, withDatabase } from '../shared/pg-connection';
+import { liveDatabaseNameOf, quoteIdent, withClient, withDatabase } from '../shared/pg-connection';
 import { failedOutputKeeper } from '../shared/failure-log';
 import { runPgProgram } from '../shared/pg-programs';
 import { removeScratchCluster, startScratchCluster } from '../../lib/scratch-cluster';
@@ -29,7 +29,7 @@ export function drillDir(deployment: string, runId: string): string {
 }
 
 export async function drillBackup(d: DeploymentConfig, input: DrillRun): Promise<DrillResult> {
-  const { liveName } = await databaseTargetOf(d);
+  const liveName = await liveDatabaseNameOf(d);
   const { manifest, contents } = await verifyBackupFile(d, input.deployment, input.file, liveName);
   const checks: CheckResult[] = [
     {

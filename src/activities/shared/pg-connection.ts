@@ -6,6 +6,7 @@ import { ConfigError } from '../../config';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import { BadInputError, DatabaseLoginError, DatabaseUnreachableError } from '../../domain/errors';
 import { readEnvFile } from '../../envfile';
+import { composeExecOf, containerAddress, withHost, type ComposeExec } from './compose-database';
 
 export interface DatabaseTarget {
   /** URL of the live database, as the service uses it. */
@@ -20,6 +21,18 @@ export interface DatabaseTarget {
   adminUrl: string;
   /** `ledger@db.internal:5432`: what logs and messages may show. */
   label: string;
+  /** runtime.databaseVia exec: PostgreSQL's programs run inside the compose database
+   * service, and the URLs above name its container's address (compose-database.ts). */
+  exec?: DatabaseExec;
+}
+
+export interface DatabaseExec {
+  via: ComposeExec;
+  /** The container's address: the host of the URLs above, for node-pg. */
+  address: string;
+  /** The host the env file's URL names (`postgres`): the programs inside compose connect
+   * there, the way the service does. */
+  serviceHost: string;
 }
 
 export async function databaseTargetOf(d: DeploymentConfig): Promise<DatabaseTarget> {
@@ -28,13 +41,40 @@ export async function databaseTargetOf(d: DeploymentConfig): Promise<DatabaseTar
   if (!liveUrl) throw new ConfigError(`${d.databaseUrlVar} is not set in ${d.envFile}`);
   const liveName = databaseNameOf(liveUrl, d.databaseUrlVar);
   const ownerUrl = env.get(d.migrationUrlVar) || liveUrl;
-  return {
+  const target = {
     liveUrl,
     liveName,
     ownerLiveUrl: withDatabase(ownerUrl, liveName),
     adminUrl: withDatabase(ownerUrl, 'postgres'),
     label: `${liveName}@${hostOf(liveUrl)}`,
   };
+  const via = composeExecOf(d);
+  if (!via) return target;
+  const address = await containerAddress(via);
+  return {
+    ...target,
+    liveUrl: withHost(target.liveUrl, address),
+    ownerLiveUrl: withHost(target.ownerLiveUrl, address),
+    adminUrl: withHost(target.adminUrl, address),
+    exec: { via, address, serviceHost: new URL(ownerUrl).hostname },
+  };
+}
+
+/** The URL a program inside the compose service connects with: the service's own host
+ * name in place of the container address node-pg uses. */
+export function programUrl(url: string, exec: DatabaseExec | undefined): string {
+  if (!exec) return url;
+  const u = new URL(url);
+  u.hostname = exec.serviceHost;
+  return u.toString();
+}
+
+/** The live database's name alone: no connection, and no lookup of a compose service (a
+ * DR drill restores elsewhere and needs only the name). */
+export async function liveDatabaseNameOf(d: DeploymentConfig): Promise<string> {
+  const liveUrl = (await readEnvFile(d.envFile)).get(d.databaseUrlVar);
+  if (!liveUrl) throw new ConfigError(`${d.databaseUrlVar} is not set in ${d.envFile}`);
+  return databaseNameOf(liveUrl, d.databaseUrlVar);
 }
 
 export function databaseNameOf(url: string, variable = 'database URL'): string {

@@ -93,6 +93,7 @@ async function collectAnswers(opts: InitOptions, dir: string): Promise<InitAnswe
     let runtime: InitAnswers['runtime'];
     let envFile = opts.env;
     let versionVar: string | undefined;
+    let databasePublished = false;
     let healthReady = opts.health;
     if (composeFile) {
       const full = path.resolve(dir, composeFile);
@@ -116,6 +117,7 @@ async function collectAnswers(opts: InitOptions, dir: string): Promise<InitAnswe
         migrateService: found.migrateService ?? found.apiService,
         databaseService: found.databaseService,
       };
+      databasePublished = found.databasePublished ?? false;
       why.apiService = 'found in the compose file';
       if (found.workerService) why.workerService = 'found in the compose file';
       else why.workerService = 'no worker service found: the API is stopped before migrations instead';
@@ -156,7 +158,13 @@ async function collectAnswers(opts: InitOptions, dir: string): Promise<InitAnswe
     const ownerHost = env?.get('DATABASE_URL_MIGRATE') ? safeHost(env.get('DATABASE_URL_MIGRATE')!) : undefined;
     if (runtime.kind === 'compose' && runtime.databaseService && ownerHost && ownerHost !== runtime.databaseService)
       why.databaseUrlVar = `${why.databaseUrlVar}; day2 reaches the bundled database through DATABASE_URL_MIGRATE (${ownerHost})`;
-    else if (runtime.kind === 'compose' && runtime.databaseService && dbHost === runtime.databaseService)
+    else if (runtime.kind === 'compose' && runtime.databaseService && dbHost === runtime.databaseService && !databasePublished) {
+      // Nothing on the host reaches it: the PostgreSQL tools run inside the service.
+      runtime.databaseVia = 'exec';
+      why.databaseVia =
+        `${databaseUrlVar} names the compose service '${dbHost}', which publishes no port: pg_dump, pg_restore and psql run inside it ` +
+        `(docker compose exec -T), day2's own SQL goes to its container's address (Linux Docker hosts; README: Your own service)`;
+    } else if (runtime.kind === 'compose' && runtime.databaseService && dbHost === runtime.databaseService)
       todo.push(
         `${databaseUrlVar} points at the compose service '${dbHost}', which only containers can resolve: publish its port ` +
           `(ports: ["127.0.0.1:5432:5432"]) and put a URL on 127.0.0.1 in DATABASE_URL_MIGRATE for day2, which runs pg_dump on the host`,
