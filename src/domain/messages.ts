@@ -10,6 +10,17 @@ export const progressQuery = queryNamed<Progress>('progress');
 export const approveSignal = signalNamed<[Omit<GateDecision, 'approve'>]>('approve');
 export const rejectSignal = signalNamed<[Omit<GateDecision, 'approve'>]>('reject');
 
+/** Signal from a long-running activity to its own workflow: one line saying how far it is.
+ * A workflow cannot read heartbeats; this puts the line in the running step (the progress
+ * query) and in the Web UI's current details. Sent at a falling rate
+ * (src/activities/shared/progress-report.ts), never for a short activity. */
+export const activityProgressSignal = signalNamed<[ActivityProgress]>('activityProgress');
+
+export interface ActivityProgress {
+  activityType: string;
+  text: string;
+}
+
 /** Update: the same decision, but refused at once (by a validator) when the workflow is
  * not waiting at that gate, so a person learns immediately. */
 export const decideUpdate = updateNamed<DecideResult, [GateDecision]>('decide');
