@@ -7,10 +7,14 @@
 // `prepare`) is used when it is there and newer than every file under src/; otherwise (a
 // checkout without a build, or sources edited since) the TypeScript runs through tsx.
 // DAY2_FROM_SOURCE=1 forces tsx; DAY2_FROM_DIST=1 takes dist/ even when src/ is newer.
-// The bundle is compiled with a V8 code cache beside it (dist/cli.cjs.cache), written by
-// the first run that finds none: later starts skip parsing and compiling it.
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// The bundle is compiled with a V8 code cache beside it (dist/cli.cjs.cache, or under
+// ~/.cache/day2 when dist/ is read-only), written by the first run that finds none or finds
+// one of another bundle (it is keyed by the bundle's SHA-256): later starts skip parsing
+// and compiling it.
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
@@ -42,17 +46,36 @@ function builtAndFresh() {
   return built !== undefined && built >= newestUnder(path.join(root, 'src'));
 }
 
-/** Loads dist/cli.cjs as CommonJS does, but through vm.Script with a code cache. */
+/** Where the code cache lives: beside the bundle, or (an install this user cannot write
+ * to) in the user's cache directory. */
+function cacheFileFor() {
+  const beside = `${bundle}.cache`;
+  try {
+    accessSync(path.dirname(bundle), constants.W_OK);
+    return beside;
+  } catch {
+    const dir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'day2');
+    return path.join(dir, `cli-${createHash('sha256').update(bundle).digest('hex').slice(0, 16)}.cache`);
+  }
+}
+
+/** Loads dist/cli.cjs as CommonJS does, but through vm.Script with a code cache. The cache
+ * starts with the SHA-256 of the bundle and the Node version it was made from, and is used
+ * only when both match: V8 itself checks little more than the source's length, and a
+ * bundle replaced by one of the same length must not run the old one's code. */
 function loadBundle() {
-  const cacheFile = `${bundle}.cache`;
+  const source = readFileSync(bundle);
+  const key = createHash('sha256').update(source).update(process.version).digest();
+  const cacheFile = cacheFileFor();
   let cachedData;
   try {
-    cachedData = readFileSync(cacheFile);
+    const file = readFileSync(cacheFile);
+    if (file.subarray(0, key.length).equals(key)) cachedData = file.subarray(key.length);
   } catch {
     // first run after a build: no cache yet
   }
   // The bundle has no dynamic import(): build.ts inlines every lazily loaded module.
-  const script = new vm.Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
+  const script = new vm.Script(Module.wrap(source.toString('utf8')), { filename: bundle, cachedData });
   const mod = new Module(bundle);
   mod.filename = bundle;
   mod.paths = Module._nodeModulePaths(path.dirname(bundle));
@@ -60,11 +83,12 @@ function loadBundle() {
   const saveCache = () => {
     if (cachedData && !script.cachedDataRejected) return;
     try {
+      mkdirSync(path.dirname(cacheFile), { recursive: true });
       const tmp = `${cacheFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, script.createCachedData());
+      writeFileSync(tmp, Buffer.concat([key, script.createCachedData()]));
       renameSync(tmp, cacheFile);
     } catch {
-      // a read-only install runs without the cache
+      // nowhere to write it: run without the cache
     }
   };
   return { main: mod.exports.main, saveCache };

@@ -26,19 +26,24 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as
 const INLINED = new Set(['execa', 'commander', 'yaml', 'zod']);
 const external = Object.keys(pkg.dependencies).filter((name) => !INLINED.has(name));
 
-/** The Temporal client, common and workflow packages cost ≈ 0.4 CPU-s to load (protobuf
- * definitions, gRPC): `--help`, config errors and most of a command's set-up never touch
- * them. Each resolves to a stand-in that requires the package at the first property
- * access, so the cost is paid only by a command that talks to Temporal. */
-const LAZY = ['@temporalio/client', '@temporalio/common', '@temporalio/workflow'];
+/** Loading the packages costs more than the rest of a start: @temporalio/client with its
+ * protobuf definitions and gRPC ≈ 0.4 CPU-s, pg, @temporalio/activity and the rest a few
+ * tens of ms each. `--help`, config errors and most of a command's set-up never touch
+ * them. Each package whose exports are an object (not a function, which a stand-in cannot
+ * be) resolves to a stand-in that requires it at the first property access, so the cost is
+ * paid only by a command that uses it. */
+const isLazy = (name: string) => {
+  const pkgName = name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!;
+  return external.includes(pkgName) && typeof requireHere(name) === 'object';
+};
 const lazyPackages: Plugin = {
   name: 'lazy-packages',
   setup(b) {
-    const filter = new RegExp(`^(${LAZY.map((n) => n.replace(/[/]/g, '\\/')).join('|')})(\\/.*)?$`);
     // The stand-in's own require is of the real, external package.
-    b.onResolve({ filter }, (args) =>
-      args.namespace === 'lazy' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy' },
-    );
+    b.onResolve({ filter: /^[@a-z]/ }, (args) => {
+      if (args.namespace === 'lazy') return { path: args.path, external: true };
+      return isLazy(args.path) ? { path: args.path, namespace: 'lazy' } : undefined;
+    });
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
       // esbuild's ESM interop copies the export names at import: they are listed here, at
       // build time, so that copy does not load the package.

@@ -33,7 +33,9 @@ export interface StepRenderOptions {
 
 export function renderStep(step: Step, now: Date, opts: StepRenderOptions = {}): string {
   const time = elapsed(step, now);
-  const detail = step.detail && !opts.brief ? ` — ${step.detail}` : '';
+  // A running step's live line (how far its activity is) stands in for its detail.
+  const text = (step.status === 'running' && step.live) || step.detail;
+  const detail = text && !opts.brief ? ` — ${text}` : '';
   return `${MARK[step.status]} ${step.name}${time ? ` (${time})` : ''}${detail}`;
 }
 

@@ -1,8 +1,8 @@
 // A fleet operation runs one per-deployment workflow on many deployments, in waves, with an
 // error budget (AWS SSM Automation's rate control: canaries, max-concurrency, max-errors).
 // Pure: the CLI parses and selects with it, the fleet workflow plans and judges with it.
-import { defineQuery } from '@temporalio/workflow';
 import { BadInputError } from './errors';
+import { queryNamed } from './message-definitions';
 import type { CheckResult } from './types';
 
 export const FLEET_OPERATIONS = ['upgrade', 'backup', 'rotate-api-key-secret', 'preflight'] as const;
@@ -207,4 +207,4 @@ export interface FleetStatus {
   summary?: string;
 }
 
-export const fleetStatusQuery = defineQuery<FleetStatus>('fleetStatus');
+export const fleetStatusQuery = queryNamed<FleetStatus>('fleetStatus');

@@ -31,7 +31,7 @@ export function transferProgress(p: Omit<TransferProgress, 'text'>): TransferPro
   return { ...p, text: describeTransfer(p) };
 }
 
-function formatSeconds(s: number): string {
+export function formatSeconds(s: number): string {
   if (s < 90) return `${Math.max(1, Math.round(s))} s`;
   if (s < 5400) return `${Math.round(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;
@@ -41,4 +41,11 @@ function formatSeconds(s: number): string {
 export function asTransferProgress(details: unknown): TransferProgress | undefined {
   const p = details as Partial<TransferProgress> | undefined;
   return p && typeof p === 'object' && typeof p.text === 'string' && typeof p.done === 'number' ? (p as TransferProgress) : undefined;
+}
+
+/** `running 2 min of at most 30 min`: what a long activity without a progress of its own
+ * (a migration, a pull) says; `limitMs` 0 is no limit. */
+export function elapsedOfLimit(elapsedMs: number, limitMs: number): string {
+  const elapsed = `running ${formatSeconds(elapsedMs / 1000)}`;
+  return limitMs > 0 ? `${elapsed} of at most ${formatSeconds(limitMs / 1000)}` : elapsed;
 }

@@ -14,6 +14,9 @@ export interface Step {
   startedAt?: string;
   endedAt?: string;
   detail?: string;
+  /** While the step runs: how far its activity is (`1.2 GiB of ~3.4 GiB, 85 MiB/s, ~26 s
+   * left`, `running 2 min of at most 30 min`), as the activity last signalled it. */
+  live?: string;
 }
 
 export interface GateState {

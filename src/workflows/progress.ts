@@ -2,7 +2,7 @@
 // workflow's current details, and the search attributes that let people filter.
 import { isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { hostWaitText } from '../domain/hosts';
-import { progressQuery } from '../domain/messages';
+import { activityProgressSignal, progressQuery } from '../domain/messages';
 import { WAITING_GATE } from '../domain/search-attributes';
 import type { CheckResult, GateState, Operation, Progress, Step, StepStatus } from '../domain/types';
 import { onHostWait } from './host-wait';
@@ -29,6 +29,15 @@ export class ProgressTracker {
       steps: stepNames.map((name) => ({ name, status: 'pending' })),
     };
     setHandler(progressQuery, () => this.state);
+    // A long activity's own line (src/activities/shared/progress-report.ts): it goes with the
+    // step that runs it. Issues no command (details and query state only), so histories with
+    // these signals and without them replay alike.
+    setHandler(activityProgressSignal, ({ text }) => {
+      const step = [...this.state.steps].reverse().find((s) => s.status === 'running');
+      if (!step || step.live === text) return;
+      step.live = text;
+      this.publish();
+    });
     this.publish();
     onHostWait((wait) => {
       if (wait === this.state.hostWait) return;
@@ -61,6 +70,7 @@ export class ProgressTracker {
     if (status === 'running' || status === 'waiting') step.startedAt ??= now;
     if (status === 'done' || status === 'failed' || status === 'skipped') step.endedAt = now;
     step.status = status;
+    if (status !== 'running') delete step.live;
     if (detail !== undefined) step.detail = detail;
     this.publish();
   }
@@ -114,7 +124,8 @@ export class ProgressTracker {
   private publish(): void {
     const { operation, deployment, steps, gate, outcome, hostWait } = this.state;
     const checklist = steps.map((s) => {
-      const detail = s.detail && !(gate && s.status === 'waiting') ? ` — ${s.detail}` : '';
+      const text = (s.status === 'running' && s.live) || s.detail;
+      const detail = text && !(gate && s.status === 'waiting') ? ` — ${text}` : '';
       return `${ICON[s.status]} ${s.name}${detail}`;
     });
     const blocks = [`**day2 ${operation}** on \`${deployment}\``, checklist.join('  \n')];

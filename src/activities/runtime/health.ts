@@ -9,6 +9,8 @@ import type { DeploymentConfig } from '../../config';
 import type { HealthProbe } from '../../domain/config-schema';
 import type { ActivityDeps } from '../shared/deps';
 import { beat } from '../shared/heartbeat';
+import { reportProgress } from '../shared/progress-report';
+import { formatSeconds } from '../../domain/transfer-progress';
 import { fetchErrorText, fetchWithTimeout, matchHttpAnswer, parseJsonAnswer, readAnswer, valueAtPath } from '../../checks/http-match';
 import { resolveRequestHeaders } from '../../checks/request-headers';
 import { redactCredentials } from '../../domain/mask-credentials';
@@ -73,6 +75,10 @@ export function healthActivities(deps: ActivityDeps) {
       let last: string;
       for (let attempt = 1; ; attempt++) {
         beat({ attempt });
+        reportProgress(
+          `waiting for ready ${formatSeconds((Date.now() - started) / 1000)} of at most ${formatSeconds(budgetS)}, attempt ${attempt}` +
+            (attempt > 1 ? `: ${request.scrub(last!)}` : ''),
+        );
         try {
           // Never let the last request overrun the budget by more than one poll.
           const timeoutMs = Math.max(POLL_MS, Math.min(REQUEST_TIMEOUT_MS, deadline - Date.now()));
