@@ -33,7 +33,8 @@ const NEW = '11.3.5';
 /** What 11.3.5 adds to 11.2.2's migrations (@directus/api 23.1.3 → 23.3.2). */
 const NEW_MIGRATIONS = ['20240924A', '20240924B'];
 const CACHE =
-  process.env.DIRECTUS_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'day2', 'examples', 'directus');
+  process.env.DIRECTUS_CACHE_DIR ??
+  path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'day2', 'examples', 'directus');
 const installed = [OLD, NEW].every((v) => existsSync(path.join(CACHE, v)));
 const skip =
   installed || process.env.DAY2_TEST_DIRECTUS === '1'
@@ -107,7 +108,9 @@ const runningVersion = async () => (await api<{ version: string }>('GET', '/serv
 const titles = async () => (await api<Array<{ title: string }>>('GET', '/items/articles?sort=id&fields=title')).map((a) => a.title);
 const everything = () => tableChecksums(dbUrl);
 const migrations = () =>
-  withClient(dbUrl, async (c) => (await c.query<{ version: string }>('SELECT version FROM directus_migrations ORDER BY version')).rows.map((r) => r.version));
+  withClient(dbUrl, async (c) =>
+    (await c.query<{ version: string }>('SELECT version FROM directus_migrations ORDER BY version')).rows.map((r) => r.version),
+  );
 const activityHasComment = () =>
   withClient(
     dbUrl,
@@ -196,7 +199,11 @@ describe(`Directus ${OLD} → ${NEW}, installed from npm, operated by day2`, { s
       const r = await runCli(path.join(copy, 'x.yaml'), ['init', ...INIT_FLAGS, '-o', path.join(copy, 'day2.yaml')]);
       assert.equal(r.exitCode, 0, r.stdout + r.stderr);
       const undated = (f: string) => readFileSync(f, 'utf8').replace(/on \d{4}-\d{2}-\d{2}\./, 'on <date>.');
-      assert.equal(undated(path.join(copy, 'day2.yaml')), undated(path.join(EXAMPLE, 'day2.yaml')), 'regenerate it: see examples/directus/README.md');
+      assert.equal(
+        undated(path.join(copy, 'day2.yaml')),
+        undated(path.join(EXAMPLE, 'day2.yaml')),
+        'regenerate it: see examples/directus/README.md',
+      );
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
@@ -245,7 +252,10 @@ describe(`Directus ${OLD} → ${NEW}, installed from npm, operated by day2`, { s
     const r = await cli('--json', 'rollback', '--yes');
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const { result } = JSON.parse(r.stdout) as { result: { outcome: string; from: string; version: string } };
-    assert.deepEqual({ outcome: result.outcome, from: result.from, version: result.version }, { outcome: 'rolled-back', from: NEW, version: OLD });
+    assert.deepEqual(
+      { outcome: result.outcome, from: result.from, version: result.version },
+      { outcome: 'rolled-back', from: NEW, version: OLD },
+    );
     assert.deepEqual(await everything(), beforeUpgrade, 'every table, row for row, directus_migrations included');
     assert.equal(await activityHasComment(), true);
     assert.equal(await runningVersion(), OLD);
@@ -256,10 +266,12 @@ describe(`Directus ${OLD} → ${NEW}, installed from npm, operated by day2`, { s
   it("no secret of the env file reached a workflow history, the worker's log or the CLI's output", async () => {
     const texts: Array<[string, string]> = [];
     for await (const wf of temporal.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` }))
-      texts.push([`the history of ${wf.workflowId}`, await historyText(await temporal.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory())]);
+      texts.push([
+        `the history of ${wf.workflowId}`,
+        await historyText(await temporal.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()),
+      ]);
     assert.ok(texts.length >= 4, `the backup, restore, upgrade and rollback histories (found ${texts.length})`);
     texts.push(["the worker's log", readFileSync(worker!.logFile, 'utf8')], ["the CLI's output", cliOutput.join('\n')]);
     for (const [where, text] of texts) for (const s of secrets) assert.ok(!text.includes(s), `a secret is in ${where}`);
   });
-});
 });
