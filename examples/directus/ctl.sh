@@ -42,6 +42,14 @@ directus_env() {
   mkdir -p "$run/uploads" "$run/extensions"
 }
 
+# Directus's own `directus` bin first asks the npm registry whether a newer release exists
+# (seconds, or a long wait offline); its CLI proper is @directus/api's run.js.
+directus() {
+  v=$1
+  shift
+  node "$cache/$v/node_modules/@directus/api/dist/cli/run.js" "$@"
+}
+
 valid_version() {
   case "$1" in
     '' | *[!0-9A-Za-z.+-]*) echo "ctl.sh: '$1' is not a release version" >&2; exit 2 ;;
@@ -80,13 +88,13 @@ case "$cmd" in
     v=${1:?usage: ctl.sh migrate VERSION}
     pull "$v"
     directus_env
-    "$cache/$v/node_modules/.bin/directus" database migrate:latest
+    directus "$v" database migrate:latest
     ;;
   bootstrap)
     : "${DIRECTUS_VERSION:?DIRECTUS_VERSION is not set (the env file holds it)}"
     pull "$DIRECTUS_VERSION"
     directus_env
-    "$cache/$DIRECTUS_VERSION/node_modules/.bin/directus" bootstrap
+    directus "$DIRECTUS_VERSION" bootstrap
     ;;
   start)
     if pid=$(running_pid); then
@@ -96,11 +104,29 @@ case "$cmd" in
     : "${DIRECTUS_VERSION:?DIRECTUS_VERSION is not set (the env file holds it)}"
     pull "$DIRECTUS_VERSION"
     directus_env
+    log="$run/directus.log"
+    touch "$log"
+    from=$(($(wc -c <"$log") + 1))
     # setsid: its own session, so stopping day2's command does not take Directus with it.
-    setsid "$cache/$DIRECTUS_VERSION/node_modules/.bin/directus" start >>"$run/directus.log" 2>&1 </dev/null &
-    echo $! >"$pidfile"
+    setsid node "$cache/$DIRECTUS_VERSION/node_modules/@directus/api/dist/cli/run.js" start >>"$log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$pidfile"
     echo "$DIRECTUS_VERSION" >"$run/directus.version"
-    echo "ctl.sh: directus $DIRECTUS_VERSION started (pid $!, log run/directus.log)"
+    # Return once it listens (day2 then asks the health URL): a release that cannot start
+    # fails here, at once, rather than as a readiness timeout.
+    i=0
+    until tail -c "+$from" "$log" | grep -q 'Server started at'; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        rm -f "$pidfile"
+        echo "ctl.sh: directus $DIRECTUS_VERSION exited while starting; last lines of run/directus.log:" >&2
+        tail -c "+$from" "$log" | tail -n 5 >&2
+        exit 1
+      fi
+      i=$((i + 1))
+      [ $i -lt 720 ] || { echo "ctl.sh: directus $DIRECTUS_VERSION not listening after 180 s (pid $pid, run/directus.log)" >&2; exit 1; }
+      sleep 0.25
+    done
+    echo "ctl.sh: directus $DIRECTUS_VERSION started (pid $pid, log run/directus.log)"
     ;;
   stop)
     if pid=$(running_pid); then
