@@ -54,6 +54,28 @@ const INIT_FLAGS = [
   '--no-check',
 ];
 
+/** What `day2 init` cannot know, written by hand after it (examples/directus/README.md):
+ * [what init wrote, what the committed file holds instead]. Each must apply exactly once. */
+const HAND_EDITS: Array<[string, string]> = [
+  [
+    '# Every key, its type and default',
+    '# Then edited by hand: pull and present, and health.version (examples/directus/README.md).\n# Every key, its type and default',
+  ],
+  [
+    "      # pull: './fetch-release {version}'   # fetches release {version} before anything stops\n",
+    '      pull: "./ctl.sh pull {version}"   # by hand: npm install of the release, before anything stops\n' +
+      '      present: "./ctl.sh present {version}"   # by hand: installed already? (when npm cannot be reached)\n',
+  ],
+  [
+    '      ready: http://127.0.0.1:8055/server/health\n',
+    '      ready: http://127.0.0.1:8055/server/health\n' +
+      '      version: http://127.0.0.1:8055/server/info   # by hand: Directus names its release to an admin only\n' +
+      '      versionField: data.version\n' +
+      '      versionCheck:\n' +
+      '        headers: { Authorization: { fromEnv: ADMIN_TOKEN, prefix: "Bearer " } }\n',
+  ],
+];
+
 let pg: PostgresCluster;
 let temporal: TestTemporal;
 let worker: WorkerProcess | undefined;
@@ -121,6 +143,11 @@ const activityHasComment = () =>
         )
       ).rowCount === 1,
   );
+/** The detail of step `name` in a `--json` operation's progress. */
+function stepDetail(stdout: string, name: string): string | undefined {
+  const { progress } = JSON.parse(stdout) as { progress: { steps: Array<{ name: string; detail?: string }> } };
+  return progress.steps.find((s) => s.name === name)?.detail;
+}
 const envVersion = () => /^DIRECTUS_VERSION=(.*)$/m.exec(readFileSync(path.join(dir, '.env'), 'utf8'))?.[1];
 
 describe(`Directus ${OLD} → ${NEW}, installed from npm, operated by day2`, { skip, timeout: 45 * 60_000 }, () => {
@@ -156,6 +183,7 @@ describe(`Directus ${OLD} → ${NEW}, installed from npm, operated by day2`, { s
     taskQueue = `day2-test-directus-${process.pid}`;
     config.temporal = { address: temporal.address, namespace: temporal.namespace, taskQueue };
     config.deployments.directus.health.ready = `${baseUrl}/server/health`;
+    config.deployments.directus.health.version = `${baseUrl}/server/info`;
     configFile = path.join(dir, 'day2.yaml');
     writeFileSync(configFile, YAML.stringify(config));
 
@@ -191,18 +219,23 @@ describe(`Directus ${OLD} → ${NEW}, installed from npm, operated by day2`, { s
     if (dir && !process.env.DAY2_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('examples/directus/day2.yaml is what day2 init writes for it today', async () => {
+  it('examples/directus/day2.yaml is what day2 init writes for it today, plus the hand edits the README names', async () => {
     const copy = mkdtempSync(path.join(os.tmpdir(), 'day2-directus-init-'));
     try {
       copyFileSync(path.join(EXAMPLE, 'ctl.sh'), path.join(copy, 'ctl.sh'));
       copyFileSync(path.join(EXAMPLE, '.env.example'), path.join(copy, '.env'));
       const r = await runCli(path.join(copy, 'x.yaml'), ['init', ...INIT_FLAGS, '-o', path.join(copy, 'day2.yaml')]);
       assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-      const undated = (f: string) => readFileSync(f, 'utf8').replace(/on \d{4}-\d{2}-\d{2}\./, 'on <date>.');
+      let edited = readFileSync(path.join(copy, 'day2.yaml'), 'utf8');
+      for (const [from, to] of HAND_EDITS) {
+        assert.equal(edited.split(from).length, 2, `init no longer writes ${JSON.stringify(from)}: update HAND_EDITS and the README`);
+        edited = edited.replace(from, to);
+      }
+      const undated = (text: string) => text.replace(/on \d{4}-\d{2}-\d{2}\./, 'on <date>.');
       assert.equal(
-        undated(path.join(copy, 'day2.yaml')),
-        undated(path.join(EXAMPLE, 'day2.yaml')),
-        'regenerate it: see examples/directus/README.md',
+        undated(edited),
+        undated(readFileSync(path.join(EXAMPLE, 'day2.yaml'), 'utf8')),
+        "init's output with the hand edits; regenerate it: see examples/directus/README.md",
       );
     } finally {
       rmSync(copy, { recursive: true, force: true });
@@ -236,6 +269,7 @@ describe(`Directus ${OLD} → ${NEW}, installed from npm, operated by day2`, { s
 
     const r = await cli('--json', 'upgrade', NEW);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.equal(stepDetail(r.stdout, 'Verify version'), `reports ${NEW}`, "day2 asked Directus's /server/info");
     assert.equal(await runningVersion(), NEW);
     assert.equal(envVersion(), NEW);
     assert.deepEqual(await migrations(), [...migrationsBefore, ...NEW_MIGRATIONS].sort(), `${NEW}'s two migrations ran, and only they`);
@@ -256,6 +290,7 @@ describe(`Directus ${OLD} → ${NEW}, installed from npm, operated by day2`, { s
       { outcome: result.outcome, from: result.from, version: result.version },
       { outcome: 'rolled-back', from: NEW, version: OLD },
     );
+    assert.equal(stepDetail(r.stdout, 'Verify version'), `reports ${OLD}`);
     assert.deepEqual(await everything(), beforeUpgrade, 'every table, row for row, directus_migrations included');
     assert.equal(await activityHasComment(), true);
     assert.equal(await runningVersion(), OLD);
