@@ -73,10 +73,12 @@ pull() {
   mv -T "$tmp" "$cache/$1" 2>/dev/null || rm -rf "$tmp"
 }
 
+# The pid of the file, while that process is still a Directus server (a stale pid file may
+# name a pid some other process has since been given).
 running_pid() {
   [ -f "$pidfile" ] || return 1
   pid=$(cat "$pidfile")
-  kill -0 "$pid" 2>/dev/null && echo "$pid"
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'cli/run.js start' && echo "$pid"
 }
 
 cmd=${1:-}
