@@ -38,7 +38,7 @@ describe('commands adapter (real shell commands)', () => {
       }),
       execaRunner(logger),
       logger,
-      envFile(),
+      { envFile: envFile(), versionVar: 'APP_VERSION' },
     );
   const envFile = () => {
     const file = path.join(dir, '.env');
@@ -68,6 +68,14 @@ describe('commands adapter (real shell commands)', () => {
     assert.equal(read('migrated.txt'), '1.4.2 postgres://owner:pw@db/app', 'migration URL reaches the command via env');
     assert.ok(existsSync(path.join(dir, 'rehashed.txt')));
     assert.equal(await a.currentVersion(), '2.0.1', 'last line of the version command');
+  });
+
+  it('start runs at the release the env file names ({version}); without one it says where to set it', async () => {
+    const a = adapter({ start: 'echo {version} > started-at.txt' });
+    await assert.rejects(a.start(), /runtime.start uses \{version\}, but neither APP_VERSION in .*\.env names the running release/);
+    writeFileSync(path.join(dir, '.env'), "APP_VERSION=1.4.2\nDATABASE_URL='postgres://app@db/app'\n");
+    await a.start();
+    assert.equal(read('started-at.txt'), '1.4.2');
   });
 
   it('support bundle: status prints the state; logFiles are tailed, a missing one is named', async () => {

@@ -14,6 +14,11 @@ export { CommandFailedError, ReleaseUnavailableError, execaRunner } from './adap
 export function runtimeFor(deployment: DeploymentConfig, logger: Logger, runner: CommandRunner = execaRunner(logger)): RuntimeAdapter {
   const runtime = deployment.runtime;
   const run = keepingFailedOutput(runner, failedOutputKeeper(deployment));
-  if (runtime.kind === 'commands') return commandsAdapter(runtime, run, logger, deployment.envFile);
+  if (runtime.kind === 'commands')
+    return commandsAdapter(runtime, run, logger, {
+      envFile: deployment.envFile,
+      versionVar: deployment.versionVar,
+      versionFile: deployment.versionFile,
+    });
   return composeAdapter(runtime, run, logger, { imageVar: deployment.versionVar, envFile: deployment.envFile });
 }
