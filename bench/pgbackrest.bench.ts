@@ -22,6 +22,9 @@ import { BIN } from './stack';
 
 const SCALE = Number(process.env.DAY2_BENCH_SCALE ?? 10);
 const RUNS = Number(process.env.DAY2_BENCH_RUNS ?? 1);
+// pgbench's filler is blanks, which pg_dump compresses to almost nothing (14 MB for 755 MB):
+// `random` gives pgbench_accounts random text instead, as real rows have (a dump ≈ 1/3).
+const FILLER = process.env.DAY2_BENCH_FILLER ?? 'blank';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -67,6 +70,17 @@ async function main(): Promise<void> {
       ['-i', '-q', '-s', String(SCALE), '-h', u.hostname, '-p', u.port, '-U', u.username, u.pathname.slice(1)],
       { env: { PGPASSWORD: decodeURIComponent(u.password) } },
     );
+    if (FILLER === 'random') {
+      console.log('random filler in pgbench_accounts …');
+      await withClient(e2e.dbUrl, async (cl) => {
+        await cl.query(`CREATE TABLE accounts_random AS SELECT aid, bid, abalance,
+          md5(random()::text) || md5(random()::text) || left(md5(random()::text), 20) AS filler FROM pgbench_accounts`);
+        await cl.query('DROP TABLE pgbench_accounts');
+        await cl.query('ALTER TABLE accounts_random RENAME TO pgbench_accounts');
+        await cl.query('ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid)');
+        await cl.query('VACUUM ANALYZE pgbench_accounts');
+      });
+    }
     const size = await withClient(
       e2e.dbUrl,
       async (c) => (await c.query<{ s: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS s')).rows[0]!.s,
@@ -158,7 +172,7 @@ async function main(): Promise<void> {
       console.log(`\nlast day2 pgBackRest ${op}, step by step:`);
       for (const [name, t] of steps) console.log(`  ${name.padEnd(40)} ${t.toFixed(1)} s`);
     }
-    console.log(`\nscale ${SCALE} (${size}), ${RUNS} run(s), medians in seconds:`);
+    console.log(`\nscale ${SCALE} (${size}, ${FILLER} filler), ${RUNS} run(s), medians in seconds:`);
     const m: Record<string, number> = {};
     for (const [k, v] of Object.entries(times)) {
       m[k] = median(v);
