@@ -16,7 +16,7 @@ import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
 import { PATCHES } from '../domain/patches';
 import { refuse } from './failures';
-import { preflightChecks } from './release-checks';
+import { failedChecksText, preflightChecks } from './release-checks';
 import type { rollback } from './rollback';
 
 export const RESTORE_STEPS = [
@@ -88,7 +88,7 @@ async function restoreSteps(
         { deployment },
       ])
     : undefined;
-  progress.finish(`restored ${file}; previous data kept as ${keptAs}${keptCopiesNote(kept)}`);
+  progress.finish(`restored ${file}; previous data kept as ${keptAs}${keptCopiesNote(kept)}${preflightNote(checks)}`);
   return { outcome: 'restored', file, keptAs, checks, kept };
 }
 
@@ -338,8 +338,11 @@ async function verifyRestoredStep(
       [preflightSummary(r.preflight), ...r.verify.map((c) => `${c.ok ? '✓' : '✗'} ${c.name}`)].filter(Boolean).join(', ') ||
       'no checks configured',
   );
-  const checks = [...preflight, ...verify];
-  const failed = checks.filter((c) => !c.ok);
+  // The verification checks judge the restored data and fail the restore; the preflight
+  // checks judge readiness for the next operation (env file, disk, tools): a failing one is
+  // named in the outcome, but the data it restored stays restored.
+  const checks = [...preflight.map((c) => ({ ...c, name: `preflight: ${c.name}` })), ...verify];
+  const failed = verify.filter((c) => !c.ok);
   if (failed.length) {
     progress.finish(`restored, but verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
     throw failure(
@@ -348,6 +351,12 @@ async function verifyRestoredStep(
     );
   }
   return checks;
+}
+
+/** `; preflight failed: …` (what to fix before the next operation), or nothing. */
+export function preflightNote(checks: CheckResult[]): string {
+  const failed = checks.filter((c) => !c.ok && c.name.startsWith('preflight: '));
+  return failed.length ? `; preflight failed (fix before the next operation; day2 preflight): ${failedChecksText(failed)}` : '';
 }
 
 /** `✓ preflight (6 checks)`, or the failed ones by name; nothing when none ran. */
