@@ -11,7 +11,7 @@ import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, type WhatCance
 import type { Gates } from './gate';
 import { beginOperation, compactStamp } from './operation';
 import type { ProgressTracker } from './progress';
-import { failedChecksText, preflightChecks } from './release-checks';
+import { preflightChecks, preflightNote } from './release-checks';
 
 export const PITR_RESTORE_STEPS = [
   'Plan restore',
@@ -173,6 +173,6 @@ async function preflightOnRestoredData(input: PitrRestoreInput, progress: Progre
     return '';
   }
   const checks = await progress.step('Preflight checks', () => preflightChecks(input.deployment));
-  const failed = progress.showChecks('Preflight checks', checks);
-  return failed.length ? `; preflight failed (fix before the next operation; day2 preflight): ${failedChecksText(checks)}` : '';
+  progress.showChecks('Preflight checks', checks);
+  return preflightNote(checks);
 }

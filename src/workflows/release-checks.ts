@@ -17,6 +17,14 @@ export function failedChecksText(results: CheckResult[]): string {
     .join('; ');
 }
 
+/** `; preflight failed (…): …` for an outcome line, or nothing when every check passed: a
+ * restore names what to fix before the next operation but stays a restore. */
+export function preflightNote(results: CheckResult[]): string {
+  return results.some((c) => !c.ok)
+    ? `; preflight failed (fix before the next operation; day2 preflight): ${failedChecksText(results)}`
+    : '';
+}
+
 /** The deployment's preflight checks; fails unless every one passes. */
 export async function runPreflight(deployment: string): Promise<CheckResult[]> {
   const results = await preflightChecks(deployment);

@@ -16,7 +16,7 @@ import { FETCH_OFFSITE_STEP, fetchOffsiteStep } from './offsite';
 import type { ProgressTracker } from './progress';
 import { PATCHES } from '../domain/patches';
 import { refuse } from './failures';
-import { failedChecksText, preflightChecks } from './release-checks';
+import { preflightChecks, preflightNote } from './release-checks';
 import type { rollback } from './rollback';
 
 export const RESTORE_STEPS = [
@@ -81,14 +81,14 @@ async function restoreSteps(
   const staged = await beforeSwap(() => stageRestoreStep(progress, plan));
   const migrateForward = releases?.choice === 'running' ? migrateForwardStep(progress, plan, releases.running, leaves) : undefined;
   const keptAs = await swapStep(progress, plan, staged, leaves, migrateForward);
-  const checks = await verifyRestoredStep(progress, plan, keptAs, !input.releaseDecided);
+  const { checks, preflight } = await verifyRestoredStep(progress, plan, keptAs, !input.releaseDecided);
   // Every restore keeps its undo and nothing removes one: say how much is kept by now.
   const kept = patched(PATCHES.countKeptCopies)
     ? await quick.countKeptCopies.executeWithOptions({ summary: `Count the copies of replaced data kept for ${deployment}` }, [
         { deployment },
       ])
     : undefined;
-  progress.finish(`restored ${file}; previous data kept as ${keptAs}${keptCopiesNote(kept)}${preflightNote(checks)}`);
+  progress.finish(`restored ${file}; previous data kept as ${keptAs}${keptCopiesNote(kept)}${preflightNote(preflight)}`);
   return { outcome: 'restored', file, keptAs, checks, kept };
 }
 
@@ -311,13 +311,13 @@ async function restoreWithItsRelease(input: RestoreInput, progress: ProgressTrac
 }
 
 /** Readiness, then the preflight checks (as restore.sh ends) and the post-restore checks;
- * a failed check fails the restore. */
+ * a failed post-restore check fails the restore. */
 async function verifyRestoredStep(
   progress: ProgressTracker,
   { deployment, file }: RestorePlan,
   keptAs: string,
   withPreflight: boolean,
-): Promise<CheckResult[]> {
+): Promise<{ checks: CheckResult[]; preflight: CheckResult[] }> {
   await progress.step(
     'Wait for readiness',
     () =>
@@ -350,13 +350,7 @@ async function verifyRestoredStep(
       `restored ${file}, but verification failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}. The previous data is kept as ${keptAs}.`,
     );
   }
-  return checks;
-}
-
-/** `; preflight failed: …` (what to fix before the next operation), or nothing. */
-export function preflightNote(checks: CheckResult[]): string {
-  const failed = checks.filter((c) => !c.ok && c.name.startsWith('preflight: '));
-  return failed.length ? `; preflight failed (fix before the next operation; day2 preflight): ${failedChecksText(failed)}` : '';
+  return { checks, preflight };
 }
 
 /** `✓ preflight (6 checks)`, or the failed ones by name; nothing when none ran. */
