@@ -3,9 +3,9 @@
 // Each command runs in `runtime.cwd` with the deployment's env file in its environment,
 // read afresh for every command (a rotation's new secret is seen by the next restart), as
 // the runbooks' `set -a; . ./.env` did; day2's own variables (a migration's owner URL) win.
-import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../../config';
 import { readEnvFile } from '../../envfile';
+import { writtenRelease, type ReleaseSource } from './written-release';
 import type { RuntimeConfig } from '../../domain/config-schema';
 import type { Logger } from '../../logger';
 import { tailLines } from '../shared/tail-lines';
@@ -27,13 +27,6 @@ export function substituteVersion(command: string, version: string): string {
   return command.replaceAll('{version}', shellQuote(version));
 }
 
-/** Where the running release is written (upgrade and rollback write both). */
-export interface ReleaseSource {
-  envFile: string;
-  versionVar: string;
-  versionFile?: string;
-}
-
 export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger: Logger, release: ReleaseSource): RuntimeAdapter {
   const { envFile } = release;
   const opts = async (env?: Record<string, string>): Promise<RunOptions> => ({
@@ -44,9 +37,7 @@ export function commandsAdapter(cfg: CommandsRuntime, run: CommandRunner, logger
    * rollback has written it there before it starts the service. */
   const startCommand = async (): Promise<string> => {
     if (!cfg.start.includes('{version}')) return cfg.start;
-    const fromEnv = (await readEnvFile(envFile)).get(release.versionVar)?.trim();
-    const fromFile = release.versionFile ? (await readFile(release.versionFile, 'utf8').catch(() => '')).split(/\r?\n/)[0]?.trim() : '';
-    const version = fromEnv || fromFile;
+    const version = (await writtenRelease(release))?.version;
     if (!version)
       throw new ConfigError(
         `runtime.start uses {version}, but neither ${release.versionVar} in ${envFile}${release.versionFile ? ` nor ${release.versionFile}` : ''} names the running release — set it there (day2 upgrade writes it)`,

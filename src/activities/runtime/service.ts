@@ -1,12 +1,12 @@
 // Activities that drive a deployment's runtime (stop, start, pull, migrate, re-hash, detect
 // the version). Each is idempotent: stopping a stopped service, pulling a pulled image,
 // `up -d --wait` on running services and re-running applied migrations are all no-ops.
-import { readFile } from 'node:fs/promises';
 import { failure } from '../../domain/failures';
 import { BadInputError } from '../../domain/errors';
 import type { ActivityDeps } from '../shared/deps';
 import { readEnvFile } from '../../envfile';
 import { ReleaseUnavailableError, runtimeFor, type CommandRunner } from './select';
+import { writtenRelease } from './written-release';
 
 export interface DeploymentInput {
   deployment: string;
@@ -84,10 +84,8 @@ export function serviceActivities(deps: ActivityDeps, run?: CommandRunner) {
     /** Env file `versionVar` → version file → the runtime's own answer → null. */
     async detectRunningVersion({ deployment }: DeploymentInput): Promise<string | null> {
       const { deployment: d, runtime, logger } = resolve(deployment);
-      const fromEnv = (await readEnvFile(d.envFile)).get(d.versionVar)?.trim();
-      if (fromEnv) return found(logger, fromEnv, `env file ${d.versionVar}`);
-      const fromFile = d.versionFile ? await firstLine(d.versionFile) : null;
-      if (fromFile) return found(logger, fromFile, 'version file');
+      const written = await writtenRelease(d);
+      if (written) return found(logger, written.version, written.source);
       const fromRuntime = await runtime.currentVersion();
       if (fromRuntime) return found(logger, fromRuntime, 'runtime');
       logger.warn('running version unknown');
@@ -99,13 +97,4 @@ export function serviceActivities(deps: ActivityDeps, run?: CommandRunner) {
 function found(logger: ActivityDeps['logger'], version: string, source: string): string {
   logger.info({ version, source }, 'running version detected');
   return version;
-}
-
-async function firstLine(file: string): Promise<string | null> {
-  try {
-    return (await readFile(file, 'utf8')).split(/\r?\n/)[0]?.trim() || null;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
 }
