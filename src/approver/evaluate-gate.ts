@@ -2,7 +2,7 @@
 // the checks must pass `stableRuns` times in a row, `stableIntervalSeconds` apart, so a
 // service that answers once while still settling is not approved on that one answer.
 import { runChecks, type CheckContext } from '../checks';
-import { readEnvFile } from '../envfile';
+import { sqlCheckUrlOf } from '../activities/shared/pg-connection';
 import type { DeploymentConfig, GatePolicy } from '../domain/config-schema';
 import type { CheckResult } from '../domain/types';
 
@@ -66,16 +66,12 @@ function onFailure(policy: GatePolicy, failed: CheckResult[], results: CheckResu
   return { action: 'leave', reason: `check failing${when}: ${what}; policy auto-approve-only leaves it to a person`, evidence: results };
 }
 
-/** What sql, command and http checks need: the database URL from the env file, the
- * runtime's cwd, the env file (for http checks' header values). */
+/** What sql, command and http checks need: the database URL (the env file's, or inside
+ * compose the database container's), the runtime's cwd, the env file (for http checks'
+ * header values). */
 export async function checkContextFor(d: DeploymentConfig): Promise<CheckContext> {
-  let databaseUrl: string | undefined;
-  if (Object.values(d.gates).some((g) => g.checks.some((c) => c.kind === 'sql'))) {
-    // Unreadable: the sql checks fail and say the URL is missing; the others still run.
-    databaseUrl = await readEnvFile(d.envFile).then(
-      (env) => env.get(d.databaseUrlVar) || undefined,
-      () => undefined,
-    );
-  }
+  const sqlChecks = Object.values(d.gates).some((g) => g.checks.some((c) => c.kind === 'sql'));
+  // Unfound: the sql checks fail and say the URL is missing; the others still run.
+  const databaseUrl = sqlChecks ? await sqlCheckUrlOf(d, () => {}) : undefined;
   return { databaseUrl, databaseUrlVar: d.databaseUrlVar, cwd: d.runtime.cwd, envFile: d.envFile };
 }

@@ -282,7 +282,7 @@ const ROWS: Row[] = [
     'databaseVia: exec without a databaseService',
     ['status'],
     2,
-    /deployments\.bi\.runtime\.databaseVia: databaseVia: exec runs the PostgreSQL tools inside databaseService, and no databaseService is set/,
+    /deployments\.bi\.runtime\.databaseVia: 'exec' runs the PostgreSQL tools inside the compose service named by databaseService, and no databaseService is set: name the database service, or use databaseVia: url/,
     {
       ...local,
       config: () =>

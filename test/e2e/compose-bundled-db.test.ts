@@ -27,6 +27,7 @@ import { composeExecOf } from '../../src/activities/shared/compose-database';
 import { activityDeps } from '../../src/activities/shared/deps';
 import { pgProgramMajor } from '../../src/activities/shared/pg-programs';
 import { tableChecksums } from '../../src/activities/shared/table-checksums';
+import { checkContextFor, evaluateGate } from '../../src/approver/evaluate-gate';
 import { parseConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { pgTool } from '../../src/lib/pg-tools';
@@ -296,7 +297,7 @@ describe('compose bundled database â€” stand-in docker (no Docker engine here): 
   });
 });
 
-const parseConfigFor = (work: string) =>
+const parseConfigFor = (work: string, more: Record<string, unknown> = {}) =>
   parseConfig(
     {
       deployments: {
@@ -305,6 +306,7 @@ const parseConfigFor = (work: string) =>
           envFile: '.env',
           health: { ready: 'http://127.0.0.1:1/ready' },
           backup: { dir: 'backups' },
+          ...more,
         },
       },
     },
@@ -408,6 +410,22 @@ describe('compose bundled database, restore in place (a role without CREATEDB) â
       ),
     ]);
     for (const argv of dockerCalls()) assert.ok(!argv.join(' ').includes(SECRET), `secret on argv: ${argv.join(' ')}`);
+  });
+
+  test("the approver's gate sql checks connect at the container's address, not the service name only compose resolves", async () => {
+    const config = parseConfigFor(work, {
+      gates: {
+        'confirm-restore': {
+          policy: 'auto',
+          checks: [{ kind: 'sql', name: 'accounts present', query: 'select count(*) >= 50 from accounts', expect: 'true' }],
+        },
+      },
+    });
+    const d = config.deployments.limited!;
+    const context = await checkContextFor(d);
+    assert.equal(new URL(context.databaseUrl!).hostname, address);
+    const verdict = await evaluateGate(d.gates['confirm-restore'], context, { stillWaiting: async () => true });
+    assert.equal(verdict.action, 'approve', verdict.reason);
   });
 
   test('the service stopping after its address was found: docker compose exec fails, and the message names the service', async () => {

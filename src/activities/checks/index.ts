@@ -2,12 +2,10 @@
 // what they need from the deployment (its database URL, runtime cwd, env file).
 import type { CheckResult } from '../../domain/types';
 import { runChecks } from '../../checks';
-import { readEnvFile } from '../../envfile';
 import type { ActivityDeps } from '../shared/deps';
 import { beat } from '../shared/heartbeat';
 import { builtinPreflightChecks } from './preflight';
-import { composeExecOf } from '../shared/compose-database';
-import { databaseTargetOf } from '../shared/pg-connection';
+import { sqlCheckUrlOf } from '../shared/pg-connection';
 
 export type CheckSetInput = { deployment: string; set: 'verify' | 'preflight' } | { deployment: string; gate: string };
 
@@ -22,19 +20,11 @@ export function checksActivities(deps: ActivityDeps) {
       const builtin = 'set' in input && input.set === 'preflight' ? await builtinPreflightChecks(d, input.deployment) : [];
       if (checks.length === 0 && builtin.length === 0) return [];
       // Only sql checks need the URL; an unreadable env file fails those checks, not all.
-      let databaseUrl: string | undefined;
-      if (checks.some((c) => c.kind === 'sql')) {
-        databaseUrl = composeExecOf(d)
-          ? // A database reached inside compose: its container's address (compose-database.ts).
-            await databaseTargetOf(d).then(
-              (target) => target.liveUrl,
-              (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'database service not found'),
-            )
-          : await readEnvFile(d.envFile).then(
-              (env) => env.get(d.databaseUrlVar) || undefined,
-              (err: Error) => void deps.logger.warn({ deployment: input.deployment, err: err.message }, 'env file unreadable'),
-            );
-      }
+      const databaseUrl = checks.some((c) => c.kind === 'sql')
+        ? await sqlCheckUrlOf(d, (problem) =>
+            deps.logger.warn({ deployment: input.deployment, problem }, 'sql checks have no database URL'),
+          )
+        : undefined;
       const results = [
         ...builtin,
         ...(await runChecks(checks, {

@@ -60,6 +60,23 @@ export async function databaseTargetOf(d: DeploymentConfig): Promise<DatabaseTar
   };
 }
 
+/** The URL sql checks connect with (a gate's, verify, preflight): the env file's, or for a
+ * database reached inside compose its container's address. Undefined when it cannot be
+ * found (the sql checks then fail and say so; the other checks still run); `why` hears
+ * what went wrong, never the URL. */
+export async function sqlCheckUrlOf(d: DeploymentConfig, why: (problem: string) => void): Promise<string | undefined> {
+  if (composeExecOf(d)) {
+    return databaseTargetOf(d).then(
+      (target) => target.liveUrl,
+      (err: Error) => void why(`database service not found: ${err.message}`),
+    );
+  }
+  return readEnvFile(d.envFile).then(
+    (env) => env.get(d.databaseUrlVar) || undefined,
+    (err: Error) => void why(`env file unreadable: ${err.message}`),
+  );
+}
+
 /** The URL a program inside the compose service connects with: the service's own host
  * name in place of the container address node-pg uses. */
 export function programUrl(url: string, exec: DatabaseExec | undefined): string {
