@@ -43,10 +43,19 @@ export interface LedgerDeployment {
   ctl(...args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }>;
 }
 
+/** node's arguments that run the ledger's control CLI: the build named by
+ * $DAY2_TEST_LEDGER_BUILD (the test runner makes one per run: scripts/ledger-build.ts),
+ * else the TypeScript source through tsx. */
+export function ctlArgv(): string[] {
+  const built = process.env.DAY2_TEST_LEDGER_BUILD;
+  if (built) return [path.join(built, 'ctl.mjs')];
+  return ['--import', fileURLToPath(import.meta.resolve('tsx')), LEDGER_CTL];
+}
+
 /** The shell command that runs the ledger's control CLI for this env file. */
 export function ctlCommand(envFile: string, args: string): string {
-  const tsx = fileURLToPath(import.meta.resolve('tsx'));
-  return `"${process.execPath}" --import "${tsx}" "${LEDGER_CTL}" ${args} --env-file "${envFile}"`;
+  const argv = [process.execPath, ...ctlArgv()].map((a) => `"${a}"`).join(' ');
+  return `${argv} ${args} --env-file "${envFile}"`;
 }
 
 export function newSigningKey(): string {
@@ -155,13 +164,7 @@ export async function setUpLedgerDeployment(opts: LedgerDeploymentOptions): Prom
     baseUrl,
     databaseUrl: opts.databaseUrl,
     async ctl(...args: string[]) {
-      const result = await execa(
-        process.execPath,
-        ['--import', fileURLToPath(import.meta.resolve('tsx')), LEDGER_CTL, ...args, '--env-file', envFile],
-        {
-          reject: false,
-        },
-      );
+      const result = await execa(process.execPath, [...ctlArgv(), ...args, '--env-file', envFile], { reject: false });
       return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? 1 };
     },
   };

@@ -1,8 +1,8 @@
 // `npm test [files...]` (`npm run test:fast`: `--fast`, unit and workflow layers only, no
-// PostgreSQL): starts the slow shared fixtures once — a private PostgreSQL, a
-// Temporal dev server and the webpack bundle of the workflows — and hands them to the test
-// files through env vars, so each file connects in milliseconds instead of paying for its
-// own. Fixtures already given by the caller (DAY2_TEST_PG_ADMIN_URL,
+// PostgreSQL): starts the slow shared fixtures once — a private PostgreSQL, a Temporal dev
+// server, the webpack bundle of the workflows, builds of the CLI and of the example ledger —
+// and hands them to the test files through env vars, so each file connects in milliseconds
+// instead of paying for its own. Fixtures already given by the caller (DAY2_TEST_PG_ADMIN_URL,
 // DAY2_TEST_TEMPORAL_ADDRESS) are used as they are.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +13,8 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { registerSearchAttributes } from '../src/dev-server';
 import { startPostgres } from '../test/harness/postgres';
 import { startTemporal } from '../test/harness/temporal';
+import { buildCliBundle } from './cli-bundle';
+import { buildLedger } from './ledger-build';
 import { ensureChromium, ensurePostgresTools, ensureTemporalCli, ensureVersitygw } from './ensure-tools';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,6 +101,30 @@ async function workflowBundle(): Promise<void> {
   console.log(`test: workflow bundle ${path.relative(root, bundlePath)} (${secondsSince(start)})`);
 }
 
+/** The CLI and worker processes the tests start run this run's build of src/ (as
+ * `npm run build` makes dist/cli.cjs; test/harness/cli.ts): tsx would compile the
+ * TypeScript again at each of the suite's hundreds of starts. Not named dist/, so a worker
+ * run from it never mistakes the checkout's dist/workflow-bundle.js for its own. */
+async function cliBundle(): Promise<void> {
+  if (process.env.DAY2_TEST_CLI_BUNDLE) return;
+  const start = Date.now();
+  const bundlePath = path.join(RUN_DIR, 'cli', 'cli.cjs');
+  await buildCliBundle(bundlePath);
+  process.env.DAY2_TEST_CLI_BUNDLE = bundlePath;
+  console.log(`test: CLI build ${path.relative(root, bundlePath)} (${secondsSince(start)})`);
+}
+
+/** The example ledger service the e2e deployments run, built once per run
+ * (scripts/ledger-build.ts) for the same reason. */
+async function ledgerBuild(): Promise<void> {
+  if (process.env.DAY2_TEST_LEDGER_BUILD) return;
+  const start = Date.now();
+  const dir = path.join(RUN_DIR, 'ledger');
+  await buildLedger(dir);
+  process.env.DAY2_TEST_LEDGER_BUILD = dir;
+  console.log(`test: ledger build ${path.relative(root, dir)} (${secondsSince(start)})`);
+}
+
 /** Where e2e workers and CLI runs log, and the (0600) list of secret values tests
  * generated: both outlive the test files so test/after-all/secret-scan.test.ts, which runs last,
  * can search them. One directory per run (several runs may share a checkout); the
@@ -146,7 +172,7 @@ async function main(): Promise<number> {
   secretScanFiles(!fast && !named.length);
   // Independent and each a few seconds: start them together. allSettled, so a fixture
   // still starting when another fails is registered for cleanup before we give up.
-  const fixtures = fast ? [sharedTemporal(cliPath), workflowBundle()] : [sharedPostgres(), sharedTemporal(cliPath), workflowBundle()];
+  const fixtures = [...(fast ? [] : [sharedPostgres(), ledgerBuild()]), sharedTemporal(cliPath), workflowBundle(), cliBundle()];
   const started = await Promise.allSettled(fixtures);
   for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
   const isAfterAll = (file: string) => path.relative(root, path.resolve(root, file)).startsWith(AFTER_ALL);

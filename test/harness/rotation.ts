@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { LEDGER_CTL, recordTestSecrets } from '../../examples/ledger-deployment';
+import { ctlArgv, recordTestSecrets } from '../../examples/ledger-deployment';
 import { readEnvFile } from '../../src/envfile';
 import { progressQuery } from '../../src/domain/messages';
 import type { Progress } from '../../src/domain/types';
@@ -18,7 +18,7 @@ export const CANARY_KEY_FILE = 'canary.key';
 
 /** `ctl create-key` against any env file (e.g. a copy holding only the old secret). */
 export async function createKey(envFile: string, name: string): Promise<string> {
-  const r = await execa(process.execPath, ['--import', TSX, LEDGER_CTL, 'create-key', '--name', name, '--env-file', envFile], {
+  const r = await execa(process.execPath, [...ctlArgv(), 'create-key', '--name', name, '--env-file', envFile], {
     reject: false,
   });
   if (r.exitCode !== 0) throw new Error(`create-key failed: ${r.stderr}`);

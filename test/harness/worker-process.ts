@@ -2,11 +2,8 @@
 // and start a new one, exactly as a crash in production would happen.
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(repoRoot, 'src', 'client', 'main.ts');
+import { cliArgv } from './cli';
 
 export interface WorkerProcess {
   pid: number;
@@ -25,17 +22,14 @@ export async function spawnWorker(
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = path.join(opts.logDir, `worker-${Date.now()}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child: ResultPromise = execa(
-    process.execPath,
-    ['--import', fileURLToPath(import.meta.resolve('tsx')), CLI, '--config', configFile, 'worker', ...(opts.args ?? [])],
-    {
-      env: { ...opts.env },
-      reject: false,
-      buffer: false,
-      stdout: 'pipe',
-      stderr: 'pipe',
-    },
-  );
+  const [node, ...argv] = cliArgv(configFile, ['worker', ...(opts.args ?? [])]);
+  const child: ResultPromise = execa(node, argv, {
+    env: { ...opts.env },
+    reject: false,
+    buffer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   await new Promise<void>((resolve, reject) => {

@@ -20,16 +20,21 @@ import type { RunDir, ServiceName } from '../run-dir';
 import { loadSettings } from '../settings';
 import { emitJson, say } from './output';
 
-const SRC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Defined (true) only in a build of the ledger (scripts/ledger-build.ts bundles ctl,
+ * server and worker side by side): the services then start from the built files, without
+ * compiling TypeScript at every start. */
+declare const LEDGER_BUILD: boolean | undefined;
+const BUILT = typeof LEDGER_BUILD !== 'undefined' && LEDGER_BUILD;
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SRC_DIR = path.resolve(HERE, '..');
 /** Children run from the repository root, where tsx and the dependencies are installed. */
 const REPO_ROOT = path.resolve(SRC_DIR, '../../..');
 /** Resolved here, so the caller's working directory does not matter. */
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-const ENTRY: Record<ServiceName, string> = {
-  api: path.join(SRC_DIR, 'server.ts'),
-  worker: path.join(SRC_DIR, 'worker.ts'),
-};
+const ENTRY: Record<ServiceName, string> = BUILT
+  ? { api: path.join(HERE, 'server.mjs'), worker: path.join(HERE, 'worker.mjs') }
+  : { api: path.join(SRC_DIR, 'server.ts'), worker: path.join(SRC_DIR, 'worker.ts') };
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -70,8 +75,9 @@ async function startService(run: RunDir, envFile: string, service: ServiceName):
   if (status.running) return say(`${service} already running (pid ${status.pid})`);
   const port = service === 'api' ? loadSettings(envFile).port : undefined;
   const logFile = run.logFile(service);
-  const spawned = spawnDetached(process.execPath, ['--import', TSX_LOADER, ENTRY[service], '--env-file', canonicalPath(envFile)], {
-    cwd: REPO_ROOT,
+  const loader = BUILT ? [] : ['--import', TSX_LOADER];
+  const spawned = spawnDetached(process.execPath, [...loader, ENTRY[service], '--env-file', canonicalPath(envFile)], {
+    cwd: BUILT ? HERE : REPO_ROOT,
     logFile,
   });
   const pid = spawned.child.pid;
