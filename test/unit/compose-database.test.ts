@@ -102,7 +102,10 @@ describe('runtime.databaseVia', () => {
   it('exec needs databaseService', () => {
     const r = composeRuntimeSchema.safeParse({ kind: 'compose', databaseVia: 'exec' });
     assert.equal(r.success, false);
-    assert.match(JSON.stringify(r.error?.issues), /databaseVia: exec runs the PostgreSQL tools inside databaseService/);
+    assert.match(
+      JSON.stringify(r.error?.issues),
+      /'exec' runs the PostgreSQL tools inside the compose service named by databaseService, and no databaseService is set/,
+    );
   });
   it('refuses other values', () => {
     assert.equal(composeRuntimeSchema.safeParse({ kind: 'compose', databaseService: 'db', databaseVia: 'ssh' }).success, false);
