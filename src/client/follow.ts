@@ -124,9 +124,11 @@ export async function queryProgress(handle: WorkflowHandle): Promise<Progress | 
   }
 }
 
+/** `progress` was queried after the describe that saw the workflow closed, so it is the
+ * final one; only when that query got no answer is it asked again (a query of a closed
+ * workflow replays its whole history on a worker: not twice for nothing). */
 async function finished(handle: WorkflowHandle, status: string, progress?: Progress): Promise<FollowOutcome> {
-  // The last step may have changed after our previous look: take the final progress.
-  const final = (await queryProgress(handle)) ?? progress;
+  const final = progress ?? (await queryProgress(handle));
   if (status === 'CANCELLED') return { exitCode: EXIT.failed, status, progress: final, error: final?.outcome ?? 'cancelled' };
   try {
     const result = (await handle.result()) as { outcome?: string } | undefined;
