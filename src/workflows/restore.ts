@@ -59,7 +59,7 @@ async function restoreSteps(
   const file = input.remote ? await fetchOffsiteStep(progress, deployment, input.remote) : input.file;
   if (!file) throw failure('BadInputError', 'name the backup to restore, or an off-site copy (--remote)');
 
-  const manifest = await beforeSwap(() => verifyBackupStep(progress, deployment, file));
+  const manifest = await beforeSwap(() => verifyBackupStep(progress, deployment, file, input.yes === true));
   const releases = patched(PATCHES.releaseAwareRestore) && !input.releaseDecided ? await releasesOf(input, manifest) : undefined;
   const decision = await confirmRestore(input, progress, gates, file, manifest.createdAt, releases);
   if (decision && !decision.approve) {
@@ -107,11 +107,21 @@ async function beforeSwap<T>(step: () => Promise<T>): Promise<T> {
   }
 }
 
-function verifyBackupStep(progress: ProgressTracker, deployment: string, file: string): Promise<BackupManifest> {
+/** With no gate to wait at (`--yes`), a custom archive's checksum is taken while the staging
+ * restore reads it (still before anything destructive); a person asked to confirm is only
+ * asked about a backup whose checksum held. */
+function verifyBackupStep(progress: ProgressTracker, deployment: string, file: string, confirmed: boolean): Promise<BackupManifest> {
   return progress.step(
     'Verify backup',
     () =>
-      quick.verifyBackup.executeWithOptions({ summary: `Verify ${file}: manifest checksum and pg_restore --list` }, [{ deployment, file }]),
+      quick.verifyBackup.executeWithOptions(
+        {
+          summary: confirmed
+            ? `Verify ${file}: manifest and pg_restore --list (its checksum is taken while it is restored)`
+            : `Verify ${file}: manifest checksum and pg_restore --list`,
+        },
+        [{ deployment, file, ...(confirmed ? { checksumWhileRestoring: true } : {}) }],
+      ),
     (m) => `${m.file}: ${m.tocEntries} TOC entries, taken ${m.createdAt}`,
   );
 }

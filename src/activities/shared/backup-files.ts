@@ -73,15 +73,16 @@ export interface FileDigest {
   sizeBytes: number;
 }
 
-/** SHA-256 and size, streamed (dumps can be larger than memory), heartbeating as it reads. */
-export async function digestFile(file: string): Promise<FileDigest> {
+/** SHA-256 and size, streamed (dumps can be larger than memory), heartbeating as it reads
+ * unless something else beside it heartbeats the activity's progress (`heartbeat: false`). */
+export async function digestFile(file: string, opts: { heartbeat?: boolean } = {}): Promise<FileDigest> {
   const hash = createHash('sha256');
   let sizeBytes = 0;
   let lastBeat = Date.now();
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
     hash.update(chunk as Buffer);
     sizeBytes += (chunk as Buffer).length;
-    if (Date.now() - lastBeat > 1000) {
+    if (opts.heartbeat !== false && Date.now() - lastBeat > 1000) {
       beat({ hashedBytes: sizeBytes });
       lastBeat = Date.now();
     }
