@@ -145,7 +145,8 @@ export const composeRuntimeSchema = z
       .describe('`up -d --wait --wait-timeout`: how long the services may take to be healthy.'),
   })
   .refine((r) => r.databaseVia !== 'exec' || r.databaseService, {
-    message: "'exec' runs the PostgreSQL tools inside the compose service named by databaseService, and no databaseService is set: name the database service, or use databaseVia: url",
+    message:
+      "'exec' runs the PostgreSQL tools inside the compose service named by databaseService, and no databaseService is set: name the database service, or use databaseVia: url",
     path: ['databaseVia'],
   });
 
