@@ -57,12 +57,18 @@ function findTestFiles(dir: string): string[] {
     .sort();
 }
 
+/** What the fixtures hand to the test files, set in process.env only once all have started:
+ * the Temporal SDK starts the dev server from a native thread that reads the process's
+ * environment as it spawns it, and a setenv at that moment (another fixture finishing)
+ * failed the spawn with EFAULT ("Bad address (os error 14)") in CI. */
+const fixtureEnv: Record<string, string> = {};
+
 async function sharedPostgres(): Promise<void> {
   if (process.env.DAY2_TEST_PG_ADMIN_URL) return;
   const start = Date.now();
   const pg = await startPostgres();
   stops.push(() => pg.stop());
-  process.env.DAY2_TEST_PG_ADMIN_URL = pg.adminUrl;
+  fixtureEnv.DAY2_TEST_PG_ADMIN_URL = pg.adminUrl;
   console.log(`test: PostgreSQL on port ${pg.port} (${secondsSince(start)})`);
 }
 
@@ -76,7 +82,7 @@ async function sharedTemporal(cliPath: string): Promise<void> {
   const start = Date.now();
   const temporal = await startTemporal();
   stops.push(() => temporal.stop());
-  process.env.DAY2_TEST_TEMPORAL_ADDRESS = temporal.address;
+  fixtureEnv.DAY2_TEST_TEMPORAL_ADDRESS = temporal.address;
   console.log(`test: Temporal dev server at ${temporal.address} (${secondsSince(start)})`);
 }
 
@@ -97,7 +103,7 @@ async function workflowBundle(): Promise<void> {
   const bundlePath = path.join(RUN_DIR, 'workflow-bundle.js');
   mkdirSync(path.dirname(bundlePath), { recursive: true });
   writeFileSync(bundlePath, code);
-  process.env.DAY2_WORKFLOW_BUNDLE = bundlePath;
+  fixtureEnv.DAY2_WORKFLOW_BUNDLE = bundlePath;
   console.log(`test: workflow bundle ${path.relative(root, bundlePath)} (${secondsSince(start)})`);
 }
 
@@ -110,7 +116,7 @@ async function cliBundle(): Promise<void> {
   const start = Date.now();
   const bundlePath = path.join(RUN_DIR, 'cli', 'cli.cjs');
   await buildCliBundle(bundlePath);
-  process.env.DAY2_TEST_CLI_BUNDLE = bundlePath;
+  fixtureEnv.DAY2_TEST_CLI_BUNDLE = bundlePath;
   console.log(`test: CLI build ${path.relative(root, bundlePath)} (${secondsSince(start)})`);
 }
 
@@ -121,7 +127,7 @@ async function ledgerBuild(): Promise<void> {
   const start = Date.now();
   const dir = path.join(RUN_DIR, 'ledger');
   await buildLedger(dir);
-  process.env.DAY2_TEST_LEDGER_BUILD = dir;
+  fixtureEnv.DAY2_TEST_LEDGER_BUILD = dir;
   console.log(`test: ledger build ${path.relative(root, dir)} (${secondsSince(start)})`);
 }
 
@@ -174,6 +180,7 @@ async function main(): Promise<number> {
   // still starting when another fails is registered for cleanup before we give up.
   const fixtures = [...(fast ? [] : [sharedPostgres(), ledgerBuild()]), sharedTemporal(cliPath), workflowBundle(), cliBundle()];
   const started = await Promise.allSettled(fixtures);
+  Object.assign(process.env, fixtureEnv);
   for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
   const isAfterAll = (file: string) => path.relative(root, path.resolve(root, file)).startsWith(AFTER_ALL);
   const phases = [files.filter((f) => !isAfterAll(f)), files.filter(isAfterAll)].filter((p) => p.length);

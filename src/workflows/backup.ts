@@ -29,7 +29,7 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
       detail:
         r.offsite?.ok === false
           ? offsiteFailedText(r.file, r.offsite.error)
-          : `backed up to ${r.file} (${r.manifest.sizeBytes} bytes, sha256 ${r.manifest.sha256.slice(0, 12)})${r.offsite?.ok ? `; off-site copy ${r.offsite.key}` : ''}`,
+          : `backed up to ${r.file} (${formatBytes(r.manifest.sizeBytes)}, sha256 ${r.manifest.sha256.slice(0, 12)})${r.offsite?.ok ? `; off-site copy ${r.offsite.key}` : ''}`,
     }),
   );
 }

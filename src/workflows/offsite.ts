@@ -2,6 +2,7 @@
 // workflow), and fetch a copy back into the backup directory (restore, rollback, drill),
 // after which they run exactly their local, verified path on it.
 import { isCancellation, metricMeter, patched, workflowInfo } from '@temporalio/workflow';
+import { formatBytes } from '../domain/human-bytes';
 import { failure } from '../domain/failures';
 import { deepestMessage } from '../domain/failure-chain';
 import type { OffsiteOutcome } from '../domain/offsite';
@@ -42,7 +43,7 @@ export async function copyOffsiteStep(progress: ProgressTracker, deployment: str
     progress.mark(
       COPY_OFFSITE_STEP,
       'done',
-      `${copied.key}, ${copied.sizeBytes} bytes${copied.encrypted ? ', encrypted' : ', NOT encrypted'}${copied.reused ? ' (already there)' : ''}${deleted.length ? `; deleted ${deleted.join(', ')}` : ''}`,
+      `${copied.key}, ${formatBytes(copied.sizeBytes)}${copied.encrypted ? ', encrypted' : ', NOT encrypted'}${copied.reused ? ' (already there)' : ''}${deleted.length ? `; deleted ${deleted.join(', ')}` : ''}`,
     );
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -69,7 +70,7 @@ export async function fetchOffsiteStep(progress: ProgressTracker, deployment: st
           [{ deployment, remote, runId: workflowInfo().runId }],
         ),
       (r) =>
-        `${r.file}, ${r.sizeBytes} bytes${r.reused ? ' (already in the backup directory)' : `, downloaded in ${r.seconds.toFixed(1)} s`}${r.keyringFetched ? '; keyring fetched' : ''}`,
+        `${r.file}, ${formatBytes(r.sizeBytes)}${r.reused ? ' (already in the backup directory)' : `, downloaded in ${r.seconds.toFixed(1)} s`}${r.keyringFetched ? '; keyring fetched' : ''}`,
     );
     return fetched.file;
   } catch (err) {

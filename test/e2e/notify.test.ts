@@ -74,7 +74,7 @@ describe('webhook notifications', () => {
       { ...event, at: '', detail: '' },
       { deployment: NAME, operation: 'backup', outcome: 'succeeded', workflowId: 'day2-notify', runId, detail: '', at: '' },
     );
-    assert.match(event.detail, /^backed up to notify-\d{4}-\d{2}-\d{2}-\d{6}\.dump \(\d+ bytes, sha256 [0-9a-f]{12}\)$/);
+    assert.match(event.detail, /^backed up to notify-\d{4}-\d{2}-\d{2}-\d{6}\.dump \([\d.]+ (B|KiB|MiB), sha256 [0-9a-f]{12}\)$/);
     const history = JSON.stringify(await e2e.temporal.client.workflow.getHandle(e2e.workflowId, runId).fetchHistory());
     assert.ok(!history.includes(token), 'the webhook token is not in history');
   });

@@ -286,7 +286,7 @@ describe('off-site copies (S3, versitygw)', () => {
     const r = await e2e.cli('restore', '--remote', 'latest', '--yes');
     const seconds = (Date.now() - started) / 1000;
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /Fetch off-site copy.*offsite-\S+\.dump, \d+ bytes, downloaded in [\d.]+ s; keyring fetched/);
+    assert.match(r.stdout, /Fetch off-site copy.*offsite-\S+\.dump, [\d.]+ (B|KiB|MiB), downloaded in [\d.]+ s; keyring fetched/);
     assert.deepEqual(await tableChecksums(e2e.deployment.databaseUrl), atNewestCopy, 'every table as it was at the backup');
     assert.equal(readFileSync(keyringFile(), 'utf8'), KEYRING, 'the signing keyring is back, decrypted, as it was');
     assert.equal(statSync(keyringFile()).mode & 0o777, 0o600);
