@@ -2,7 +2,7 @@
 // deployment's database from its env file itself, so no URL or password ever passes
 // through a workflow (or its history) or a log line: logs name `database@host` only.
 // The work lives in the files named for each step; this file wires them to the config.
-import { currentActivity } from '../shared/activity-context';
+import { activityCancellationSignal, currentActivity } from '../shared/activity-context';
 import { assertBareFileName } from '../../domain/backup-names';
 import type { DeploymentConfig } from '../../domain/config-schema';
 import { BadInputError, DatabaseLoginError } from '../../domain/errors';
@@ -61,9 +61,9 @@ export function databaseActivities({ resolve, logger }: ActivityDeps) {
     },
 
     /** Manifest, size, SHA-256, pg_restore --list, and that it is a dump of this
-     * deployment's database. Read-only. */
-    /** `checksumWhileRestoring`: a restore that goes straight on to its staging restore
-     * (no gate to wait at) leaves a custom archive's SHA-256 to stageRestore. */
+     * deployment's database. Read-only. `checksumWhileRestoring`: a restore that goes
+     * straight on to its staging restore (no gate to wait at) leaves a custom archive's
+     * SHA-256 to stageRestore. */
     async verifyBackup(input: { deployment: string; file: string; checksumWhileRestoring?: boolean }): Promise<BackupManifest> {
       const { d, target } = await withTarget(input.deployment);
       const { manifest } = await verifyBackupFile(d, input.deployment, input.file, target.liveName, {
@@ -205,7 +205,9 @@ function currentRun(): { workflowId: string; runId: string } {
  * staging database. The checksum is the answer even when pg_restore failed first on the
  * altered bytes: it says what is wrong. */
 async function restoreWhileHashing(file: string, archivePath: string, manifest: BackupManifest, restore: () => Promise<void>) {
-  const [restored, digest] = await Promise.allSettled([restore(), digestFile(archivePath, { heartbeat: false })]);
+  // A cancelled activity stops reading too, rather than hashing on to the end of the file.
+  const reading = { heartbeat: false, signal: activityCancellationSignal() };
+  const [restored, digest] = await Promise.allSettled([restore(), digestFile(archivePath, reading)]);
   if (digest.status === 'fulfilled') assertChecksum(file, digest.value.sha256, manifest);
   if (restored.status === 'rejected') throw restored.reason;
   if (digest.status === 'rejected') throw digest.reason;

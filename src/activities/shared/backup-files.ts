@@ -74,12 +74,13 @@ export interface FileDigest {
 }
 
 /** SHA-256 and size, streamed (dumps can be larger than memory), heartbeating as it reads
- * unless something else beside it heartbeats the activity's progress (`heartbeat: false`). */
-export async function digestFile(file: string, opts: { heartbeat?: boolean } = {}): Promise<FileDigest> {
+ * unless something else beside it heartbeats the activity's progress (`heartbeat: false`);
+ * `signal` stops the read (an activity's cancellation). */
+export async function digestFile(file: string, opts: { heartbeat?: boolean; signal?: AbortSignal } = {}): Promise<FileDigest> {
   const hash = createHash('sha256');
   let sizeBytes = 0;
   let lastBeat = Date.now();
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024, signal: opts.signal })) {
     hash.update(chunk as Buffer);
     sizeBytes += (chunk as Buffer).length;
     if (opts.heartbeat !== false && Date.now() - lastBeat > 1000) {
