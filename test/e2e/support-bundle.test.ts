@@ -237,7 +237,7 @@ describe('day2 support-bundle', () => {
       assert.match(r.stdout, /^ {2}✗ database schema and row counts — cannot reach the database bundle@127\.0\.0\.1:9 \(ECONNREFUSED\)/m);
       assert.match(r.stdout, /^ {2}✓ health endpoints — live 200, ready 200, version 200$/m);
       assert.match(r.stdout, /^ {2}left out: table contents /m);
-      assert.match(r.stdout, /^support bundle: .*support-bundle-bundle-.*\.tar\.gz \(\d+ bytes, sha256 [0-9a-f]{12}…\)$/m);
+      assert.match(r.stdout, /^support bundle: .*support-bundle-bundle-.*\.tar\.gz \([\d.]+ (B|KiB|MiB), sha256 [0-9a-f]{12}…\)$/m);
     } finally {
       writeFileSync(e2e.deployment.envFile, envText);
     }

@@ -2,6 +2,7 @@
 // file, logs and database are) into a tarball with every secret redacted.
 import type { Command } from 'commander';
 import { defaultDeployment } from '../../config';
+import { formatBytes } from '../../domain/human-bytes';
 import type { CliContext } from '../context';
 import { renderCheck } from '../render-progress';
 import { runReadOnly } from '../run-read-only';
@@ -28,7 +29,7 @@ export function registerSupportBundleCommand(program: Command, context: () => Cl
       });
       for (const section of result.sections) ctx.say(renderCheck(section));
       for (const o of result.omitted) ctx.say(`  left out: ${o.what} (${o.why})`);
-      ctx.say(`support bundle: ${result.path} (${result.bytes} bytes, sha256 ${result.sha256.slice(0, 12)}…)`);
+      ctx.say(`support bundle: ${result.path} (${formatBytes(result.bytes)}, sha256 ${result.sha256.slice(0, 12)}…)`);
       ctx.json(result);
     });
 }
