@@ -14,11 +14,14 @@ import { backupPaths, digestFile, readManifest } from '../shared/backup-files';
 
 const UNCHANGED = 'nothing was changed';
 
+const invalidBackup = (file: string, why: string) => new BackupInvalidError(`backup ${file} cannot be used: ${why}; ${UNCHANGED}`);
+
 /** A backup whose bytes no longer hash to its manifest's SHA-256 is refused, saying so. */
 export function assertChecksum(file: string, sha256: string, manifest: BackupManifest): void {
   if (sha256 === manifest.sha256) return;
-  throw new BackupInvalidError(
-    `backup ${file} cannot be used: its SHA-256 checksum is ${sha256.slice(0, 12)}… but its manifest says ${manifest.sha256.slice(0, 12)}… (altered on disk); ${UNCHANGED}`,
+  throw invalidBackup(
+    file,
+    `its SHA-256 checksum is ${sha256.slice(0, 12)}… but its manifest says ${manifest.sha256.slice(0, 12)}… (altered on disk)`,
   );
 }
 
@@ -26,7 +29,7 @@ export interface VerifyOptions {
   /** A database reached inside compose: pg_restore --list runs there, the archive on stdin. */
   exec?: DatabaseExec;
   /** A custom-format archive's SHA-256 is left to the staging restore, which hashes it while
-   * pg_restore reads it (restoreIntoStagingChecked): one read instead of two, and still
+   * pg_restore reads it (restoreWhileHashing in database/index.ts): one read instead of two, and still
    * before anything destructive. Everything else is checked here as always. */
   checksumWhileRestoring?: boolean;
 }
@@ -45,7 +48,7 @@ export async function verifyBackupFile(
   const size = (await stat(paths.dump).catch(() => undefined))?.size;
   if (size === undefined) throw new BadInputError(`backup ${file} not found in ${dir}`, '`day2 backups` lists them');
 
-  const invalid = (why: string) => new BackupInvalidError(`backup ${file} cannot be used: ${why}; ${UNCHANGED}`);
+  const invalid = (why: string) => invalidBackup(file, why);
   const manifest = await readManifest(paths.manifest).catch((err: Error) => {
     throw invalid(err.message);
   });
@@ -74,8 +77,8 @@ export async function verifyBackupFile(
         })).catch((err: Error) => {
           throw invalid(err.message);
         })
-      : { sha256: opts.checksumWhileRestoring ? manifest.sha256 : (await digestFile(paths.dump)).sha256, listing: undefined };
-  assertChecksum(file, read.sha256, manifest);
+      : { sha256: opts.checksumWhileRestoring ? undefined : (await digestFile(paths.dump)).sha256, listing: undefined };
+  if (read.sha256 !== undefined) assertChecksum(file, read.sha256, manifest);
   const listing =
     read.listing ??
     (await inspectArchive(paths.dump, file, exec).then(
