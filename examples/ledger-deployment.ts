@@ -20,7 +20,7 @@ export interface LedgerDeploymentOptions {
   databaseUrl: string;
   port: number;
   version?: string;
-  temporal: { address: string; namespace?: string; taskQueue: string; uiUrl?: string };
+  temporal: { address: string; httpAddress?: string; namespace?: string; taskQueue: string; uiUrl?: string };
   name?: string;
   keep?: number;
   autoRollback?: boolean;
@@ -104,6 +104,7 @@ export async function setUpLedgerDeployment(opts: LedgerDeploymentOptions): Prom
   const config = {
     temporal: {
       address: opts.temporal.address,
+      ...(opts.temporal.httpAddress ? { httpAddress: opts.temporal.httpAddress } : {}),
       namespace: opts.temporal.namespace ?? 'default',
       taskQueue: opts.temporal.taskQueue,
       uiUrl: opts.temporal.uiUrl ?? 'http://127.0.0.1:8233',

@@ -80,12 +80,14 @@ async function startStack(
 
   say('Temporal dev server with the Web UI');
   let uiUrl = 'http://127.0.0.1:8233';
+  let httpAddress: string | undefined;
   if (await isServerRunning(TEMPORAL_ADDRESS)) {
     await registerSearchAttributes(cliPath, TEMPORAL_ADDRESS, 'default');
     process.stdout.write(`using the Temporal server already running at ${TEMPORAL_ADDRESS}\n`);
   } else {
     const server = await startDevServer({ cliPath, dbFile: path.join(work, 'temporal.sqlite') });
     uiUrl = server.uiUrl;
+    httpAddress = server.httpAddress;
     cleanups.push(() => server.stop());
     process.stdout.write(`started ${server.address}; Web UI ${server.uiUrl}\n`);
   }
@@ -98,7 +100,7 @@ async function startStack(
     dir: path.join(work, 'ledger'),
     databaseUrl: await pg.createDatabase('ledger'),
     port,
-    temporal: { address: TEMPORAL_ADDRESS, taskQueue: `day2-${name}`, uiUrl },
+    temporal: { address: TEMPORAL_ADDRESS, httpAddress, taskQueue: `day2-${name}`, uiUrl },
     ...choices(port),
   });
   cleanups.push(() => deployment.ctl('stop'));

@@ -83,7 +83,8 @@ async function sharedTemporal(cliPath: string): Promise<void> {
   const temporal = await startTemporal();
   stops.push(() => temporal.stop());
   fixtureEnv.DAY2_TEST_TEMPORAL_ADDRESS = temporal.address;
-  console.log(`test: Temporal dev server at ${temporal.address} (${secondsSince(start)})`);
+  if (temporal.httpAddress) fixtureEnv.DAY2_TEST_TEMPORAL_HTTP_ADDRESS = temporal.httpAddress;
+  console.log(`test: Temporal dev server at ${temporal.address}, HTTP API ${temporal.httpAddress} (${secondsSince(start)})`);
 }
 
 async function workflowBundle(): Promise<void> {

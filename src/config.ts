@@ -37,7 +37,12 @@ export function parseConfig(raw: unknown, baseDir: string, source = 'config'): D
   const parsed = day2ConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`${source}: ${formatIssues(parsed.error, day2ConfigSchema)}`);
   const config = parsed.data;
-  if (process.env.TEMPORAL_ADDRESS) config.temporal.address = process.env.TEMPORAL_ADDRESS;
+  if (process.env.TEMPORAL_ADDRESS) {
+    config.temporal.address = process.env.TEMPORAL_ADDRESS;
+    // The file's HTTP address belongs to the file's server, not necessarily to this one.
+    delete config.temporal.httpAddress;
+  }
+  if (process.env.TEMPORAL_HTTP_ADDRESS) config.temporal.httpAddress = process.env.TEMPORAL_HTTP_ADDRESS;
   if (process.env.TEMPORAL_NAMESPACE) config.temporal.namespace = process.env.TEMPORAL_NAMESPACE;
   if (process.env.DAY2_TASK_QUEUE) config.temporal.taskQueue = process.env.DAY2_TASK_QUEUE;
   for (const deployment of Object.values(config.deployments)) resolvePaths(deployment, baseDir);

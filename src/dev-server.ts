@@ -17,6 +17,9 @@ export interface DevServerOptions {
   dbFile: string;
   port?: number;
   uiPort?: number;
+  /** The HTTP API's port (temporal.httpAddress); default: the gRPC port + 10 (7243), as
+   * Temporal's own servers use. */
+  httpPort?: number;
   /** Extra namespace to create ("default" always exists). */
   namespace?: string;
   /** Receives each line the server prints: its banner, then warnings and errors. */
@@ -25,6 +28,8 @@ export interface DevServerOptions {
 
 export interface DevServer {
   address: string;
+  /** The HTTP API, for temporal.httpAddress. */
+  httpAddress: string;
   uiUrl: string;
   stop(): Promise<void>;
   process: ResultPromise;
@@ -41,6 +46,7 @@ function searchAttributeArgs(): string[] {
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const port = opts.port ?? 7233;
   const uiPort = opts.uiPort ?? 8233;
+  const httpPort = opts.httpPort ?? port + 10;
   const address = `127.0.0.1:${port}`;
   // Without this, the readiness check below would mistake the other server for ours
   // while our process dies on "address already in use".
@@ -57,6 +63,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     String(port),
     '--ui-port',
     String(uiPort),
+    '--http-port',
+    String(httpPort),
     '--ip',
     '127.0.0.1',
     '--log-level',
@@ -77,7 +85,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await stop();
     throw err;
   }
-  return { address, uiUrl: `http://127.0.0.1:${uiPort}`, stop, process: child };
+  return { address, httpAddress: `http://127.0.0.1:${httpPort}`, uiUrl: `http://127.0.0.1:${uiPort}`, stop, process: child };
 }
 
 /** On Linux, util-linux's `setpriv --pdeathsig` makes the kernel send the server SIGTERM

@@ -45,6 +45,8 @@ export interface TemporalPostgresOptions {
 
 export interface TemporalPostgres {
   address: string;
+  /** The frontend's HTTP API, for temporal.httpAddress. */
+  httpAddress: string;
   port: number;
   namespace: string;
   dir: string;
@@ -114,6 +116,7 @@ export async function startTemporalPostgres(opts: TemporalPostgresOptions): Prom
     await timed('namespaceMs', () => ensureNamespace(address, namespace, opts.cliPath));
     return {
       address,
+      httpAddress: `http://127.0.0.1:${ports.frontendHttp}`,
       port: ports.frontend,
       namespace,
       dir,

@@ -1,9 +1,10 @@
 // What every command needs: the config, a Temporal client (connected lazily, so `--help`
 // and config errors never wait on the network), and links into the Web UI.
 import { Client } from '@temporalio/client';
-import { dataConverterOf } from '../codec/data-converter';
+import { dataConverterOf, payloadCodecsOf } from '../codec/data-converter';
 import { configPath, loadConfig, type Day2Config } from '../config';
 import { connectClient } from '../temporal-connection';
+import { TemporalHttpApi } from './temporal-http';
 
 export interface GlobalOptions {
   config?: string;
@@ -13,6 +14,7 @@ export interface GlobalOptions {
 
 export class CliContext {
   private clientPromise?: Promise<Client>;
+  private httpApi?: TemporalHttpApi;
   readonly config: Day2Config;
 
   constructor(readonly options: GlobalOptions) {
@@ -24,6 +26,13 @@ export class CliContext {
       (connection) => new Client({ connection, namespace: this.config.temporal.namespace, dataConverter: dataConverterOf(this.config) }),
     );
     return this.clientPromise;
+  }
+
+  /** Temporal's HTTP API, when temporal.httpAddress names it: no SDK to load. */
+  http(): TemporalHttpApi | undefined {
+    if (!this.config.temporal.httpAddress) return undefined;
+    this.httpApi ??= new TemporalHttpApi(this.config, payloadCodecsOf(this.config));
+    return this.httpApi;
   }
 
   uiLink(workflowId: string, runId?: string): string {
@@ -54,6 +63,7 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
+    this.httpApi?.close();
     if (this.clientPromise) await (await this.clientPromise).connection.close();
   }
 }

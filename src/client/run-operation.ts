@@ -19,13 +19,15 @@ export async function runOperation<O extends MutatingOperation, W extends Operat
   opts: RunOptions,
   judge?: (outcome: FollowOutcome) => void,
 ): Promise<number> {
-  const handle = await startOperation(ctx, req);
-  ctx.say(`started ${req.operation} on ${req.deployment}: ${handle.workflowId} (run ${handle.firstExecutionRunId})`);
-  ctx.say(`  Web UI: ${ctx.uiLink(handle.workflowId, handle.firstExecutionRunId)}`);
+  const { workflowId, runId } = await startOperation(ctx, req);
+  ctx.say(`started ${req.operation} on ${req.deployment}: ${workflowId} (run ${runId})`);
+  ctx.say(`  Web UI: ${ctx.uiLink(workflowId, runId)}`);
   if (opts.detach) {
-    ctx.json({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, status: 'STARTED' });
+    ctx.json({ workflowId, runId, status: 'STARTED' });
     return 0;
   }
+  // Following needs the SDK (queries, the result's long poll) whichever way it started.
+  const handle = (await ctx.client()).workflow.getHandle(workflowId, undefined, { firstExecutionRunId: runId });
   const outcome = await follow(ctx, handle);
   judge?.(outcome);
   await printOutcome(ctx, handle, outcome);

@@ -1,11 +1,13 @@
 // Starts a mutating operation under the deployment's single workflow id. Temporal refuses
 // a second start while one runs; we turn that into a refusal naming the running one.
-import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { progressQuery } from '../domain/messages';
 import { DEPLOYMENT, OPERATION, TARGET_VERSION } from '../domain/search-attributes';
 import { workflowIdOf, type MutatingOperation } from '../domain/operations';
 import type { CliContext } from './context';
 import { assertHostsServed, hostMemo } from './host-workers';
+import { WorkflowRunningError } from './temporal-http';
 import type { InputOf, OperationWorkflow, WorkflowFn } from './workflow-types';
 
 export class RefusedError extends Error {
@@ -24,30 +26,25 @@ export interface StartRequest<O extends MutatingOperation, W extends OperationWo
   waitIfBusySeconds?: number;
 }
 
+/** The operation's workflow as started: its id and first run. */
+export interface StartedOperation {
+  workflowId: string;
+  runId: string;
+}
+
 export async function startOperation<O extends MutatingOperation, W extends OperationWorkflow<O>>(
   ctx: CliContext,
   req: StartRequest<O, W>,
-): Promise<WorkflowHandleWithFirstExecutionRunId<WorkflowFn<W>>> {
-  const client = await ctx.client();
+): Promise<StartedOperation> {
   await assertHostsServed(ctx, [req.deployment]);
   const workflowId = workflowIdOf(req.operation, req.deployment, new Date());
   const deadline = Date.now() + (req.waitIfBusySeconds ?? 0) * 1000;
   for (let told = false; ;) {
     try {
-      return await client.workflow.start<WorkflowFn<W>>(req.workflowType, {
-        workflowId,
-        taskQueue: ctx.config.temporal.taskQueue,
-        args: [req.input] as Parameters<WorkflowFn<W>>,
-        memo: hostMemo(ctx, req.deployment),
-        typedSearchAttributes: [
-          { key: DEPLOYMENT, value: req.deployment },
-          { key: OPERATION, value: req.operation },
-          ...(req.targetVersion ? [{ key: TARGET_VERSION, value: req.targetVersion }] : []),
-        ],
-        staticSummary: `day2 ${req.operation} on ${req.deployment}${req.targetVersion ? ` → ${req.targetVersion}` : ''}`,
-      });
+      return { workflowId, runId: await startOnce(ctx, workflowId, req) };
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // The SDK's error class is looked at only when the quick path's is not the one.
+      if (!(err instanceof WorkflowRunningError || err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       const busy = await busyMessage(ctx, workflowId, req.deployment);
       if (Date.now() >= deadline) {
         throw new RefusedError(req.waitIfBusySeconds ? `still busy after waiting ${req.waitIfBusySeconds} s: ${busy}` : busy);
@@ -56,9 +53,45 @@ export async function startOperation<O extends MutatingOperation, W extends Oper
       told = true;
       // Whatever holds the deployment ends; then the start is tried again (another
       // operation may have taken it meanwhile: then wait for that one too).
-      await waitWhileRunning(client.workflow.getHandle(workflowId), deadline);
+      await waitWhileRunning((await ctx.client()).workflow.getHandle(workflowId), deadline);
     }
   }
+}
+
+/** One start, through the HTTP API when configured (no SDK to load), else the SDK: the
+ * run id. Throws when the id is taken by a running workflow. */
+async function startOnce<O extends MutatingOperation, W extends OperationWorkflow<O>>(
+  ctx: CliContext,
+  workflowId: string,
+  req: StartRequest<O, W>,
+): Promise<string> {
+  const start = {
+    workflowId,
+    taskQueue: ctx.config.temporal.taskQueue,
+    memo: hostMemo(ctx, req.deployment),
+    staticSummary: `day2 ${req.operation} on ${req.deployment}${req.targetVersion ? ` → ${req.targetVersion}` : ''}`,
+  };
+  const attributes: Array<[SearchAttributeKey<'KEYWORD'>, string]> = [
+    [DEPLOYMENT, req.deployment],
+    [OPERATION, req.operation],
+    ...(req.targetVersion ? [[TARGET_VERSION, req.targetVersion] as [SearchAttributeKey<'KEYWORD'>, string]] : []),
+  ];
+  const api = ctx.http();
+  if (api) {
+    return api.startWorkflow({
+      ...start,
+      workflowType: req.workflowType,
+      args: [req.input],
+      searchAttributes: Object.fromEntries(attributes.map(([key, value]) => [key.name, value])),
+    });
+  }
+  const client = await ctx.client();
+  const handle = await client.workflow.start<WorkflowFn<W>>(req.workflowType, {
+    ...start,
+    args: [req.input] as Parameters<WorkflowFn<W>>,
+    typedSearchAttributes: attributes.map(([key, value]) => ({ key, value })),
+  });
+  return handle.firstExecutionRunId;
 }
 
 async function waitWhileRunning(handle: WorkflowHandle, deadline: number): Promise<void> {

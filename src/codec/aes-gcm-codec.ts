@@ -12,6 +12,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { CodecKeyring } from './keys';
+import { payloadFromJson, payloadToJson, type JsonPayload } from './payload-json';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -82,19 +83,13 @@ export function isEncrypted(payload: Payload): boolean {
 }
 
 function serialize(payload: Payload): Buffer {
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(payload.metadata ?? {})) if (v) metadata[k] = Buffer.from(v).toString('base64');
-  return Buffer.from(JSON.stringify({ metadata, data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') }));
+  return Buffer.from(JSON.stringify(payloadToJson(payload)));
 }
 
 function deserialize(plain: Buffer): Payload {
-  let raw: { metadata?: Record<string, string>; data?: string };
   try {
-    raw = JSON.parse(plain.toString('utf8'));
+    return payloadFromJson(JSON.parse(plain.toString('utf8')) as JsonPayload);
   } catch {
     throw new CodecError('decrypted payload is not a day2 payload envelope');
   }
-  const metadata: Record<string, Uint8Array> = {};
-  for (const [k, v] of Object.entries(raw.metadata ?? {})) metadata[k] = new Uint8Array(Buffer.from(v, 'base64'));
-  return { metadata, data: new Uint8Array(Buffer.from(raw.data ?? '', 'base64')) };
 }

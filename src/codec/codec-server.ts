@@ -6,7 +6,8 @@
 // page elsewhere must not be able to use it as a decryption oracle). It decrypts for
 // anyone who can reach it: keep it on 127.0.0.1 (the default) or behind your own auth.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { PayloadCodec } from '@temporalio/common';
+import { payloadFromJson, payloadToJson, type JsonPayload } from './payload-json';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -15,11 +16,6 @@ export interface CodecServerOptions {
   /** Origins allowed to call it from a browser, e.g. http://127.0.0.1:8233. */
   corsOrigins: string[];
   log?: (line: string) => void;
-}
-
-interface JsonPayload {
-  metadata?: Record<string, string>;
-  data?: string;
 }
 
 class HttpError extends Error {
@@ -63,11 +59,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: CodecServ
   if (req.method !== 'POST') throw new HttpError(405, `expected POST, not ${req.method}`);
 
   const body = await readJson(req);
-  const payloads = (body.payloads ?? []).map(fromJson);
+  const payloads = (body.payloads ?? []).map(payloadFromJson);
   let out = payloads;
   if (action === 'decode') for (const codec of [...opts.codecs].reverse()) out = await codec.decode(out);
   else for (const codec of opts.codecs) out = await codec.encode(out);
-  send(res, 200, { payloads: out.map(toJson) });
+  send(res, 200, { payloads: out.map(payloadToJson) });
 }
 
 async function readJson(req: IncomingMessage): Promise<{ payloads?: JsonPayload[] }> {
@@ -88,18 +84,6 @@ async function readJson(req: IncomingMessage): Promise<{ payloads?: JsonPayload[
     throw new HttpError(400, 'expected {"payloads": [...]}');
   }
   return body as { payloads: JsonPayload[] };
-}
-
-function fromJson(p: JsonPayload): Payload {
-  const metadata: Record<string, Uint8Array> = {};
-  for (const [k, v] of Object.entries(p.metadata ?? {})) metadata[k] = new Uint8Array(Buffer.from(v, 'base64'));
-  return { metadata, data: new Uint8Array(Buffer.from(p.data ?? '', 'base64')) };
-}
-
-function toJson(p: Payload): JsonPayload {
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(p.metadata ?? {})) if (v) metadata[k] = Buffer.from(v).toString('base64');
-  return { metadata, data: Buffer.from(p.data ?? new Uint8Array()).toString('base64') };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -364,6 +364,11 @@ export const temporalConnectionSchema = z.strictObject({
   namespace: z.string().default('default').describe('Temporal namespace ($TEMPORAL_NAMESPACE overrides).'),
   taskQueue: z.string().default('day2').describe('Task queue of the day2 worker ($DAY2_TASK_QUEUE overrides).'),
   uiUrl: z.string().default('http://127.0.0.1:8233').describe('Base URL of the Web UI, for links.'),
+  httpAddress: url
+    .optional()
+    .describe(
+      "Base URL of the frontend's HTTP API (`http://127.0.0.1:7243` for `day2 dev`; $TEMPORAL_HTTP_ADDRESS overrides). `day2 list` and detached starts use it instead of gRPC and start in a fraction of the time. Absent: gRPC only.",
+    ),
   hostWorkerWaitSeconds: z
     .number()
     .int()

@@ -50,7 +50,12 @@ export async function startE2E(
     keep: opts.keep,
     autoRollback: opts.autoRollback,
     extra: opts.extra,
-    temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: `day2-test-${name}-${process.pid}` },
+    temporal: {
+      address: temporal.address,
+      httpAddress: temporal.httpAddress,
+      namespace: temporal.namespace,
+      taskQueue: `day2-test-${name}-${process.pid}`,
+    },
   });
   const config = loadConfig(deployment.configFile);
   const env: Record<string, string> = {};

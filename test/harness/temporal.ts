@@ -10,7 +10,7 @@
 //   let temporal = await startTemporal({ dbFilename });
 //   ...start a workflow...
 //   await temporal.stop();   // kills the server at once, like a crash; keeps the SQLite file
-//   temporal = await startTemporal({ dbFilename, port: temporal.port });
+//   temporal = await startTemporal({ dbFilename, port: temporal.port });   // (+ httpPort)
 //
 // Same file and port, so history survives, and a Worker on its own
 // NativeConnection.connect({ address }) and a Client on its own Connection reconnect and
@@ -26,6 +26,9 @@ import { freePort } from './free-port';
 
 export interface TestTemporal {
   address: string;
+  /** The frontend's HTTP API (temporal.httpAddress), when known; a restart passes its
+   * port (httpPort) as it passes the gRPC one. */
+  httpAddress?: string;
   namespace: string;
   port: number;
   /** SQLite file of a private persistent server, if one was asked for. */
@@ -38,26 +41,30 @@ export interface TestTemporal {
   stop(): Promise<void>;
 }
 
-export async function startTemporal(opts: { dbFilename?: string; port?: number } = {}): Promise<TestTemporal> {
+export async function startTemporal(opts: { dbFilename?: string; port?: number; httpPort?: number } = {}): Promise<TestTemporal> {
   const shared = process.env.DAY2_TEST_TEMPORAL_ADDRESS;
   const namespace = process.env.DAY2_TEST_TEMPORAL_NAMESPACE || 'default';
-  const env =
-    shared && !opts.dbFilename && !opts.port
-      ? await TestWorkflowEnvironment.createFromExistingServer({ address: shared, namespace })
-      : await TestWorkflowEnvironment.createLocal({
-          server: {
-            executable: { type: 'existing-path', path: await ensureTemporalCli() },
-            searchAttributes: DAY2_SEARCH_ATTRIBUTES,
-            ip: '127.0.0.1',
-            // Chosen here rather than by the server so a restart can ask for the same one.
-            port: opts.port ?? (await freePort()),
-            dbFilename: opts.dbFilename,
-            ui: false,
-            namespace,
-          },
-        });
+  const useShared = Boolean(shared && !opts.dbFilename && !opts.port);
+  const port = useShared ? 0 : (opts.port ?? (await freePort()));
+  const httpPort = useShared ? 0 : (opts.httpPort ?? (await freePort()));
+  const env = useShared
+    ? await TestWorkflowEnvironment.createFromExistingServer({ address: shared, namespace })
+    : await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: await ensureTemporalCli() },
+          searchAttributes: DAY2_SEARCH_ATTRIBUTES,
+          ip: '127.0.0.1',
+          // Chosen here rather than by the server so a restart can ask for the same one.
+          port,
+          dbFilename: opts.dbFilename,
+          ui: false,
+          namespace,
+          extraArgs: ['--http-port', String(httpPort)],
+        },
+      });
   return {
     address: env.address,
+    httpAddress: useShared ? process.env.DAY2_TEST_TEMPORAL_HTTP_ADDRESS || undefined : `http://127.0.0.1:${httpPort}`,
     namespace,
     port: Number(env.address.split(':').pop()),
     dbFilename: opts.dbFilename,

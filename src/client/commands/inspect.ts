@@ -4,11 +4,12 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { InvalidArgumentError, type Command } from 'commander';
 import { BadInputError, EXIT } from '../../domain/errors';
 import { operationOf } from '../../domain/operations';
-import { DEPLOYMENT, OPERATION, WAITING_GATE } from '../../domain/search-attributes';
+import { DEPLOYMENT, WAITING_GATE } from '../../domain/search-attributes';
 import { mutatingWorkflowId } from '../../domain/workflow-ids';
 import type { CliContext } from '../context';
 import { deepestMessage } from '../../domain/failure-chain';
-import { describeAll, follow, printOutcome, queryProgress } from '../follow';
+import { follow, printOutcome, queryProgress } from '../follow';
+import { listOperations, type ListedOperation } from '../list-operations';
 import { verdictOf, type Verdict } from '../operation-verdict';
 import { duration, renderStatus, type WorkflowSummary } from '../render-progress';
 import { resolveWorkflowId } from '../resolve-target';
@@ -96,24 +97,21 @@ async function showAllDeployments(ctx: CliContext): Promise<void> {
   ctx.json(rows);
 }
 
-async function listRow(client: Client, wf: WorkflowExecutionInfo, now: Date) {
-  const gate = wf.typedSearchAttributes.get(WAITING_GATE) || undefined;
+async function listRow(wf: ListedOperation, now: Date) {
   const end = wf.closeTime ?? now;
+  const deployment = wf.deployment ?? wf.workflowId.replace(/^day2-/, '');
   // Only a COMPLETED run can say more than its status (a rolled-back upgrade): the table
   // shows no error text, so no other row's result is fetched.
-  const verdict =
-    wf.status.name === 'COMPLETED'
-      ? await verdictOfRun(client.workflow.getHandle(wf.workflowId, wf.runId), wf.type, deploymentOfRun(wf), wf.status.name)
-      : { status: wf.status.name };
+  const verdict = wf.status === 'COMPLETED' ? await verdictOfRun(wf, wf.type, deployment, wf.status) : { status: wf.status };
   return {
     workflowId: wf.workflowId,
     runId: wf.runId,
-    operation: wf.typedSearchAttributes.get(OPERATION) ?? operationOf(wf.type) ?? wf.type,
-    deployment: wf.typedSearchAttributes.get(DEPLOYMENT) ?? '',
+    operation: wf.operation ?? operationOf(wf.type) ?? wf.type,
+    deployment: wf.deployment ?? '',
     status: verdict.status,
     startTime: wf.startTime,
     closeTime: wf.closeTime,
-    gate,
+    gate: wf.gate,
     took: duration(end.getTime() - wf.startTime.getTime()),
   };
 }
@@ -198,12 +196,11 @@ export function registerInspectCommands(program: Command, context: () => CliCont
     .addHelpText('after', '\nExample:\n  day2 list --deployment ledger --running\n  day2 list --json --limit 100')
     .action(async (opts: { deployment?: string; running?: boolean; limit: number }) => {
       const ctx = context();
-      const client = await ctx.client();
       const clauses = ['Day2Operation IS NOT NULL'];
       if (opts.deployment) clauses.push(`Day2Deployment = '${opts.deployment.replace(/'/g, '')}'`);
       if (opts.running) clauses.push(`ExecutionStatus = 'Running'`);
       const now = new Date();
-      const rows = await Promise.all((await describeAll(client, clauses.join(' AND '), opts.limit)).map((wf) => listRow(client, wf, now)));
+      const rows = await Promise.all((await listOperations(ctx, clauses.join(' AND '), opts.limit)).map((wf) => listRow(wf, now)));
       if (rows.length) printTable(ctx, rows);
       else ctx.say(`no day2 operations found${opts.deployment ? ` for ${opts.deployment}` : ''}${opts.running ? ' running' : ''}`);
       ctx.json(rows);

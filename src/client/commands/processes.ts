@@ -40,7 +40,9 @@ export function registerProcessCommands(program: Command, context: () => CliCont
         uiPort: opts.uiPort,
         log: (line) => process.stderr.write(`${line}\n`),
       });
-      process.stdout.write(`Temporal dev server at ${server.address}, Web UI ${server.uiUrl} (Ctrl-C to stop)\n`);
+      process.stdout.write(
+        `Temporal dev server at ${server.address}, HTTP API ${server.httpAddress}, Web UI ${server.uiUrl} (Ctrl-C to stop)\n`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => void server.stop().then(resolve);
         process.once('SIGINT', stop);
@@ -94,7 +96,7 @@ async function runPostgresServer(cliPath: string, port: number, dataDir: string)
   const server = await startTemporalPostgres({ dir: dataDir, cliPath, port, say: (line) => process.stderr.write(`day2 dev: ${line}\n`) });
   process.stdout.write(
     `Temporal server on PostgreSQL at ${server.address} (namespace ${server.namespace}; data and server.log in ${dataDir}; Ctrl-C to stop)\n` +
-      `point day2 at it: temporal.address: ${server.address} in day2.yaml, or TEMPORAL_ADDRESS=${server.address}\n` +
+      `point day2 at it: temporal.address: ${server.address} and httpAddress: ${server.httpAddress} in day2.yaml, or TEMPORAL_ADDRESS=${server.address} TEMPORAL_HTTP_ADDRESS=${server.httpAddress}\n` +
       'no Web UI with this server: `day2 dev` (SQLite) has one, or run temporalio/ui with TEMPORAL_ADDRESS set\n',
   );
   await new Promise<void>((resolve) => {
