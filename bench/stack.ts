@@ -65,7 +65,15 @@ export async function startStack(opts: StackOptions): Promise<BenchStack> {
   writeFileSync(
     configFile,
     stringify(
-      { temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: `day2-bench-${process.pid}` }, deployments },
+      {
+        temporal: {
+          address: temporal.address,
+          ...(temporal.httpAddress && !process.env.DAY2_BENCH_GRPC_ONLY ? { httpAddress: temporal.httpAddress } : {}),
+          namespace: temporal.namespace,
+          taskQueue: `day2-bench-${process.pid}`,
+        },
+        deployments,
+      },
       { aliasDuplicateObjects: false },
     ),
   );

@@ -183,7 +183,7 @@ describe(`Directus ${OLD} → ${NEW}, installed from npm, operated by day2`, { s
     // server and task queue, and the port Directus listens on.
     const config = YAML.parse(readFileSync(path.join(EXAMPLE, 'day2.yaml'), 'utf8'));
     taskQueue = `day2-test-directus-${process.pid}`;
-    config.temporal = { address: temporal.address, namespace: temporal.namespace, taskQueue };
+    config.temporal = { address: temporal.address, httpAddress: temporal.httpAddress, namespace: temporal.namespace, taskQueue };
     config.deployments.directus.health.ready = `${baseUrl}/server/health`;
     config.deployments.directus.health.version = `${baseUrl}/server/info`;
     configFile = path.join(dir, 'day2.yaml');
