@@ -1,7 +1,9 @@
 // The pgBackRest backup method: its config block, the shapes its workflows pass around and
 // the pure rules they decide by (which target a backup can reach, what a restore loses).
-// Pure: no I/O, safe to import from workflows.
+// Pure: no I/O. Workflows import only its types: its zod schema would be instantiated again
+// in every cached workflow (see restore-target.ts).
 import { z } from 'zod';
+import { describeTarget, type RestoreTarget } from './restore-target';
 
 /** A path pgBackRest and PostgreSQL's archive_command take as is: absolute, no quoting needed. */
 const plainPath = z
@@ -105,7 +107,8 @@ export interface ArchivingHealth {
   detail: string;
 }
 
-export type RestoreTarget = { kind: 'time'; time: string } | { kind: 'lsn'; lsn: string } | { kind: 'latest' };
+export type { RestoreTarget };
+export { describeTarget };
 
 export interface PitrRestoreInput {
   deployment: string;
@@ -195,10 +198,6 @@ export function parseRestoreTarget(opts: { toTime?: string; toLsn?: string; late
   if (t.getTime() > now.getTime())
     throw new Error(`${t.toISOString()} is in the future (now ${now.toISOString()}): nothing to restore to yet`);
   return { kind: 'time', time: t.toISOString() };
-}
-
-export function describeTarget(t: RestoreTarget): string {
-  return t.kind === 'time' ? `time ${t.time}` : t.kind === 'lsn' ? `LSN ${t.lsn}` : 'the latest archived WAL';
 }
 
 /** pgBackRest (and recovery_target_time) take `2026-12-01 10:00:00.123+00`, not ISO's T…Z. */

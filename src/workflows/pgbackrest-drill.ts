@@ -2,7 +2,8 @@
 // into a scratch data directory, check it there, remove it. Production is not changed
 // (its current WAL segment is archived first, so the drill covers writes until now).
 import { workflowInfo } from '@temporalio/workflow';
-import { describeTarget, type PgbackrestDrillInput } from '../domain/pgbackrest';
+import type { PgbackrestDrillInput } from '../domain/pgbackrest';
+import { describeTarget } from '../domain/restore-target';
 import type { DrillResult } from '../domain/types';
 import { long } from './activity-proxies';
 import { reportOutcome } from './notify';

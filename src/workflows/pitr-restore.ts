@@ -5,7 +5,8 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import { PATCHES } from '../domain/patches';
 import { GATES } from '../domain/gate-names';
-import { describeTarget, type PitrRestoreInput, type PitrRestoreResult } from '../domain/pgbackrest';
+import type { PitrRestoreInput, PitrRestoreResult } from '../domain/pgbackrest';
+import { describeTarget } from '../domain/restore-target';
 import { long, quick } from './activity-proxies';
 import { cancellationLeaves, endCleanlyOnCancel, uninterruptible, type WhatCancellationLeaves } from './cancellation';
 import type { Gates } from './gate';
