@@ -252,6 +252,12 @@ export class TemporalHttpApi {
   }
 }
 
+/** The SDK's name for a wire status (WORKFLOW_EXECUTION_STATUS_CANCELED is its CANCELLED). */
+export function statusName(wire: string): string {
+  const name = wire.replace(/^WORKFLOW_EXECUTION_STATUS_/, '');
+  return name === 'CANCELED' ? 'CANCELLED' : name;
+}
+
 function listed(wf: WireExecution): ListedWorkflow {
   const searchAttributes: Record<string, unknown> = {};
   for (const [k, p] of Object.entries(wf.searchAttributes?.indexedFields ?? {})) searchAttributes[k] = fromPayload(payloadFromJson(p));
@@ -259,7 +265,7 @@ function listed(wf: WireExecution): ListedWorkflow {
     workflowId: wf.execution.workflowId,
     runId: wf.execution.runId,
     type: wf.type.name,
-    status: wf.status.replace(/^WORKFLOW_EXECUTION_STATUS_/, ''),
+    status: statusName(wf.status),
     startTime: new Date(wf.startTime),
     closeTime: wf.closeTime ? new Date(wf.closeTime) : undefined,
     searchAttributes,

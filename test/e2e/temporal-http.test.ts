@@ -100,19 +100,6 @@ describe('Temporal HTTP API path', () => {
     }
   });
 
-  test('day2 list prints the same document over HTTP as over gRPC', async () => {
-    const [http, grpc] = await Promise.all([runCli(e2e.deployment.configFile, ['--json', 'list']), runCli(grpcConfig, ['--json', 'list'])]);
-    assert.equal(http.exitCode, 0, http.stderr);
-    assert.equal(grpc.exitCode, 0, grpc.stderr);
-    const rows = JSON.parse(http.stdout) as Array<{ took: string }>;
-    assert.ok(rows.length >= 2, http.stdout);
-    const comparable = (out: string) => (JSON.parse(out) as Array<Record<string, unknown>>).map(({ took: _took, ...row }) => row);
-    assert.deepEqual(comparable(http.stdout), comparable(grpc.stdout));
-    const table = await runCli(e2e.deployment.configFile, ['list', '--deployment', 'th', '--limit', '1']);
-    assert.equal(table.exitCode, 0, table.stderr);
-    assert.match(table.stdout, /^STARTED +STATUS +OPERATION[^\n]*\n\S+ +COMPLETED +backup +th +day2-th /);
-  });
-
   test('a busy deployment is refused over HTTP as over gRPC (exit 3, naming what holds it)', async () => {
     const restore = await e2e.cli('restore', backupFile, '--detach');
     assert.equal(restore.exitCode, 0, restore.stderr);
@@ -133,7 +120,8 @@ describe('Temporal HTTP API path', () => {
     config.temporal.httpAddress = `http://127.0.0.1:${await freePort()}`;
     const wrong = path.join(e2e.dir, 'day2-wrong-http.yaml');
     writeFileSync(wrong, YAML.stringify(config));
-    const count = async () => (JSON.parse((await runCli(grpcConfig, ['--json', 'list', '--limit', '100'])).stdout) as unknown[]).length;
+    const count = async () =>
+      (JSON.parse((await runCli(grpcConfig, ['--json', 'list', '--deployment', 'th', '--limit', '100'])).stdout) as unknown[]).length;
     const before = await count();
     for (const args of [['list'], ['backup', '--detach']]) {
       const r = await runCli(wrong, args);
@@ -141,5 +129,20 @@ describe('Temporal HTTP API path', () => {
       assert.match(r.stderr, /cannot reach Temporal's HTTP API at http:\/\/127\.0\.0\.1:\d+: .*temporal\.httpAddress/);
     }
     assert.equal(await count(), before, 'nothing was started');
+  });
+  test('day2 list prints the same document over HTTP as over gRPC (completed and cancelled runs)', async () => {
+    const [http, grpc] = await Promise.all([
+      runCli(e2e.deployment.configFile, ['--json', 'list', '--deployment', 'th']),
+      runCli(grpcConfig, ['--json', 'list', '--deployment', 'th']),
+    ]);
+    assert.equal(http.exitCode, 0, http.stderr);
+    assert.equal(grpc.exitCode, 0, grpc.stderr);
+    const rows = JSON.parse(http.stdout) as Array<{ status: string }>;
+    assert.deepEqual(rows.map((r) => r.status).sort(), ['CANCELLED', 'COMPLETED', 'COMPLETED'], http.stdout);
+    const comparable = (out: string) => (JSON.parse(out) as Array<Record<string, unknown>>).map(({ took: _took, ...row }) => row);
+    assert.deepEqual(comparable(http.stdout), comparable(grpc.stdout));
+    const table = await runCli(e2e.deployment.configFile, ['list', '--deployment', 'th', '--limit', '1']);
+    assert.equal(table.exitCode, 0, table.stderr);
+    assert.match(table.stdout, /^STARTED +STATUS +OPERATION[^\n]*\n\S+ +CANCELLED +restore +th +day2-th /);
   });
 });
