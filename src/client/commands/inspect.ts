@@ -9,7 +9,7 @@ import { mutatingWorkflowId } from '../../domain/workflow-ids';
 import type { CliContext } from '../context';
 import { deepestMessage } from '../../domain/failure-chain';
 import { follow, printOutcome, queryProgress } from '../follow';
-import { listOperations, type ListedOperation } from '../list-operations';
+import { listOperations, verdictNeedsResult, type ListedOperation } from '../list-operations';
 import { verdictOf, type Verdict } from '../operation-verdict';
 import { duration, renderStatus, type WorkflowSummary } from '../render-progress';
 import { resolveWorkflowId } from '../resolve-target';
@@ -102,7 +102,10 @@ async function listRow(wf: ListedOperation, now: Date) {
   const deployment = wf.deployment ?? wf.workflowId.replace(/^day2-/, '');
   // Only a COMPLETED run can say more than its status (a rolled-back upgrade): the table
   // shows no error text, so no other row's result is fetched.
-  const verdict = wf.status === 'COMPLETED' ? await verdictOfRun(wf, wf.type, deployment, wf.status) : { status: wf.status };
+  const verdict =
+    wf.status === 'COMPLETED' && verdictNeedsResult(wf.type)
+      ? await verdictOfRun(wf, wf.type, deployment, wf.status)
+      : { status: wf.status };
   return {
     workflowId: wf.workflowId,
     runId: wf.runId,
