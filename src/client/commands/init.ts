@@ -7,7 +7,6 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { builtinPreflightChecks } from '../../activities/checks/preflight';
 import { loadConfig } from '../../config';
 import { BadInputError } from '../../domain/errors';
 import { readEnvFile } from '../../envfile';
@@ -62,6 +61,8 @@ export function registerInitCommand(program: Command): void {
       const say = (l: string) => (global.json || global.quiet ? undefined : process.stdout.write(`${l}\n`));
       say(`wrote ${opts.output} (deployment ${answers.name}, runtime ${answers.runtime.kind})`);
       const config = loadConfig(output); // what we wrote must validate: a failure here is a bug worth a loud error
+      // Imported here: the activities' checks (and execa) are not every command's start-up cost.
+      const { builtinPreflightChecks } = await import('../../activities/checks/preflight');
       const checks = opts.check ? await builtinPreflightChecks(config.deployments[answers.name]!, answers.name) : [];
       for (const c of checks) say(`  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
       const missing = [...answers.todo, ...checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`)];
