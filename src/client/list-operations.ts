@@ -4,6 +4,7 @@
 import { DEPLOYMENT, OPERATION, WAITING_GATE } from '../domain/search-attributes';
 import type { CliContext } from './context';
 import { describeAll } from './follow';
+import type { WorkflowRun } from './workflow-run';
 import type { ResultOf } from './workflow-types';
 
 /** Workflow types whose result never changes what their status says (operation-verdict.ts
@@ -15,14 +16,7 @@ type AssertNever<T extends never> = T;
 export type VerdictFreeTypesAreNeverRejected = AssertNever<Extract<ResultOf<(typeof VERDICT_FREE_TYPES)[number]>['outcome'], 'rejected'>>;
 export const verdictNeedsResult = (type: string) => !(VERDICT_FREE_TYPES as readonly string[]).includes(type);
 
-export interface ListedOperation {
-  workflowId: string;
-  runId: string;
-  type: string;
-  /** Temporal's status name: RUNNING, COMPLETED, FAILED, … */
-  status: string;
-  startTime: Date;
-  closeTime?: Date;
+export interface ListedOperation extends WorkflowRun {
   operation?: string;
   deployment?: string;
   /** The gate it waits at, if any. */

@@ -2,6 +2,7 @@
 // waits at with the commands that decide it) — pure, so tests can snapshot it.
 import { hostWaitText, type HostWait } from '../domain/hosts';
 import type { CheckResult, GateState, Progress, Step } from '../domain/types';
+import type { WorkflowRun } from './workflow-run';
 
 const MARK: Record<Step['status'], string> = {
   pending: '[ ]',
@@ -72,13 +73,7 @@ export function renderProgress(p: Progress, now = new Date()): string {
 }
 
 /** What `day2 status` prints above the steps. */
-export interface WorkflowSummary {
-  workflowId: string;
-  runId: string;
-  type: string;
-  status: string;
-  startTime: Date;
-  closeTime?: Date;
+export interface WorkflowSummary extends WorkflowRun {
   /** Why it failed, for a closed workflow that did not complete. */
   error?: string;
 }

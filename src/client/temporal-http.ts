@@ -17,6 +17,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { payloadFromJson, payloadToJson, type JsonPayload } from '../codec/payload-json';
 import { temporalApiKey, type Day2Config } from '../config';
 import { TemporalUnreachableError } from '../domain/errors';
+import type { WorkflowRun } from './workflow-run';
 
 /** Canonical protobuf JSON for payloads, not the API's default "shorthand" (which would
  * turn an encrypted payload into a base64 string nobody asked for). */
@@ -42,14 +43,7 @@ export class TemporalHttpError extends Error {
 }
 
 /** One row of ListWorkflowExecutions, with its search attributes decoded. */
-export interface ListedWorkflow {
-  workflowId: string;
-  runId: string;
-  type: string;
-  /** RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, CONTINUED_AS_NEW, TIMED_OUT. */
-  status: string;
-  startTime: Date;
-  closeTime?: Date;
+export interface ListedWorkflow extends WorkflowRun {
   searchAttributes: Record<string, unknown>;
 }
 
