@@ -24,7 +24,12 @@ const runner = execa(process.execPath, ['--import', 'tsx', path.join(root, 'scri
   cwd: root,
   stdio: 'inherit',
   reject: false,
-  env: { ...process.env, DAY2_TEST_TEMPORAL_ADDRESS: server.address, DAY2_TEST_TEMPORAL_NAMESPACE: server.namespace },
+  env: {
+    ...process.env,
+    DAY2_TEST_TEMPORAL_ADDRESS: server.address,
+    DAY2_TEST_TEMPORAL_HTTP_ADDRESS: server.httpAddress,
+    DAY2_TEST_TEMPORAL_NAMESPACE: server.namespace,
+  },
 });
 forward('SIGINT');
 forward('SIGTERM');

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { renderMatrix } from '../harness/crash-matrix';
 import { CRASH_OPERATIONS, startCrashFixture, type CrashFixture } from '../harness/crash-operations';
-import { startTemporalOnPostgres } from '../harness/temporal-postgres';
+import { startTemporalOnPostgres, useAsTestServer } from '../harness/temporal-postgres';
 import type { TemporalPostgres } from '../../src/temporal-postgres';
 
 let fx: CrashFixture;
@@ -21,8 +21,7 @@ const t0 = Date.now();
 before(async () => {
   server = await startTemporalOnPostgres();
   // startE2E (in the fixture) connects to this server instead of the shared one.
-  process.env.DAY2_TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.DAY2_TEST_TEMPORAL_NAMESPACE = server.namespace;
+  useAsTestServer(server);
   console.log(`crash matrix smoke: Temporal on PostgreSQL at ${server.address} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   // Not a prefix of the full matrix's deployment (cm): its database checks list cm*.
   fx = await startCrashFixture('smoke');

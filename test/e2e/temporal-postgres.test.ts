@@ -20,7 +20,7 @@ import { ensureTemporalServer } from '../../src/temporal-server-binaries';
 import type { TemporalPostgres } from '../../src/temporal-postgres';
 import { removeTemporalPostgresData } from '../../src/temporal-postgres-cluster';
 import { startE2E, type E2E } from '../harness/e2e';
-import { startTemporalOnPostgres } from '../harness/temporal-postgres';
+import { startTemporalOnPostgres, useAsTestServer } from '../harness/temporal-postgres';
 
 const NAME = 'pgtemporal';
 let dir: string;
@@ -38,8 +38,7 @@ before(async () => {
       `schema ${seconds(t.schemaMs)}, server ready ${seconds(t.serverMs)}, namespace+search attributes ${seconds(t.namespaceMs)})`,
   );
   // startE2E's startTemporal connects to the server named here instead of starting one.
-  process.env.DAY2_TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.DAY2_TEST_TEMPORAL_NAMESPACE = server.namespace;
+  useAsTestServer(server);
   e2e = await startE2E(NAME);
   await e2e.startService(200);
 });

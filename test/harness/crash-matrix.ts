@@ -392,8 +392,9 @@ export class CrashMatrix {
         await sleep(50);
       }
       const { port, dbFilename } = { port: server.temporal.port, dbFilename: server.dbFilename };
+      const httpPort = Number(new URL(server.temporal.httpAddress!).port);
       await server.temporal.stop();
-      server.temporal = await startTemporal({ dbFilename, port });
+      server.temporal = await startTemporal({ dbFilename, port, httpPort });
       writeFileSync(this.controlFile, ''); // the activity goes on, and reports to the new server
       await finish(handle);
       await gates.stop();
@@ -418,6 +419,7 @@ export class CrashMatrix {
     const temporal = await startTemporal({ dbFilename });
     const config = YAML.parse(readFileSync(this.e2e.deployment.configFile, 'utf8'));
     config.temporal.address = temporal.address;
+    config.temporal.httpAddress = temporal.httpAddress;
     const configFile = path.join(this.e2e.dir, 'day2-private-temporal.yaml');
     writeFileSync(configFile, YAML.stringify(config));
     this.privateServer = { temporal, configFile, dbFilename };

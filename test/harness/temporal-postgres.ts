@@ -3,7 +3,7 @@
 // go install on first use. Unlike the shared dev server, a test may kill and restart it:
 //
 //   const server = await startTemporalOnPostgres();
-//   process.env.DAY2_TEST_TEMPORAL_ADDRESS = server.address;   // before startE2E
+//   useAsTestServer(server);   // before startE2E: it connects here, not to the shared one
 //   ...
 //   await server.killServer();   // SIGKILL, PostgreSQL keeps running
 //   await server.startServer();  // same schema, same ports
@@ -25,4 +25,12 @@ export async function startTemporalOnPostgres(opts: { dir?: string; log?: (line:
       if (!opts.dir && !process.env.DAY2_KEEP_TEST_DIRS) removeTemporalPostgresData(dir);
     },
   };
+}
+
+/** Points startTemporal (and so startE2E) at `server`: its gRPC address, its HTTP API and
+ * namespace all together, so no config mixes two servers. */
+export function useAsTestServer(server: Pick<TemporalPostgres, 'address' | 'httpAddress' | 'namespace'>): void {
+  process.env.DAY2_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.DAY2_TEST_TEMPORAL_HTTP_ADDRESS = server.httpAddress;
+  process.env.DAY2_TEST_TEMPORAL_NAMESPACE = server.namespace;
 }
