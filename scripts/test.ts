@@ -220,7 +220,9 @@ async function runFiles(files: string[], recordTimes: boolean): Promise<number> 
   reporters.push('--test-reporter=./scripts/test-file-times.mjs', '--test-reporter-destination=stdout');
   runner = execa(
     process.execPath,
-    ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, ...reporters, ...slowestFirst(files)],
+    // --test-force-exit: a file whose before() failed after spawning a server would
+    // otherwise never exit (its child keeps the event loop alive) and hang the whole run.
+    ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${CONCURRENCY}`, ...reporters, ...slowestFirst(files)],
     {
       cwd: root,
       stdio: 'inherit',
