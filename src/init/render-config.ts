@@ -39,7 +39,12 @@ export function renderConfig(a: InitAnswers, when: Date): string {
     '',
     'temporal:',
     line(2, 'address', '127.0.0.1:7233', '`day2 dev` serves a local Temporal here; point it at your cluster in production'),
-    line(2, 'httpAddress', 'http://127.0.0.1:7243', "the same server's HTTP API: `day2 list` and starts skip loading gRPC; remove it if yours has none"),
+    line(
+      2,
+      'httpAddress',
+      'http://127.0.0.1:7243',
+      "the same server's HTTP API: `day2 list` and starts skip loading gRPC; remove it if yours has none",
+    ),
     line(2, 'taskQueue', 'day2'),
     '',
     'deployments:',
