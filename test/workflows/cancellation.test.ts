@@ -48,9 +48,11 @@ interface Ended {
 
 async function run(workflowType: string, input: unknown, hold?: number): Promise<Ended> {
   const s = new StandIns();
-  // A held call that can be cancelled is (within ~50 ms); one in an uninterruptible
-  // section ends after 1 s, long enough for the cancellation to reach the workflow first.
-  if (hold !== undefined) s.holdCall(hold, 1000);
+  // A held call that can be cancelled is (within ~50 ms on an idle machine); one in an
+  // uninterruptible section ends after 3 s, long enough for the cancellation to reach the
+  // workflow first. (1 s was not, under the load of a whole `npm test`: a cancellable call
+  // then ended by itself before its cancellation arrived, and the outcome named no step.)
+  if (hold !== undefined) s.holdCall(hold, 3000);
   const handle = await wf.start(workflowType, input, s);
   let ended = false;
   const approving = approveGates(handle, () => ended);
