@@ -1,30 +1,31 @@
 // A second reporter for `npm test` (scripts/test.ts): adds up each file's top-level test
-// durations and, when the run ends, merges them into $DAY2_TEST_FILE_TIMES (JSON, seconds
-// by file) and prints the slowest files. scripts/test.ts starts the slowest files first, so
-// three at a time the suite does not end on one long file running alone.
+// durations and writes them as each file reports, into $DAY2_TEST_RUN_TIMES (this run's,
+// which scripts/test.ts prints the slowest of) and merged into $DAY2_TEST_FILE_TIMES (JSON,
+// seconds by file; scripts/test.ts starts the slowest files first, so three at a time the
+// suite does not end on one long file running alone). Written as it goes, not at the end:
+// the runner's --test-force-exit ends the process before a reporter's stream does.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+// eslint-disable-next-line require-yield -- a reporter is a generator; this one writes files, not lines
 export default async function* fileTimes(source) {
   const seconds = {};
+  const known =
+    process.env.DAY2_TEST_FILE_TIMES && existsSync(process.env.DAY2_TEST_FILE_TIMES)
+      ? JSON.parse(readFileSync(process.env.DAY2_TEST_FILE_TIMES, 'utf8'))
+      : {};
   for await (const event of source) {
     if ((event.type === 'test:pass' || event.type === 'test:fail') && event.data.nesting === 0 && event.data.file) {
       const file = path.relative(process.cwd(), event.data.file);
       seconds[file] = (seconds[file] ?? 0) + (event.data.details?.duration_ms ?? 0) / 1000;
+      write(seconds, known);
     }
   }
-  const out = process.env.DAY2_TEST_FILE_TIMES;
-  if (out) {
-    const known = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
-    const merged = { ...known, ...Object.fromEntries(Object.entries(seconds).map(([f, s]) => [f, Math.round(s)])) };
-    const sorted = Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b)));
-    writeFileSync(out, `${JSON.stringify(sorted, null, 2)}\n`);
-  }
-  const slowest = Object.entries(seconds)
-    .sort(([, a], [, b]) => b - a)
-    .slice(0, 10);
-  if (slowest.length > 1) {
-    yield '\nslowest test files (seconds of tests, not counting start-up):\n';
-    for (const [file, s] of slowest) yield `  ${s.toFixed(0).padStart(5)}  ${file}\n`;
-  }
+}
+
+function write(seconds, known) {
+  const rounded = Object.fromEntries(Object.entries(seconds).map(([f, s]) => [f, Math.round(s)]));
+  const json = (o) => `${JSON.stringify(Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))), null, 2)}\n`;
+  if (process.env.DAY2_TEST_RUN_TIMES) writeFileSync(process.env.DAY2_TEST_RUN_TIMES, json(rounded));
+  if (process.env.DAY2_TEST_FILE_TIMES) writeFileSync(process.env.DAY2_TEST_FILE_TIMES, json({ ...known, ...rounded }));
 }

@@ -215,6 +215,21 @@ function slowestFirst(files: string[]): string[] {
   return [...files].sort((a, b) => seconds(b) - seconds(a) || a.localeCompare(b));
 }
 
+/** This run's seconds by file, written by scripts/test-file-times.mjs as files report. */
+const RUN_TIMES = path.join(os.tmpdir(), `day2-test-run-times-${process.pid}.json`);
+
+function printSlowest(): void {
+  if (!existsSync(RUN_TIMES)) return;
+  const seconds = JSON.parse(readFileSync(RUN_TIMES, 'utf8')) as Record<string, number>;
+  rmSync(RUN_TIMES, { force: true });
+  const slowest = Object.entries(seconds)
+    .sort(([, a], [, b]) => b - a)
+    .slice(0, 10);
+  if (slowest.length < 2) return;
+  console.log('\nslowest test files (seconds of tests, not counting start-up):');
+  for (const [file, s] of slowest) console.log(`  ${String(s).padStart(5)}  ${file}`);
+}
+
 async function runFiles(files: string[], recordTimes: boolean): Promise<number> {
   const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
   reporters.push('--test-reporter=./scripts/test-file-times.mjs', '--test-reporter-destination=stdout');
@@ -227,10 +242,11 @@ async function runFiles(files: string[], recordTimes: boolean): Promise<number> 
       cwd: root,
       stdio: 'inherit',
       reject: false,
-      env: recordTimes ? { ...process.env, DAY2_TEST_FILE_TIMES: FILE_TIMES } : process.env,
+      env: { ...process.env, DAY2_TEST_RUN_TIMES: RUN_TIMES, ...(recordTimes ? { DAY2_TEST_FILE_TIMES: FILE_TIMES } : {}) },
     },
   );
   const result = await runner;
+  printSlowest();
   // Killed by a signal: report it the way a shell would (130 for SIGINT).
   return result.exitCode ?? 128 + (os.constants.signals[result.signal as NodeJS.Signals] ?? 0);
 }
