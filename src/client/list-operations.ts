@@ -5,16 +5,6 @@ import { DEPLOYMENT, OPERATION, WAITING_GATE } from '../domain/search-attributes
 import type { CliContext } from './context';
 import { describeAll } from './follow';
 import type { WorkflowRun } from './workflow-run';
-import type { ResultOf } from './workflow-types';
-
-/** Workflow types whose result never changes what their status says (operation-verdict.ts
- * reads only an upgrade's outcome and 'rejected'): their rows are listed without reading
- * their results, one request fewer per row (a cron'd backup fills the list with these). */
-const VERDICT_FREE_TYPES = ['backup', 'scheduledBackup', 'scheduledDrill'] as const;
-type AssertNever<T extends never> = T;
-// Fails to compile the day one of them can end 'rejected': then it must be read again.
-export type VerdictFreeTypesAreNeverRejected = AssertNever<Extract<ResultOf<(typeof VERDICT_FREE_TYPES)[number]>['outcome'], 'rejected'>>;
-export const verdictNeedsResult = (type: string) => !(VERDICT_FREE_TYPES as readonly string[]).includes(type);
 
 export interface ListedOperation extends WorkflowRun {
   operation?: string;

@@ -3,6 +3,7 @@
 // ran to its end too: the starting command, `day2 status` and `day2 list` all say which,
 // with the same words, so nobody reads "COMPLETED" over a rollback.
 import type { UpgradeResult } from '../domain/release-types';
+import type { AssertNone, ResultOf } from './workflow-types';
 
 export interface Verdict {
   /** Temporal's status, or ROLLED_BACK / FAILED / REJECTED where the result says so. */
@@ -33,3 +34,11 @@ function upgradeVerdict(deployment: string, r: UpgradeResult): string {
   if (r.outcome === 'rejected') return `the upgrade of ${deployment} to ${r.to} was not started — ${r.reason}. Nothing was changed.`;
   return `the upgrade of ${deployment} to ${r.to} failed — ${r.reason}`;
 }
+
+/** Workflow types whose result never changes what their status says (verdictOf reads
+ * only an upgrade's outcome and 'rejected'): their rows are listed without reading
+ * their results, one request fewer per row (a cron'd backup fills the list with these). */
+const VERDICT_FREE_TYPES = ['backup', 'scheduledBackup', 'scheduledDrill'] as const;
+// Fails to compile the day one of them can end 'rejected': then it must be read again.
+export type VerdictFreeTypesAreNeverRejected = AssertNone<Extract<ResultOf<(typeof VERDICT_FREE_TYPES)[number]>['outcome'], 'rejected'>>;
+export const verdictNeedsResult = (type: string) => !(VERDICT_FREE_TYPES as readonly string[]).includes(type);

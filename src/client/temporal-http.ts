@@ -75,6 +75,12 @@ export function toPayload(value: unknown): Payload {
   return { metadata: { encoding: utf8('json/plain') }, data: utf8(JSON.stringify(value)) };
 }
 
+/** A Keyword search attribute: the converter's payload, typed for the server's index. */
+function keywordPayload(value: string): Payload {
+  const payload = toPayload(value);
+  return { ...payload, metadata: { ...payload.metadata, type: utf8('Keyword') } };
+}
+
 export function fromPayload(payload: Payload): unknown {
   const encoding = Buffer.from(payload.metadata?.encoding ?? new Uint8Array()).toString();
   if (encoding === 'binary/null') return undefined;
@@ -154,10 +160,7 @@ export class TemporalHttpApi {
         ? {
             searchAttributes: {
               indexedFields: Object.fromEntries(
-                Object.entries(req.searchAttributes).map(([k, v]) => [
-                  k,
-                  payloadToJson({ metadata: { encoding: utf8('json/plain'), type: utf8('Keyword') }, data: utf8(JSON.stringify(v)) }),
-                ]),
+                Object.entries(req.searchAttributes).map(([k, v]) => [k, payloadToJson(keywordPayload(v))]),
               ),
             },
           }

@@ -17,5 +17,6 @@ export type ResultOf<W extends WorkflowName> = Awaited<ReturnType<Workflows[W]>>
 
 // Every name in the operations table is a registered workflow: this fails to compile if not.
 type Unregistered = Exclude<WorkflowTypeOf<Operation> | ScheduledWorkflowTypeOf<ScheduledOperation>, WorkflowName>;
-type AssertNone<T extends never> = T;
+/** Compiles only when T is never: a type-level check. */
+export type AssertNone<T extends never> = T;
 export type OperationWorkflowsAreRegistered = AssertNone<Unregistered>;
